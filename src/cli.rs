@@ -1,0 +1,184 @@
+//! The command line: parse arguments, run one command, return its exit.
+
+use std::path::PathBuf;
+
+use clap::{Parser, Subcommand};
+
+use crate::exit::Exit;
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "assay",
+    version,
+    about = "Grade take-home assignments in locked-down Docker containers"
+)]
+pub struct Cli {
+    /// More detail on stderr (-v, -vv).
+    #[arg(short, long, action = clap::ArgAction::Count, global = true)]
+    pub verbose: u8,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Parse and check assignment specs; exit 2 with file:line:column: key on any error.
+    Validate {
+        #[arg(required = true)]
+        dirs: Vec<PathBuf>,
+        /// Print the results as JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Grade submissions (zip, tar.gz or folder) against an assignment.
+    Grade {
+        /// The assignment folder.
+        #[arg(short, long)]
+        assignment: PathBuf,
+        /// Where reports go: OUT/<submission sha256 prefix>/report.json.
+        #[arg(short, long, default_value = "assay-out")]
+        out: PathBuf,
+        #[arg(required = true)]
+        submissions: Vec<PathBuf>,
+        #[arg(long, default_value = "sandbox-images", env = "ASSAY_IMAGES_DIR")]
+        images_dir: PathBuf,
+        /// One JSON report per line on stdout instead of the human summary.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Remove containers and volumes labelled assay.run that no running assay owns.
+    Gc {
+        /// Remove every labelled object, also those of runs still going.
+        #[arg(long)]
+        all: bool,
+    },
+    /// Build sandbox images and the base they start from.
+    Image {
+        #[command(subcommand)]
+        command: ImageCommand,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ImageCommand {
+    /// Build sandbox-images/NAME as assay/NAME (all when omitted); unchanged folders are not rebuilt.
+    Build {
+        names: Vec<String>,
+        /// The folder holding one sub-folder per sandbox image.
+        #[arg(long, default_value = "sandbox-images", env = "ASSAY_IMAGES_DIR")]
+        images_dir: PathBuf,
+    },
+    /// Make the Debian base image(s) the sandbox Dockerfiles start from, without a registry.
+    Bootstrap {
+        /// Base image names; by default those named by the sandbox Dockerfiles.
+        images: Vec<String>,
+        #[arg(long, default_value = "sandbox-images", env = "ASSAY_IMAGES_DIR")]
+        images_dir: PathBuf,
+    },
+}
+
+pub fn init_logging(verbose: u8) {
+    let level = match verbose {
+        0 => tracing::Level::WARN,
+        1 => tracing::Level::INFO,
+        _ => tracing::Level::DEBUG,
+    };
+    let _ = tracing_subscriber::fmt()
+        .with_max_level(level)
+        .with_writer(std::io::stderr)
+        .try_init();
+}
+
+pub fn run(cli: Cli) -> anyhow::Result<Exit> {
+    match cli.command {
+        Command::Validate { dirs, json } => Ok(crate::validate::validate_dirs(&dirs, json)),
+        Command::Image { command } => runtime()?.block_on(image_command(command)),
+        Command::Grade {
+            assignment,
+            out,
+            submissions,
+            images_dir,
+            json,
+        } => {
+            let options = crate::grade::GradeOptions {
+                assignment,
+                out,
+                submissions,
+                images_dir,
+                json,
+            };
+            runtime()?.block_on(crate::grade::grade(options))
+        }
+        Command::Gc { all } => runtime()?.block_on(async {
+            let docker = crate::docker::connect().await?;
+            let scope = if all {
+                crate::gc::Scope::All
+            } else {
+                crate::gc::Scope::Stale
+            };
+            let swept = crate::gc::sweep(&docker, &scope).await?;
+            println!(
+                "removed {} container(s) and {} volume(s)",
+                swept.containers, swept.volumes
+            );
+            Ok(Exit::Success)
+        }),
+    }
+}
+
+fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
+    Ok(tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?)
+}
+
+fn print_progress(line: &str) {
+    eprintln!("  {line}");
+}
+
+async fn image_command(command: ImageCommand) -> anyhow::Result<Exit> {
+    let docker = crate::docker::connect().await?;
+    match command {
+        ImageCommand::Build { names, images_dir } => {
+            let names = if names.is_empty() {
+                crate::image::list(&images_dir)?
+            } else {
+                names
+            };
+            for name in names {
+                eprintln!("image {name}:");
+                let built =
+                    crate::image::build(&docker, &images_dir, &name, &mut print_progress).await?;
+                let what = if built.rebuilt { "built" } else { "up to date" };
+                println!("{} {what} ({})", built.name, built.id);
+            }
+        }
+        ImageCommand::Bootstrap { images, images_dir } => {
+            let images = if images.is_empty() {
+                bases(&images_dir)?
+            } else {
+                images
+            };
+            for image in images {
+                eprintln!("base {image}:");
+                crate::image::bootstrap(&docker, &image, &mut print_progress).await?;
+                println!("{image} made from Debian's packages");
+            }
+        }
+    }
+    Ok(Exit::Success)
+}
+
+/// The distinct base images the sandbox Dockerfiles start from.
+fn bases(images_dir: &std::path::Path) -> anyhow::Result<Vec<String>> {
+    let mut bases = Vec::new();
+    for name in crate::image::list(images_dir)? {
+        let dockerfile = std::fs::read_to_string(images_dir.join(&name).join("Dockerfile"))?;
+        if let Some(base) = crate::image::base_image(&dockerfile)
+            && !bases.contains(&base)
+        {
+            bases.push(base);
+        }
+    }
+    Ok(bases)
+}

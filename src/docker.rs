@@ -1,0 +1,37 @@
+//! The connection to the Docker engine (local socket or DOCKER_HOST).
+
+use anyhow::Context;
+use bollard::Docker;
+
+/// Connects and agrees on an API version the engine accepts (ours speaks 1.41).
+pub async fn connect() -> anyhow::Result<Docker> {
+    let docker = Docker::connect_with_defaults().context("cannot reach the Docker engine")?;
+    let docker = docker
+        .negotiate_version()
+        .await
+        .context("the Docker engine does not answer (is dockerd running? is DOCKER_HOST right?)")?;
+    Ok(docker)
+}
+
+/// True when an engine error means "no such object".
+pub fn is_not_found(error: &bollard::errors::Error) -> bool {
+    matches!(
+        error,
+        bollard::errors::Error::DockerResponseServerError {
+            status_code: 404,
+            ..
+        }
+    )
+}
+
+/// The engine's version string, for provenance.
+pub async fn engine_version(docker: &Docker) -> String {
+    match docker.version().await {
+        Ok(v) => format!(
+            "{} (API {})",
+            v.version.unwrap_or_default(),
+            v.api_version.unwrap_or_default()
+        ),
+        Err(_) => "unknown".to_string(),
+    }
+}

@@ -1,0 +1,9 @@
+//! Sandbox images: built from `sandbox-images/NAME`, on a base made locally when needed.
+
+mod bootstrap;
+mod build;
+mod context;
+
+pub use bootstrap::{base_image, bootstrap, debian_suite};
+pub use build::{BuiltImage, build, ensure_base, list, repository};
+pub use context::BuildContext;

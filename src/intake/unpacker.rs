@@ -1,0 +1,187 @@
+//! Writes checked entries into the submission folder: every archive format and a plain
+//! folder go through the same checks, so the same rules hold whatever the candidate sent.
+
+use std::collections::HashSet;
+use std::fs::OpenOptions;
+use std::io::{Read, Write};
+use std::path::{Path, PathBuf};
+
+use super::rejection::{Rejection, UnpackError};
+use crate::spec::IntakeLimits;
+
+pub struct Unpacker<'a> {
+    root: PathBuf,
+    limits: &'a IntakeLimits,
+    entries: u64,
+    bytes: u64,
+    seen: HashSet<PathBuf>,
+}
+
+impl<'a> Unpacker<'a> {
+    pub fn new(root: &Path, limits: &'a IntakeLimits) -> Self {
+        Unpacker {
+            root: root.to_path_buf(),
+            limits,
+            entries: 0,
+            bytes: 0,
+            seen: HashSet::new(),
+        }
+    }
+
+    /// Refuses the whole submission because of one entry.
+    pub fn refuse(name: &[u8], reason: impl Into<String>) -> UnpackError {
+        Rejection::entry(String::from_utf8_lossy(name), reason).into()
+    }
+
+    /// Checks an entry's name and counts it; returns the path inside the submission.
+    fn admit(&mut self, name: &[u8]) -> Result<PathBuf, UnpackError> {
+        self.entries += 1;
+        if self.entries > self.limits.max_entries {
+            return Err(Self::refuse(
+                name,
+                format!("more than {} entries (the limit)", self.limits.max_entries),
+            ));
+        }
+        let text = std::str::from_utf8(name)
+            .map_err(|_| Self::refuse(name, "the name is not valid UTF-8"))?;
+        if text.starts_with('/') {
+            return Err(Self::refuse(name, "absolute path"));
+        }
+        if text.contains('\\') {
+            return Err(Self::refuse(
+                name,
+                "backslash in the name (only '/' separates folders)",
+            ));
+        }
+        if let Some(c) = text.chars().find(|c| c.is_control()) {
+            return Err(Self::refuse(
+                name,
+                format!("control character {c:?} in the name"),
+            ));
+        }
+        let mut relative = PathBuf::new();
+        for part in text.split('/').filter(|p| !p.is_empty() && *p != ".") {
+            if part == ".." {
+                return Err(Self::refuse(
+                    name,
+                    "'..' in the path leads outside the submission",
+                ));
+            }
+            if part.len() > self.limits.max_name_length {
+                return Err(Self::refuse(
+                    name,
+                    format!(
+                        "a name of {} bytes is longer than the limit of {}",
+                        part.len(),
+                        self.limits.max_name_length
+                    ),
+                ));
+            }
+            if part.contains(':') && cfg!(windows) {
+                return Err(Self::refuse(name, "':' in the name"));
+            }
+            relative.push(part);
+        }
+        let depth = relative.components().count();
+        if depth == 0 {
+            return Err(Self::refuse(name, "empty path"));
+        }
+        if depth > self.limits.max_depth {
+            return Err(Self::refuse(
+                name,
+                format!(
+                    "nested {depth} deep, deeper than the limit of {}",
+                    self.limits.max_depth
+                ),
+            ));
+        }
+        Ok(relative)
+    }
+
+    pub fn dir(&mut self, name: &[u8]) -> Result<(), UnpackError> {
+        let relative = self.admit(name)?;
+        let target = self.root.join(&relative);
+        if target.is_file() {
+            return Err(Self::refuse(
+                name,
+                "a folder with the name of a file already unpacked",
+            ));
+        }
+        std::fs::create_dir_all(&target)?;
+        Ok(())
+    }
+
+    /// Unpacks one regular file, counting bytes as they are decompressed.
+    pub fn file(
+        &mut self,
+        name: &[u8],
+        mode: u32,
+        content: &mut dyn Read,
+    ) -> Result<(), UnpackError> {
+        let relative = self.admit(name)?;
+        if !self.seen.insert(relative.clone()) {
+            return Err(Self::refuse(name, "the same path appears twice"));
+        }
+        let target = self.root.join(&relative);
+        if let Some(parent) = target.parent() {
+            let mut ancestor = parent;
+            while ancestor != self.root {
+                if ancestor.is_file() {
+                    return Err(Self::refuse(name, "a parent folder has the name of a file"));
+                }
+                ancestor = ancestor.parent().unwrap_or(&self.root);
+            }
+            std::fs::create_dir_all(parent)?;
+        }
+        if target.exists() {
+            return Err(Self::refuse(name, "the same path appears twice"));
+        }
+        let mut file = OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .open(&target)?;
+        let mut buffer = vec![0u8; 64 * 1024];
+        loop {
+            let n = match content.read(&mut buffer) {
+                Ok(0) => break,
+                Ok(n) => n,
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+                Err(e) => {
+                    return Err(Self::refuse(
+                        name,
+                        format!("cannot be read: {e} (corrupt archive?)"),
+                    ));
+                }
+            };
+            self.bytes += n as u64;
+            if self.bytes > self.limits.max_bytes {
+                return Err(Self::refuse(
+                    name,
+                    format!(
+                        "the submission unpacks to more than {} (the limit)",
+                        crate::units::format_size(self.limits.max_bytes)
+                    ),
+                ));
+            }
+            file.write_all(&buffer[..n])?;
+        }
+        set_mode(&target, masked_mode(mode))?;
+        Ok(())
+    }
+}
+
+/// No setuid, setgid or sticky bits and no group/world write: 0755 if executable, else 0644.
+pub fn masked_mode(mode: u32) -> u32 {
+    if mode & 0o111 != 0 { 0o755 } else { 0o644 }
+}
+
+#[cfg(unix)]
+fn set_mode(path: &Path, mode: u32) -> std::io::Result<()> {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode))
+}
+
+#[cfg(not(unix))]
+fn set_mode(_path: &Path, _mode: u32) -> std::io::Result<()> {
+    Ok(())
+}

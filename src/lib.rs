@@ -1,0 +1,16 @@
+//! assay grades take-home assignments in locked-down Docker containers.
+
+pub mod cli;
+pub mod docker;
+pub mod exit;
+pub mod gc;
+pub mod grade;
+pub mod image;
+pub mod intake;
+pub mod metrics;
+pub mod report;
+pub mod runner;
+pub mod spec;
+pub mod text;
+pub mod units;
+pub mod validate;

@@ -1,0 +1,107 @@
+//! `report.json`: the contract other tools and people read (see DESIGN.md).
+
+use serde::{Deserialize, Serialize};
+
+use crate::runner::PhaseOutcome;
+
+pub const SCHEMA_VERSION: u32 = 1;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RunVerdict {
+    Passed,
+    Failed,
+    InvalidSubmission,
+    HarnessError,
+}
+
+impl RunVerdict {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RunVerdict::Passed => "passed",
+            RunVerdict::Failed => "failed",
+            RunVerdict::InvalidSubmission => "invalid_submission",
+            RunVerdict::HarnessError => "harness_error",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Report {
+    pub schema_version: u32,
+    pub assignment: AssignmentInfo,
+    pub submission: SubmissionInfo,
+    pub verdict: RunVerdict,
+    /// Why the verdict is what it is, in a sentence or two.
+    pub summary: String,
+    /// Absent when the harness failed: a harness error is never scored.
+    pub score: Option<Score>,
+    pub phases: Vec<PhaseOutcome>,
+    pub metrics: Vec<MetricResult>,
+    pub tests: Vec<TestResult>,
+    pub reproducibility: Reproducibility,
+    pub isolation: String,
+    pub provenance: Provenance,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct AssignmentInfo {
+    pub id: String,
+    pub version: String,
+    pub spec_sha256: String,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct SubmissionInfo {
+    pub sha256: String,
+    pub name: String,
+    pub files: u64,
+    pub bytes: u64,
+    /// Why the submission was refused, when it was.
+    pub rejection: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, Serialize, Deserialize)]
+pub struct Score {
+    pub total: f64,
+    pub max: f64,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct MetricResult {
+    pub name: String,
+    pub kind: String,
+    /// Absent when the predictions could not be scored.
+    pub value: Option<f64>,
+    pub weight: f64,
+    pub pass_at: Option<f64>,
+    pub passed: bool,
+    pub message: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct TestResult {
+    pub name: String,
+    pub phase: String,
+    pub status: String,
+    pub weight: f64,
+    pub candidate_influenced: bool,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Reproducibility {
+    pub runs: u32,
+    pub status: String,
+    pub differences: Vec<String>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Provenance {
+    pub assay_version: String,
+    pub image: String,
+    pub image_id: String,
+    pub engine_version: String,
+    pub started_at: String,
+    pub finished_at: String,
+    pub run_id: String,
+}

@@ -1,0 +1,332 @@
+//! One phase in one fresh, hardened container: files in, the candidate's command under its
+//! limits, measurements from the cgroup, files out, container removed.
+
+use std::collections::HashMap;
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, bail};
+use bollard::Docker;
+use bollard::container::LogOutput;
+use bollard::exec::StartExecResults;
+use bollard::query_parameters::{
+    CreateContainerOptionsBuilder, KillContainerOptionsBuilder, RemoveContainerOptionsBuilder,
+};
+use futures_util::StreamExt;
+
+use super::capture::Capture;
+use super::events::{Event, Sink, Stream};
+use super::exec;
+use super::outcome::{PhaseOutcome, PhaseVerdict};
+use super::sandbox::{Area, container_body};
+use super::verdict::{Ending, Measured, decide};
+use crate::spec::{Phase, Sandbox};
+
+/// How long a phase gets between SIGTERM and SIGKILL when its time is up.
+const GRACE: Duration = Duration::from_secs(2);
+
+/// Kills whatever the candidate left running, then prints what the cgroup measured.
+/// Works on cgroup v1 and v2; `kill -1` spares the caller and the root-owned holder.
+const FINISH_SCRIPT: &str = r#"kill -KILL -1 2>/dev/null; kill -KILL -1 2>/dev/null
+if [ -f /sys/fs/cgroup/memory/memory.max_usage_in_bytes ]; then
+  echo "peak=$(cat /sys/fs/cgroup/memory/memory.max_usage_in_bytes)"
+  echo "cpu_ns=$(cat /sys/fs/cgroup/cpuacct/cpuacct.usage)"
+  echo "oom=$(sed -n 's/^oom_kill //p' /sys/fs/cgroup/memory/memory.oom_control)"
+else
+  echo "peak=$(cat /sys/fs/cgroup/memory.peak 2>/dev/null)"
+  echo "cpu_ns=$(( $(sed -n 's/^usage_usec //p' /sys/fs/cgroup/cpu.stat) * 1000 ))"
+  echo "oom=$(sed -n 's/^oom_kill //p' /sys/fs/cgroup/memory.events)"
+fi"#;
+
+pub struct PhaseRequest<'a> {
+    pub phase: &'a Phase,
+    pub sandbox: &'a Sandbox,
+    pub labels: HashMap<String, String>,
+    pub container_name: String,
+    /// A tar with `workspace/...` and each input folder, unpacked at `/`.
+    pub upload: &'a Path,
+    pub input_areas: Vec<Area>,
+    pub env: Vec<String>,
+    /// Where the workspace after the phase is saved as a tar (for the next phase).
+    pub workspace_out: &'a Path,
+    /// Where the declared outputs are saved as a tar.
+    pub outputs_out: &'a Path,
+}
+
+/// The phase's outcome; `collected` is true when the workspace and outputs were saved.
+pub struct PhaseRun {
+    pub outcome: PhaseOutcome,
+    pub collected: bool,
+}
+
+pub async fn run_phase(
+    docker: &Docker,
+    request: PhaseRequest<'_>,
+    sink: &mut dyn Sink,
+) -> anyhow::Result<PhaseRun> {
+    let mut areas = vec![
+        Area {
+            path: "/workspace".into(),
+            bytes: request.sandbox.workspace_bytes,
+            exec: true,
+        },
+        Area {
+            path: "/tmp".into(),
+            bytes: request.sandbox.tmp_bytes,
+            exec: true,
+        },
+        Area {
+            path: "/out".into(),
+            bytes: request.sandbox.tmp_bytes,
+            exec: false,
+        },
+    ];
+    areas.extend(request.input_areas.iter().map(|a| Area {
+        path: a.path.clone(),
+        bytes: a.bytes,
+        exec: a.exec,
+    }));
+    let body = container_body(
+        request.sandbox,
+        request.labels.clone(),
+        &areas,
+        request.env.clone(),
+    );
+    let options = CreateContainerOptionsBuilder::default()
+        .name(&request.container_name)
+        .build();
+    let created = docker
+        .create_container(Some(options), body)
+        .await
+        .with_context(|| format!("creating the container for phase {}", request.phase.name))?;
+    let result = inside(docker, &created.id, &request, sink).await;
+    remove(docker, &created.id).await;
+    result
+}
+
+/// Force-removes a container; failures are left for `assay gc` (it is labelled).
+pub async fn remove(docker: &Docker, id: &str) {
+    let options = RemoveContainerOptionsBuilder::default()
+        .force(true)
+        .v(true)
+        .build();
+    if let Err(e) = docker.remove_container(id, Some(options)).await
+        && !crate::docker::is_not_found(&e)
+    {
+        tracing::warn!("could not remove container {id}: {e}");
+    }
+}
+
+async fn inside(
+    docker: &Docker,
+    id: &str,
+    request: &PhaseRequest<'_>,
+    sink: &mut dyn Sink,
+) -> anyhow::Result<PhaseRun> {
+    let phase = request.phase;
+    docker
+        .start_container(id, None)
+        .await
+        .context("starting the phase container")?;
+    let upload = exec::run(
+        docker,
+        id,
+        &["/bin/tar", "-x", "-i", "-f", "-", "-C", "/"],
+        Some(request.upload),
+        None,
+        0,
+    )
+    .await?;
+    if upload.exit_code != 0 {
+        bail!(
+            "unpacking files into the container failed (tar exit {}): {}",
+            upload.exit_code,
+            upload.stderr.trim()
+        );
+    }
+
+    sink.event(&Event::PhaseStarted { phase: &phase.name });
+    let command = vec!["/bin/sh".to_string(), "-c".to_string(), phase.run.clone()];
+    let (exec_id, started) = exec::start(docker, id, command, request.env.clone(), false).await?;
+    let StartExecResults::Attached { mut output, .. } = started else {
+        bail!("the engine did not attach to the phase");
+    };
+    let started_at = Instant::now();
+    let deadline = tokio::time::Instant::now() + phase.timeout;
+    let mut capture = Capture::new(request.sandbox.output_limit_bytes);
+    let mut ending = Ending::Exited;
+    loop {
+        tokio::select! {
+            item = output.next() => {
+                let Some(item) = item else { break };
+                let (stream, message) = match item {
+                    Ok(LogOutput::StdOut { message }) => (Stream::Stdout, message),
+                    Ok(LogOutput::StdErr { message }) => (Stream::Stderr, message),
+                    Ok(_) => continue,
+                    // The stream breaking is the end of the process as far as we can tell.
+                    Err(e) => { tracing::debug!("phase output ended: {e}"); break }
+                };
+                let kept = capture.take(stream, &message);
+                if !kept.is_empty() {
+                    sink.event(&Event::Output { phase: &phase.name, stream, bytes: kept });
+                }
+                if capture.exceeded {
+                    ending = Ending::OutputExceeded;
+                    break;
+                }
+            }
+            _ = tokio::time::sleep_until(deadline) => {
+                ending = Ending::TimedOut;
+                // SIGTERM to every candidate process, then a short grace to let them end.
+                let _ = tokio::time::timeout(GRACE, exec::run(docker, id, &["/bin/sh", "-c", "kill -TERM -1"], None, None, 0)).await;
+                let _ = tokio::time::timeout(GRACE, async {
+                    while let Some(Ok(item)) = output.next().await {
+                        if let LogOutput::StdOut { message } | LogOutput::StdErr { message } = item {
+                            capture.take(Stream::Stdout, &message);
+                        }
+                    }
+                }).await;
+                break;
+            }
+        }
+    }
+    let wall = match ending {
+        Ending::TimedOut => phase
+            .timeout
+            .as_secs_f64()
+            .max(started_at.elapsed().as_secs_f64() - GRACE.as_secs_f64()),
+        _ => started_at.elapsed().as_secs_f64(),
+    };
+    drop(output);
+
+    let exit_code = match ending {
+        Ending::Exited => exec::exit_code(docker, &exec_id).await?,
+        _ => None,
+    };
+    let measured = finish(docker, id).await;
+    let decision = decide(ending, exit_code, &measured, phase.timeout, request.sandbox);
+    let mut outcome = PhaseOutcome {
+        name: phase.name.clone(),
+        verdict: decision.verdict,
+        exit_code,
+        signal: decision.signal,
+        wall_seconds: wall,
+        cpu_seconds: measured.cpu_seconds,
+        peak_memory_bytes: measured.peak_memory_bytes,
+        stdout_bytes: capture.stdout_bytes,
+        stderr_bytes: capture.stderr_bytes,
+        stdout_tail: capture.stdout_tail(),
+        stderr_tail: capture.stderr_tail(),
+        message: decision.message,
+    };
+    if outcome.verdict != PhaseVerdict::Passed {
+        kill(docker, id).await;
+        return Ok(PhaseRun {
+            outcome,
+            collected: false,
+        });
+    }
+    if let Err(reason) = collect(docker, id, request).await? {
+        outcome.verdict = PhaseVerdict::InvalidOutput;
+        outcome.message = Some(reason);
+        return Ok(PhaseRun {
+            outcome,
+            collected: false,
+        });
+    }
+    Ok(PhaseRun {
+        outcome,
+        collected: true,
+    })
+}
+
+/// Ends leftover candidate processes and reads the cgroup; falls back on the engine's state
+/// when the container can no longer run anything (e.g. its pids are exhausted).
+async fn finish(docker: &Docker, id: &str) -> Measured {
+    let read = tokio::time::timeout(
+        Duration::from_secs(10),
+        exec::run(
+            docker,
+            id,
+            &["/bin/sh", "-c", FINISH_SCRIPT],
+            None,
+            None,
+            4096,
+        ),
+    )
+    .await;
+    let mut measured = match read {
+        Ok(Ok(result)) if result.exit_code == 0 => {
+            Measured::parse(&String::from_utf8_lossy(&result.stdout))
+        }
+        _ => Measured::default(),
+    };
+    if let Ok(state) = docker.inspect_container(id, None).await
+        && let Some(state) = state.state
+    {
+        measured.container_oom_killed = state.oom_killed.unwrap_or(false);
+        measured.container_running = state.running.unwrap_or(false);
+    }
+    measured
+}
+
+async fn kill(docker: &Docker, id: &str) {
+    let options = KillContainerOptionsBuilder::default()
+        .signal("KILL")
+        .build();
+    let _ = docker.kill_container(id, Some(options)).await;
+}
+
+/// Saves the workspace and the declared outputs as tars; `Ok(Err)` when the candidate's
+/// files cannot be carried (too large for the limits).
+async fn collect(
+    docker: &Docker,
+    id: &str,
+    request: &PhaseRequest<'_>,
+) -> anyhow::Result<Result<(), String>> {
+    let sandbox = request.sandbox;
+    // Tar headers add up to 1.5 KiB a file on top of the content the tmpfs size bounds.
+    let workspace_limit = sandbox.workspace_bytes + 64 * 1024 * 1024;
+    let saved = exec::run(
+        docker,
+        id,
+        &["/bin/tar", "-c", "-f", "-", "-C", "/", "workspace"],
+        None,
+        Some(request.workspace_out),
+        workspace_limit,
+    )
+    .await?;
+    if saved.truncated {
+        return Ok(Err(format!(
+            "the workspace is larger than {} as a tar and cannot be carried to the next phase",
+            crate::units::format_size(workspace_limit)
+        )));
+    }
+    if saved.exit_code != 0 {
+        bail!(
+            "saving the workspace failed (tar exit {}): {}",
+            saved.exit_code,
+            saved.stderr.trim()
+        );
+    }
+    if request.phase.outputs.is_empty() {
+        return Ok(Ok(()));
+    }
+    let mut command = vec!["/bin/tar", "-c", "-f", "-", "-C", "/"];
+    let relative: Vec<&str> = request
+        .phase
+        .outputs
+        .iter()
+        .map(|o| o.trim_start_matches('/'))
+        .collect();
+    command.extend(relative.iter().copied());
+    let limit = sandbox.workspace_bytes + 2 * sandbox.tmp_bytes;
+    let outputs = exec::run(docker, id, &command, None, Some(request.outputs_out), limit).await?;
+    if outputs.truncated {
+        return Ok(Err(
+            "the declared outputs are larger than the writable areas allow".to_string(),
+        ));
+    }
+    // A missing output makes tar exit 2; extract_outputs names which one.
+    Ok(Ok(()))
+}

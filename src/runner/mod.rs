@@ -1,0 +1,18 @@
+//! Running a submission's phases in hardened containers and telling sinks what happens.
+
+mod capture;
+mod docker_phase;
+mod events;
+mod exec;
+mod outcome;
+mod pipeline;
+mod sandbox;
+mod transfer;
+mod verdict;
+
+pub use capture::TAIL_BYTES;
+pub use docker_phase::remove as remove_container;
+pub use events::{Event, Fanout, Sink, Stream};
+pub use outcome::{PhaseOutcome, PhaseVerdict};
+pub use pipeline::{DEFAULT_SEED, RunRecord, run_submission};
+pub use sandbox::CANDIDATE_USER;

@@ -1,0 +1,539 @@
+//! Reading `assignment.toml`: parse into the raw model, then check it and build a `Spec`.
+
+use std::collections::BTreeMap;
+use std::path::{Component, Path, PathBuf};
+
+use sha2::{Digest, Sha256};
+
+use super::diagnostic::{KeyPath, Locator, SpecError};
+use super::raw::{RawMetric, RawPhase, RawSpec};
+use super::*;
+use crate::units::{parse_duration, parse_size};
+
+pub const SPEC_FILE: &str = "assignment.toml";
+
+/// Folders a phase input may not be mounted over: the system and the writable areas.
+const RESERVED_MOUNTS: &[&str] = &[
+    "bin",
+    "boot",
+    "dev",
+    "etc",
+    "home",
+    "lib",
+    "lib32",
+    "lib64",
+    "libx32",
+    "opt",
+    "out",
+    "proc",
+    "root",
+    "run",
+    "sbin",
+    "srv",
+    "sys",
+    "tmp",
+    "usr",
+    "var",
+    "workspace",
+];
+
+/// Loads and validates the spec of the assignment in `dir`, returning every problem found.
+pub fn load(dir: &Path) -> Result<Spec, Vec<SpecError>> {
+    let file = dir.join(SPEC_FILE);
+    let source = match std::fs::read_to_string(&file) {
+        Ok(source) => source,
+        Err(e) => {
+            return Err(vec![SpecError {
+                file,
+                line: 1,
+                column: 1,
+                key: String::new(),
+                message: format!("cannot read the spec: {e}"),
+            }]);
+        }
+    };
+    let locator = Locator::new(&file, &source);
+    let raw = parse(&source, &locator).map_err(|e| vec![e])?;
+    let mut checker = Checker {
+        dir,
+        locator: &locator,
+        errors: Vec::new(),
+    };
+    let spec = checker.spec(raw, hex::encode(Sha256::digest(source.as_bytes())));
+    if checker.errors.is_empty() {
+        Ok(spec)
+    } else {
+        Err(checker.errors)
+    }
+}
+
+fn parse(source: &str, locator: &Locator) -> Result<RawSpec, SpecError> {
+    let deserializer = match toml::Deserializer::parse(source) {
+        Ok(deserializer) => deserializer,
+        Err(e) => return Err(toml_error(&e, String::new(), locator)),
+    };
+    serde_path_to_error::deserialize(deserializer).map_err(|e| {
+        let key = e.path().to_string();
+        let inner = e.into_inner();
+        let key = if key == "." { String::new() } else { key };
+        toml_error(&inner, key, locator)
+    })
+}
+
+fn toml_error(error: &toml::de::Error, key: String, locator: &Locator) -> SpecError {
+    let offset = error.span().map(|s| s.start).unwrap_or(0);
+    locator.error_at(offset, key, error.message().trim().to_string())
+}
+
+/// Builds a `Spec` from the raw model, collecting every problem instead of stopping at the first.
+struct Checker<'a> {
+    dir: &'a Path,
+    locator: &'a Locator<'a>,
+    errors: Vec<SpecError>,
+}
+
+impl Checker<'_> {
+    fn fail(&mut self, path: &KeyPath, message: impl Into<String>) {
+        self.errors.push(self.locator.error(path, message));
+    }
+
+    fn spec(&mut self, raw: RawSpec, sha256: String) -> Spec {
+        let root = KeyPath::root();
+        let assignment = root.key("assignment");
+        if !is_identifier(&raw.assignment.id) {
+            self.fail(
+                &assignment.key("id"),
+                format!(
+                    "{:?} is not a valid id: use lowercase letters, digits, '-' and '_'",
+                    raw.assignment.id
+                ),
+            );
+        }
+        if raw.assignment.title.trim().is_empty() {
+            self.fail(&assignment.key("title"), "the title must not be empty");
+        }
+        let sandbox = self.sandbox(&raw);
+        let intake = self.intake(&raw);
+        let labels: Vec<PathBuf> = raw
+            .metrics
+            .iter()
+            .map(|m| PathBuf::from(&m.labels))
+            .collect();
+        let phases = self.phases(&raw.phases, &sandbox, &labels);
+        let metrics = raw
+            .metrics
+            .iter()
+            .enumerate()
+            .filter_map(|(i, m)| self.metric(m, &root.key("metric").index(i), &phases))
+            .collect();
+        let reproducibility = self.reproducibility(&raw);
+        let rubric = self.rubric(&raw);
+        Spec {
+            dir: self.dir.to_path_buf(),
+            sha256,
+            id: raw.assignment.id,
+            title: raw.assignment.title,
+            version: raw.assignment.version.unwrap_or_else(|| "1".to_string()),
+            sandbox,
+            intake,
+            phases,
+            metrics,
+            reproducibility,
+            rubric,
+        }
+    }
+
+    fn size(&mut self, value: &Option<String>, path: &KeyPath, default: u64) -> u64 {
+        match value.as_deref().map(parse_size) {
+            None => default,
+            Some(Ok(bytes)) => bytes,
+            Some(Err(message)) => {
+                self.fail(path, message);
+                default
+            }
+        }
+    }
+
+    fn duration(
+        &mut self,
+        value: &Option<String>,
+        path: &KeyPath,
+        default: std::time::Duration,
+    ) -> std::time::Duration {
+        match value.as_deref().map(parse_duration) {
+            None => default,
+            Some(Ok(duration)) => duration,
+            Some(Err(message)) => {
+                self.fail(path, message);
+                default
+            }
+        }
+    }
+
+    fn positive(&mut self, value: Option<i64>, path: &KeyPath, default: i64) -> i64 {
+        match value {
+            None => default,
+            Some(n) if n > 0 => n,
+            Some(n) => {
+                self.fail(path, format!("must be at least 1, not {n}"));
+                default
+            }
+        }
+    }
+
+    fn sandbox(&mut self, raw: &RawSpec) -> Sandbox {
+        let path = KeyPath::root().key("sandbox");
+        let s = &raw.sandbox;
+        const MIB: u64 = 1024 * 1024;
+        let cpus = match s.cpus {
+            None => 1.0,
+            Some(c) if c.is_finite() && c > 0.0 => c,
+            Some(c) => {
+                self.fail(&path.key("cpus"), format!("must be above 0, not {c}"));
+                1.0
+            }
+        };
+        let image = s
+            .image
+            .clone()
+            .unwrap_or_else(|| "assay/python-ml".to_string());
+        if image.trim().is_empty() {
+            self.fail(&path.key("image"), "the image name must not be empty");
+        }
+        Sandbox {
+            image,
+            memory_bytes: self.size(&s.memory, &path.key("memory"), 1024 * MIB),
+            cpus,
+            pids: self.positive(s.pids, &path.key("pids"), 256),
+            output_limit_bytes: self.size(&s.output_limit, &path.key("output_limit"), MIB),
+            workspace_bytes: self.size(&s.workspace_size, &path.key("workspace_size"), 256 * MIB),
+            tmp_bytes: self.size(&s.tmp_size, &path.key("tmp_size"), 64 * MIB),
+            file_size_bytes: self.size(&s.file_size, &path.key("file_size"), 128 * MIB),
+            open_files: self.positive(s.open_files, &path.key("open_files"), 1024) as u64,
+            default_timeout: self.duration(
+                &s.timeout,
+                &path.key("timeout"),
+                std::time::Duration::from_secs(300),
+            ),
+        }
+    }
+
+    fn intake(&mut self, raw: &RawSpec) -> IntakeLimits {
+        let path = KeyPath::root().key("intake");
+        let i = &raw.intake;
+        IntakeLimits {
+            max_entries: self.positive(i.max_entries, &path.key("max_entries"), 10_000) as u64,
+            max_bytes: self.size(&i.max_bytes, &path.key("max_bytes"), 100 * 1024 * 1024),
+            max_depth: self.positive(i.max_depth, &path.key("max_depth"), 32) as usize,
+            max_name_length: self.positive(i.max_name_length, &path.key("max_name_length"), 255)
+                as usize,
+        }
+    }
+
+    fn phases(&mut self, raw: &[RawPhase], sandbox: &Sandbox, labels: &[PathBuf]) -> Vec<Phase> {
+        if raw.is_empty() {
+            self.fail(
+                &KeyPath::root(),
+                "the spec declares no [[phase]]; at least one is needed",
+            );
+        }
+        let mut phases: Vec<Phase> = Vec::new();
+        for (i, p) in raw.iter().enumerate() {
+            let path = KeyPath::root().key("phase").index(i);
+            if !is_identifier(&p.name) {
+                self.fail(
+                    &path.key("name"),
+                    format!("{:?} is not a valid phase name: use lowercase letters, digits, '-' and '_'", p.name),
+                );
+            } else if phases.iter().any(|earlier| earlier.name == p.name) {
+                self.fail(
+                    &path.key("name"),
+                    format!("a phase named {:?} is declared twice", p.name),
+                );
+            }
+            if p.run.trim().is_empty() {
+                self.fail(&path.key("run"), "the command to run must not be empty");
+            }
+            let timeout = self.duration(&p.timeout, &path.key("timeout"), sandbox.default_timeout);
+            let inputs = self.inputs(p, &path, &phases, labels);
+            let mut outputs = Vec::new();
+            for (j, output) in p.outputs.iter().enumerate() {
+                match check_output_path(output) {
+                    Ok(()) => outputs.push(output.clone()),
+                    Err(message) => self.fail(&path.key("outputs").index(j), message),
+                }
+            }
+            phases.push(Phase {
+                name: p.name.clone(),
+                run: p.run.clone(),
+                timeout,
+                inputs,
+                outputs,
+            });
+        }
+        phases
+    }
+
+    fn inputs(
+        &mut self,
+        phase: &RawPhase,
+        path: &KeyPath,
+        earlier: &[Phase],
+        labels: &[PathBuf],
+    ) -> Vec<Input> {
+        let mut inputs = Vec::new();
+        for (mount, source) in &phase.inputs {
+            let here = path.key("inputs").key(mount);
+            if let Err(message) = check_mount(mount) {
+                self.fail(&here, message);
+                continue;
+            }
+            let source = if let Some(reference) = parse_output_ref(source) {
+                match earlier.iter().find(|p| p.name == reference.phase) {
+                    Some(p) if p.outputs.contains(&reference.path) => {
+                        Source::PhaseOutput(reference)
+                    }
+                    Some(_) => {
+                        self.fail(
+                            &here,
+                            format!(
+                                "phase {:?} declares no output {:?}",
+                                reference.phase, reference.path
+                            ),
+                        );
+                        continue;
+                    }
+                    None => {
+                        self.fail(
+                            &here,
+                            format!(
+                                "reads {reference}, but no earlier phase is named {:?}",
+                                reference.phase
+                            ),
+                        );
+                        continue;
+                    }
+                }
+            } else {
+                let relative = match self.assignment_file(source, &here) {
+                    Some(relative) => relative,
+                    None => continue,
+                };
+                if phase.name == "build" && relative.starts_with("hidden") {
+                    self.fail(
+                        &here,
+                        "the build phase never sees hidden files; give them to a later phase",
+                    );
+                    continue;
+                }
+                if let Some(label) = labels.iter().find(|l| l.starts_with(&relative)) {
+                    self.fail(
+                        &here,
+                        format!("{} holds the hidden labels {}; labels never enter a container that runs candidate code", relative.display(), label.display()),
+                    );
+                    continue;
+                }
+                Source::Assignment(relative)
+            };
+            inputs.push(Input {
+                mount: mount.clone(),
+                source,
+            });
+        }
+        inputs
+    }
+
+    /// A path inside the assignment folder that must exist.
+    fn assignment_file(&mut self, value: &str, path: &KeyPath) -> Option<PathBuf> {
+        let relative = PathBuf::from(value);
+        let inside = relative
+            .components()
+            .all(|c| matches!(c, Component::Normal(_)));
+        if value.is_empty() || !inside {
+            self.fail(
+                path,
+                format!("{value:?} must be a relative path inside the assignment folder"),
+            );
+            return None;
+        }
+        if !self.dir.join(&relative).exists() {
+            self.fail(
+                path,
+                format!(
+                    "{} does not exist in {}",
+                    relative.display(),
+                    self.dir.display()
+                ),
+            );
+            return None;
+        }
+        Some(relative)
+    }
+
+    fn metric(&mut self, raw: &RawMetric, path: &KeyPath, phases: &[Phase]) -> Option<Metric> {
+        let kind = MetricKind::ALL
+            .iter()
+            .find(|(name, _)| *name == raw.kind)
+            .map(|(_, k)| *k);
+        if kind.is_none() {
+            let known: Vec<&str> = MetricKind::ALL.iter().map(|(n, _)| *n).collect();
+            self.fail(
+                &path.key("kind"),
+                format!(
+                    "unknown metric kind {:?}; known: {}",
+                    raw.kind,
+                    known.join(", ")
+                ),
+            );
+        }
+        if !raw.weight.is_finite() || raw.weight < 0.0 {
+            self.fail(
+                &path.key("weight"),
+                format!("must be zero or more, not {}", raw.weight),
+            );
+        }
+        if let Some(pass_at) = raw.pass_at
+            && !pass_at.is_finite()
+        {
+            self.fail(&path.key("pass_at"), "must be a finite number");
+        }
+        let predictions = match parse_output_ref(&raw.predictions) {
+            Some(r)
+                if phases
+                    .iter()
+                    .any(|p| p.name == r.phase && p.outputs.contains(&r.path)) =>
+            {
+                Some(r)
+            }
+            Some(r) => {
+                self.fail(
+                    &path.key("predictions"),
+                    format!("no phase declares the output {r}"),
+                );
+                None
+            }
+            None => {
+                self.fail(
+                    &path.key("predictions"),
+                    format!(
+                        "{:?} must name a phase output as \"phase:/path\"",
+                        raw.predictions
+                    ),
+                );
+                None
+            }
+        };
+        let labels = self.assignment_file(&raw.labels, &path.key("labels"));
+        Some(Metric {
+            name: raw.name.clone(),
+            kind: kind?,
+            predictions: predictions?,
+            labels: labels?,
+            key: raw.key.clone().unwrap_or_else(|| "id".to_string()),
+            column: raw.column.clone().unwrap_or_else(|| "label".to_string()),
+            weight: raw.weight,
+            pass_at: raw.pass_at,
+        })
+    }
+
+    fn reproducibility(&mut self, raw: &RawSpec) -> Reproducibility {
+        let path = KeyPath::root().key("reproducibility");
+        let runs = self.positive(raw.reproducibility.runs, &path.key("runs"), 2) as u32;
+        let tolerance = match raw.reproducibility.tolerance {
+            None => 0.0,
+            Some(t) if t.is_finite() && t >= 0.0 => t,
+            Some(t) => {
+                self.fail(
+                    &path.key("tolerance"),
+                    format!("must be zero or more, not {t}"),
+                );
+                0.0
+            }
+        };
+        Reproducibility { runs, tolerance }
+    }
+
+    fn rubric(&mut self, raw: &RawSpec) -> Vec<Criterion> {
+        let mut rubric = Vec::new();
+        for (i, c) in raw.rubric.iter().enumerate() {
+            let path = KeyPath::root().key("rubric").index(i);
+            if c.criterion.trim().is_empty() {
+                self.fail(&path.key("criterion"), "the criterion must have a name");
+            }
+            if !c.weight.is_finite() || c.weight < 0.0 {
+                self.fail(
+                    &path.key("weight"),
+                    format!("must be zero or more, not {}", c.weight),
+                );
+            }
+            if c.levels.is_empty() {
+                self.fail(&path.key("levels"), "list at least one level");
+            }
+            rubric.push(Criterion {
+                criterion: c.criterion.clone(),
+                weight: c.weight,
+                levels: c.levels.clone(),
+            });
+        }
+        let mut seen = BTreeMap::new();
+        for (i, c) in raw.rubric.iter().enumerate() {
+            if seen.insert(c.criterion.clone(), i).is_some() {
+                let path = KeyPath::root().key("rubric").index(i).key("criterion");
+                self.fail(
+                    &path,
+                    format!("criterion {:?} is listed twice", c.criterion),
+                );
+            }
+        }
+        rubric
+    }
+}
+
+fn is_identifier(text: &str) -> bool {
+    !text.is_empty()
+        && text.len() <= 64
+        && text
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-' || c == '_')
+}
+
+/// `phase:/path` names a phase output; anything else is an assignment path.
+fn parse_output_ref(value: &str) -> Option<OutputRef> {
+    let (phase, path) = value.split_once(':')?;
+    path.starts_with('/').then(|| OutputRef {
+        phase: phase.to_string(),
+        path: path.to_string(),
+    })
+}
+
+fn normal_absolute(path: &str) -> Option<Vec<&str>> {
+    let rest = path.strip_prefix('/')?;
+    let parts: Vec<&str> = rest.split('/').collect();
+    let clean = parts
+        .iter()
+        .all(|p| !p.is_empty() && *p != "." && *p != "..");
+    clean.then_some(parts)
+}
+
+fn check_mount(mount: &str) -> Result<(), String> {
+    let parts = normal_absolute(mount)
+        .ok_or_else(|| format!("{mount:?} must be a clean absolute path such as \"/data\""))?;
+    if RESERVED_MOUNTS.contains(&parts[0]) {
+        return Err(format!(
+            "{mount:?} would cover /{}, which the sandbox needs; use e.g. \"/data\"",
+            parts[0]
+        ));
+    }
+    Ok(())
+}
+
+fn check_output_path(output: &str) -> Result<(), String> {
+    let parts = normal_absolute(output)
+        .ok_or_else(|| format!("{output:?} must be a clean absolute path"))?;
+    if parts.len() < 2 || !matches!(parts[0], "workspace" | "out") {
+        return Err(format!(
+            "{output:?} must be a file under /workspace or /out, the writable areas"
+        ));
+    }
+    Ok(())
+}

@@ -1,0 +1,142 @@
+//! An assignment's spec: `assignment.toml` parsed, checked and given meaning.
+
+mod diagnostic;
+mod load;
+mod raw;
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+pub use diagnostic::{KeyPath, SpecError};
+pub use load::{SPEC_FILE, load};
+
+/// A validated assignment spec; everything the rest of assay reads about an assignment.
+#[derive(Debug, Clone)]
+pub struct Spec {
+    /// The assignment folder.
+    pub dir: PathBuf,
+    /// sha256 of the spec file's bytes.
+    pub sha256: String,
+    pub id: String,
+    pub title: String,
+    pub version: String,
+    pub sandbox: Sandbox,
+    pub intake: IntakeLimits,
+    pub phases: Vec<Phase>,
+    pub metrics: Vec<Metric>,
+    pub reproducibility: Reproducibility,
+    pub rubric: Vec<Criterion>,
+}
+
+/// Limits and image for every container that runs candidate code.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Sandbox {
+    pub image: String,
+    pub memory_bytes: u64,
+    pub cpus: f64,
+    pub pids: i64,
+    /// Cap on stdout plus stderr of one phase.
+    pub output_limit_bytes: u64,
+    /// Size of the writable `/workspace`.
+    pub workspace_bytes: u64,
+    /// Size of the writable `/tmp` and of `/out`, each.
+    pub tmp_bytes: u64,
+    /// Largest file a process may write (RLIMIT_FSIZE).
+    pub file_size_bytes: u64,
+    pub open_files: u64,
+    /// Wall-clock limit of a phase that sets none.
+    pub default_timeout: Duration,
+}
+
+/// What an unpacked submission may hold.
+#[derive(Debug, Clone, PartialEq)]
+pub struct IntakeLimits {
+    pub max_entries: u64,
+    pub max_bytes: u64,
+    pub max_depth: usize,
+    pub max_name_length: usize,
+}
+
+/// One step of grading, run in a fresh container.
+#[derive(Debug, Clone)]
+pub struct Phase {
+    pub name: String,
+    pub run: String,
+    pub timeout: Duration,
+    pub inputs: Vec<Input>,
+    /// Absolute paths in the container, copied out after the phase.
+    pub outputs: Vec<String>,
+}
+
+/// Files put into a phase's container at `mount`, read-only for the candidate's purposes.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Input {
+    pub mount: String,
+    pub source: Source,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum Source {
+    /// A file or folder of the assignment, relative to its folder.
+    Assignment(PathBuf),
+    /// A file an earlier phase declared as an output.
+    PhaseOutput(OutputRef),
+}
+
+/// `phase:/absolute/path`, naming a declared output of a phase.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct OutputRef {
+    pub phase: String,
+    pub path: String,
+}
+
+impl std::fmt::Display for OutputRef {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}:{}", self.phase, self.path)
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum MetricKind {
+    Accuracy,
+}
+
+impl MetricKind {
+    pub const ALL: [(&'static str, MetricKind); 1] = [("accuracy", MetricKind::Accuracy)];
+
+    pub fn name(self) -> &'static str {
+        Self::ALL
+            .iter()
+            .find(|(_, k)| *k == self)
+            .map(|(n, _)| *n)
+            .unwrap_or("?")
+    }
+}
+
+/// An objective measure computed on the host from a phase's output and hidden labels.
+#[derive(Debug, Clone)]
+pub struct Metric {
+    pub name: String,
+    pub kind: MetricKind,
+    pub predictions: OutputRef,
+    /// Hidden labels, relative to the assignment folder; never put into a container.
+    pub labels: PathBuf,
+    pub key: String,
+    pub column: String,
+    pub weight: f64,
+    pub pass_at: Option<f64>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Reproducibility {
+    pub runs: u32,
+    pub tolerance: f64,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Criterion {
+    pub criterion: String,
+    pub weight: f64,
+    pub levels: Vec<String>,
+}

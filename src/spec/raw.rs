@@ -1,0 +1,101 @@
+//! The spec exactly as written in `assignment.toml`: serde types with no meaning attached yet.
+//! Unknown keys are refused here; everything else is checked when building a `Spec`.
+
+use std::collections::BTreeMap;
+
+use serde::Deserialize;
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawSpec {
+    pub assignment: RawAssignment,
+    #[serde(default)]
+    pub sandbox: RawSandbox,
+    #[serde(default)]
+    pub intake: RawIntake,
+    #[serde(default, rename = "phase")]
+    pub phases: Vec<RawPhase>,
+    #[serde(default, rename = "metric")]
+    pub metrics: Vec<RawMetric>,
+    #[serde(default)]
+    pub reproducibility: RawReproducibility,
+    #[serde(default, rename = "rubric")]
+    pub rubric: Vec<RawCriterion>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawAssignment {
+    pub id: String,
+    pub title: String,
+    pub version: Option<String>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawSandbox {
+    pub image: Option<String>,
+    pub memory: Option<String>,
+    pub cpus: Option<f64>,
+    pub pids: Option<i64>,
+    pub output_limit: Option<String>,
+    pub workspace_size: Option<String>,
+    pub tmp_size: Option<String>,
+    pub file_size: Option<String>,
+    pub open_files: Option<i64>,
+    pub timeout: Option<String>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawIntake {
+    pub max_entries: Option<i64>,
+    pub max_bytes: Option<String>,
+    pub max_depth: Option<i64>,
+    pub max_name_length: Option<i64>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawPhase {
+    pub name: String,
+    pub run: String,
+    pub timeout: Option<String>,
+    #[serde(default)]
+    pub inputs: BTreeMap<String, String>,
+    #[serde(default)]
+    pub outputs: Vec<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawMetric {
+    pub name: String,
+    pub kind: String,
+    pub predictions: String,
+    pub labels: String,
+    pub key: Option<String>,
+    pub column: Option<String>,
+    #[serde(default = "default_weight")]
+    pub weight: f64,
+    pub pass_at: Option<f64>,
+}
+
+fn default_weight() -> f64 {
+    1.0
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawReproducibility {
+    pub runs: Option<i64>,
+    pub tolerance: Option<f64>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawCriterion {
+    pub criterion: String,
+    pub weight: f64,
+    pub levels: Vec<String>,
+}

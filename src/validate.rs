@@ -1,0 +1,51 @@
+//! `assay validate`: check any number of assignment specs, one line per problem.
+
+use std::path::PathBuf;
+
+use crate::exit::Exit;
+use crate::spec;
+
+/// Validates each folder; prints one line per problem (or per valid spec) and returns the exit.
+pub fn validate_dirs(dirs: &[PathBuf], json: bool) -> Exit {
+    let mut exit = Exit::Success;
+    let mut records = Vec::new();
+    for dir in dirs {
+        match spec::load(dir) {
+            Ok(spec) => {
+                if !json {
+                    println!(
+                        "{}: ok ({} {} phase(s), {} metric(s), {} rubric criteria)",
+                        dir.display(),
+                        spec.id,
+                        spec.phases.len(),
+                        spec.metrics.len(),
+                        spec.rubric.len()
+                    );
+                }
+                records.push(serde_json::json!({"assignment": dir, "ok": true, "errors": []}));
+            }
+            Err(errors) => {
+                exit = Exit::Input;
+                if !json {
+                    for error in &errors {
+                        println!("{error}");
+                    }
+                }
+                let errors: Vec<_> = errors
+                    .iter()
+                    .map(|e| {
+                        serde_json::json!({
+                            "file": e.file, "line": e.line, "column": e.column,
+                            "key": e.key, "message": e.message,
+                        })
+                    })
+                    .collect();
+                records.push(serde_json::json!({"assignment": dir, "ok": false, "errors": errors}));
+            }
+        }
+    }
+    if json {
+        println!("{}", serde_json::Value::Array(records));
+    }
+    exit
+}
