@@ -142,13 +142,13 @@ async fn grade_one(
     let submission = match intake(path, &spec.intake)? {
         Ok(submission) => submission,
         Err(rejection) => {
-            return Ok(rejected(
+            return rejected(
                 base,
                 path,
                 &rejection,
                 options,
                 provenance(SystemTime::now()),
-            )?);
+            );
         }
     };
     base.submission = report::SubmissionInfo {

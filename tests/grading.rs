@@ -1,0 +1,347 @@
+//! Grading real submissions in real containers: each verdict, the bundled example, the
+//! hardening, hidden labels out of reach, and cleanup after the harness is killed.
+
+mod common;
+
+use common::*;
+
+fn submission(files: &[(&str, &str)]) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    for (name, content) in files {
+        write(dir.path(), name, content);
+    }
+    dir
+}
+
+/// One phase running `run`, with `outputs`.
+fn one_phase(run: &str, extra: &str) -> tempfile::TempDir {
+    assignment(
+        &format!("[[phase]]\nname = \"main\"\nrun = '''{run}'''\n{extra}\n"),
+        "",
+    )
+}
+
+fn verdict_of(run: &str, extra: &str) -> (i32, serde_json::Value) {
+    let a = one_phase(run, extra);
+    // A submission of its own per test, so parallel tests never share a submission hash.
+    let s = submission(&[("main.py", "print('hi')\n"), ("probe.txt", run)]);
+    let (code, report, _) = grade(a.path(), s.path());
+    (code, report)
+}
+
+#[test]
+fn digits_reference_passes_with_real_accuracy() {
+    if !engine() {
+        return;
+    }
+    sandbox_image();
+    let digits = repo().join("assignments/digits");
+    let (code, report, log) = grade(&digits, &digits.join("solutions/reference"));
+    assert_eq!(code, 0, "{log}");
+    assert_eq!(report["verdict"], "passed");
+    let accuracy = report["metrics"][0]["value"].as_f64().unwrap();
+    assert!(accuracy > 0.95 && accuracy <= 1.0, "accuracy {accuracy}");
+    assert_eq!(report["score"]["max"], 100.0);
+    for phase in report["phases"].as_array().unwrap() {
+        assert_eq!(phase["verdict"], "passed");
+        assert!(phase["cpu_seconds"].as_f64().unwrap() > 0.0);
+        assert!(phase["peak_memory_bytes"].as_u64().unwrap() > 1_000_000);
+    }
+    assert_eq!(report["assignment"]["id"], "digits");
+    assert!(
+        report["provenance"]["image_id"]
+            .as_str()
+            .unwrap()
+            .starts_with("sha256:")
+    );
+}
+
+#[test]
+fn digits_malformed_predictions_are_invalid_output() {
+    if !engine() {
+        return;
+    }
+    sandbox_image();
+    let digits = repo().join("assignments/digits");
+    let (code, report, log) = grade(&digits, &digits.join("solutions/malformed"));
+    assert_eq!(code, 1, "{log}");
+    let predict = phase(&report, "predict");
+    assert_eq!(predict["verdict"], "invalid_output");
+    assert!(
+        predict["message"]
+            .as_str()
+            .unwrap()
+            .contains("no column \"label\""),
+        "{predict}"
+    );
+    assert_eq!(report["score"]["total"], 0.0);
+}
+
+#[test]
+fn failed_exit_code() {
+    if !engine() {
+        return;
+    }
+    sandbox_image();
+    let (code, report) = verdict_of("echo going; exit 3", "");
+    assert_eq!(code, 1);
+    assert_eq!(report["verdict"], "failed");
+    let main = phase(&report, "main");
+    assert_eq!(main["verdict"], "failed");
+    assert_eq!(main["exit_code"], 3);
+    assert_eq!(main["stdout_tail"], "going\n");
+}
+
+#[test]
+fn timed_out_close_to_the_limit() {
+    if !engine() {
+        return;
+    }
+    sandbox_image();
+    let (code, report) = verdict_of("trap '' TERM; echo started; sleep 60", "timeout = \"2s\"");
+    assert_eq!(code, 1);
+    let main = phase(&report, "main");
+    assert_eq!(main["verdict"], "timed_out");
+    let wall = main["wall_seconds"].as_f64().unwrap();
+    assert!((2.0..6.0).contains(&wall), "wall {wall}");
+    assert_eq!(main["stdout_tail"], "started\n");
+}
+
+#[test]
+fn memory_exceeded_from_the_oom_record() {
+    if !engine() {
+        return;
+    }
+    sandbox_image();
+    let (_, report) = verdict_of("python3 -c 'b = bytearray(600 * 1024 * 1024)'", "");
+    let main = phase(&report, "main");
+    assert_eq!(main["verdict"], "memory_exceeded", "{main}");
+    // A plain SIGKILL with no OOM is a crash, not a memory verdict.
+    let (_, report) = verdict_of("kill -KILL $$", "");
+    assert_eq!(phase(&report, "main")["verdict"], "crashed");
+}
+
+#[test]
+fn output_exceeded_stops_a_flood() {
+    if !engine() {
+        return;
+    }
+    sandbox_image();
+    let (_, report) = verdict_of("yes 'flood'", "");
+    let main = phase(&report, "main");
+    assert_eq!(main["verdict"], "output_exceeded");
+    assert_eq!(main["stdout_bytes"].as_u64().unwrap(), 64 * 1024);
+    assert!(main["wall_seconds"].as_f64().unwrap() < 10.0);
+}
+
+#[test]
+fn crashed_by_a_signal() {
+    if !engine() {
+        return;
+    }
+    sandbox_image();
+    let (_, report) = verdict_of(
+        "python3 -c 'import os, signal; os.kill(os.getpid(), signal.SIGSEGV)'",
+        "",
+    );
+    let main = phase(&report, "main");
+    assert_eq!(main["verdict"], "crashed");
+    assert_eq!(main["signal"], 11);
+}
+
+#[test]
+fn output_that_links_elsewhere_is_invalid_and_not_followed() {
+    if !engine() {
+        return;
+    }
+    sandbox_image();
+    let (_, report) = verdict_of("ln -s /etc/passwd /out/p.csv", "outputs = [\"/out/p.csv\"]");
+    let main = phase(&report, "main");
+    assert_eq!(main["verdict"], "invalid_output");
+    assert!(
+        main["message"]
+            .as_str()
+            .unwrap()
+            .contains("a link to \"/etc/passwd\""),
+        "{main}"
+    );
+    let (_, report) = verdict_of("true", "outputs = [\"/out/p.csv\"]");
+    assert!(
+        phase(&report, "main")["message"]
+            .as_str()
+            .unwrap()
+            .contains("/out/p.csv was not written")
+    );
+}
+
+#[test]
+fn hostile_archive_is_an_invalid_submission() {
+    if !engine() {
+        return;
+    }
+    sandbox_image();
+    let a = one_phase("true", "");
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("evil.tar.gz");
+    let file = std::fs::File::create(&path).unwrap();
+    let mut builder = tar::Builder::new(flate2::write::GzEncoder::new(
+        file,
+        flate2::Compression::fast(),
+    ));
+    let mut header = tar::Header::new_gnu();
+    header.set_size(1);
+    header.set_mode(0o644);
+    header.as_old_mut().name[..7].copy_from_slice(b"../../x");
+    header.set_cksum();
+    builder.append(&header, &b"x"[..]).unwrap();
+    builder.into_inner().unwrap().finish().unwrap();
+    let (code, report, _) = grade(a.path(), &path);
+    assert_eq!(code, 2);
+    assert_eq!(report["verdict"], "invalid_submission");
+    assert!(
+        report["submission"]["rejection"]
+            .as_str()
+            .unwrap()
+            .contains("entry \"../../x\": '..' in the path")
+    );
+}
+
+#[test]
+fn sandbox_is_locked_down() {
+    if !engine() {
+        return;
+    }
+    sandbox_image();
+    let probe = r#"
+echo "uid=$(id -u)"
+grep CapEff /proc/self/status
+touch /etc/x 2>&1 | sed 's/^.*: //'
+python3 -c 'import socket; socket.create_connection(("1.1.1.1", 53), timeout=2)' 2>&1 | tail -1
+test -e /var/run/docker.sock && echo docker-sock
+head -c 70000000 /dev/zero > /workspace/big 2>&1 | sed 's/^.*: //'
+grep -c ' /workspace ' /proc/mounts
+"#;
+    let (_, report) = verdict_of(probe, "");
+    let out = phase(&report, "main")["stdout_tail"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert!(out.contains("uid=1000"), "{out}");
+    assert!(out.contains("CapEff:\t0000000000000000"), "{out}");
+    assert!(out.contains("Read-only file system"), "{out}");
+    assert!(
+        out.contains("Network is unreachable") || out.contains("OSError"),
+        "{out}"
+    );
+    assert!(!out.contains("docker-sock"), "{out}");
+}
+
+#[test]
+fn workspace_carries_over_and_hidden_labels_stay_out() {
+    if !engine() {
+        return;
+    }
+    sandbox_image();
+    let canary = "CANARY-7f3c9e1d";
+    let a = assignment(
+        r#"
+[[phase]]
+name = "build"
+run = "test ! -e /data/x.csv && echo built > made-in-build.txt"
+
+[[phase]]
+name = "predict"
+run = '''cat made-in-build.txt; grep -rs --exclude-dir=proc --exclude-dir=sys -l CANARY- / ; env | grep -c CANARY- ; printf 'id,label\na,1\nb,9\n' > /out/p.csv'''
+inputs = { "/data" = "hidden/features" }
+outputs = ["/out/p.csv"]
+"#,
+        "[[metric]]\nname = \"accuracy\"\nkind = \"accuracy\"\npredictions = \"predict:/out/p.csv\"\nlabels = \"hidden/labels.csv\"\nweight = 10\npass_at = 0.4\n",
+    );
+    write(
+        a.path(),
+        "hidden/labels.csv",
+        &format!("id,label,note\na,1,{canary}\nb,2,x\n"),
+    );
+    let s = submission(&[("main.py", "canary")]);
+    let (code, report, log) = grade(a.path(), s.path());
+    assert_eq!(code, 0, "{log}");
+    assert_eq!(
+        phase(&report, "build")["verdict"],
+        "passed",
+        "build saw hidden features: {log}"
+    );
+    let out = phase(&report, "predict")["stdout_tail"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert!(
+        out.starts_with("built\n"),
+        "the workspace did not carry over: {out}"
+    );
+    assert!(
+        !out.contains(canary) && !out.contains('/'),
+        "the canary was found in the container: {out}"
+    );
+    assert_eq!(report["metrics"][0]["value"], 0.5);
+    assert_eq!(report["score"]["total"], 5.0);
+}
+
+#[test]
+fn killed_harness_leaves_nothing_after_gc() {
+    if !engine() {
+        return;
+    }
+    sandbox_image();
+    let a = one_phase("sleep 120", "timeout = \"100s\"");
+    let s = submission(&[("main.py", "killed harness")]);
+    let out = tempfile::tempdir().unwrap();
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_assay"))
+        .args([
+            "grade",
+            "-a",
+            a.path().to_str().unwrap(),
+            "-o",
+            out.path().to_str().unwrap(),
+            s.path().to_str().unwrap(),
+        ])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let host = std::fs::read_to_string("/proc/sys/kernel/hostname").unwrap();
+    let filter = format!("label=assay.owner={}/{}", host.trim(), child.id());
+    let listed = || {
+        let o = std::process::Command::new("docker")
+            .args(["ps", "-aq", "--filter", &filter])
+            .output()
+            .unwrap();
+        String::from_utf8_lossy(&o.stdout).trim().to_string()
+    };
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    while listed().is_empty() {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "no container appeared"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    child.kill().unwrap(); // SIGKILL: no chance to clean up
+    child.wait().unwrap();
+    assert!(
+        !listed().is_empty(),
+        "the container should outlive a SIGKILLed harness"
+    );
+    let gc = assay(&["gc"]);
+    assert!(gc.status.success(), "{}", text(&gc));
+    // A concurrent grade's own sweep may be removing it at the same moment: allow it to finish.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(15);
+    while !listed().is_empty() && std::time::Instant::now() < deadline {
+        std::thread::sleep(std::time::Duration::from_millis(200));
+    }
+    assert_eq!(
+        listed(),
+        "",
+        "gc left the killed run's container: {}",
+        text(&gc)
+    );
+}
