@@ -181,8 +181,14 @@ async fn inside(
                 let _ = tokio::time::timeout(GRACE, exec::run(docker, id, &["/bin/sh", "-c", "kill -TERM -1"], None, None, 0)).await;
                 let _ = tokio::time::timeout(GRACE, async {
                     while let Some(Ok(item)) = output.next().await {
-                        if let LogOutput::StdOut { message } | LogOutput::StdErr { message } = item {
-                            capture.take(Stream::Stdout, &message);
+                        let (stream, message) = match item {
+                            LogOutput::StdOut { message } => (Stream::Stdout, message),
+                            LogOutput::StdErr { message } => (Stream::Stderr, message),
+                            _ => continue,
+                        };
+                        let kept = capture.take(stream, &message);
+                        if !kept.is_empty() {
+                            sink.event(&Event::Output { phase: &phase.name, stream, bytes: kept });
                         }
                     }
                 }).await;
