@@ -56,11 +56,11 @@ pub async fn build(
 ) -> anyhow::Result<BuiltImage> {
     let dir = images_dir.join(name);
     let dockerfile_path = dir.join("Dockerfile");
-    let dockerfile = std::fs::read_to_string(&dockerfile_path).with_context(|| {
-        format!(
-            "no sandbox image {name:?}: cannot read {}",
+    let dockerfile = std::fs::read_to_string(&dockerfile_path).map_err(|e| {
+        crate::exit::input_error(format!(
+            "no sandbox image {name:?}: cannot read {}: {e}",
             dockerfile_path.display()
-        )
+        ))
     })?;
     let context = BuildContext::from_dir(&dir)?;
     let repo = repository(name);
