@@ -45,6 +45,10 @@ pub enum Command {
         /// One JSON report per line on stdout instead of the human summary.
         #[arg(long)]
         json: bool,
+        /// `process` runs phases as local processes with NO isolation, for authors checking
+        /// their own solutions without Docker; never for candidates' code.
+        #[arg(long, value_enum, default_value = "docker")]
+        backend: crate::grade::BackendChoice,
     },
     /// Remove containers and volumes labelled assay.run that no running assay owns.
     Gc {
@@ -99,6 +103,7 @@ pub fn run(cli: Cli) -> anyhow::Result<Exit> {
             submissions,
             images_dir,
             json,
+            backend,
         } => {
             let options = crate::grade::GradeOptions {
                 assignment,
@@ -106,6 +111,7 @@ pub fn run(cli: Cli) -> anyhow::Result<Exit> {
                 submissions,
                 images_dir,
                 json,
+                backend,
             };
             runtime()?.block_on(crate::grade::grade(options))
         }

@@ -11,7 +11,7 @@ use sha2::{Digest, Sha256};
 use crate::exit::{Exit, input_error};
 use crate::intake::{Rejection, intake};
 use crate::report::{self, LogSink, Progress, Report, RunVerdict};
-use crate::runner::{Event, Fanout, Sink, run_submission};
+use crate::runner::{Backend, Event, Fanout, Sink, run_submission};
 use crate::spec::Spec;
 use crate::text::terminal_safe;
 
@@ -21,6 +21,14 @@ pub struct GradeOptions {
     pub submissions: Vec<PathBuf>,
     pub images_dir: PathBuf,
     pub json: bool,
+    pub backend: BackendChoice,
+}
+
+/// Where phases run; Docker unless the author explicitly asks for local processes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum BackendChoice {
+    Docker,
+    Process,
 }
 
 pub async fn grade(options: GradeOptions) -> anyhow::Result<Exit> {
@@ -31,20 +39,32 @@ pub async fn grade(options: GradeOptions) -> anyhow::Result<Exit> {
             lines.join("\n")
         ))
     })?;
-    let docker = crate::docker::connect().await?;
-    let swept = crate::gc::sweep(&docker, &crate::gc::Scope::Stale).await?;
-    if swept.containers + swept.volumes > 0 {
-        eprintln!(
-            "removed {} container(s) and {} volume(s) left by an earlier run that was killed",
-            swept.containers, swept.volumes
-        );
-    }
+    let (backend, image_id, engine) = match options.backend {
+        BackendChoice::Docker => {
+            let docker = crate::docker::connect().await?;
+            let swept = crate::gc::sweep(&docker, &crate::gc::Scope::Stale).await?;
+            if swept.containers + swept.volumes > 0 {
+                eprintln!(
+                    "removed {} container(s) and {} volume(s) left by an earlier run that was killed",
+                    swept.containers, swept.volumes
+                );
+            }
+            let image_id = ensure_image(&docker, &spec, &options.images_dir).await?;
+            let engine = crate::docker::engine_version(&docker).await;
+            (Backend::Docker(docker), image_id, engine)
+        }
+        BackendChoice::Process => {
+            eprintln!(
+                "WARNING: --backend process runs the submission as local processes of this user with NO isolation \
+                 (no container, network on, your files readable). Use it only for your own reference solutions."
+            );
+            (Backend::Process, "none".to_string(), "none".to_string())
+        }
+    };
     let work = async {
-        let image_id = ensure_image(&docker, &spec, &options.images_dir).await?;
-        let engine = crate::docker::engine_version(&docker).await;
         let mut exit = Exit::Success;
         for path in &options.submissions {
-            let report = grade_one(&docker, &spec, path, &options, &image_id, &engine).await?;
+            let report = grade_one(&backend, &spec, path, &options, &image_id, &engine).await?;
             print_summary(&report, &options);
             exit = exit.worst(match report.verdict {
                 RunVerdict::Passed => Exit::Success,
@@ -59,8 +79,10 @@ pub async fn grade(options: GradeOptions) -> anyhow::Result<Exit> {
         result = work => result,
         _ = tokio::signal::ctrl_c() => {
             eprintln!("interrupted: removing this run's containers");
-            let owner = crate::gc::Scope::Owner(crate::gc::owner_label());
-            crate::gc::sweep(&docker, &owner).await?;
+            if let Backend::Docker(docker) = &backend {
+                let owner = crate::gc::Scope::Owner(crate::gc::owner_label());
+                crate::gc::sweep(docker, &owner).await?;
+            }
             Ok(Exit::Harness)
         }
     }
@@ -107,7 +129,7 @@ fn new_run_id() -> String {
 }
 
 async fn grade_one(
-    docker: &Docker,
+    backend: &Backend,
     spec: &Spec,
     path: &Path,
     options: &GradeOptions,
@@ -127,16 +149,30 @@ async fn grade_one(
     };
     let mut base = Report {
         schema_version: report::SCHEMA_VERSION,
-        assignment: report::AssignmentInfo { id: spec.id.clone(), version: spec.version.clone(), spec_sha256: spec.sha256.clone() },
-        submission: report::SubmissionInfo { sha256: String::new(), name: String::new(), files: 0, bytes: 0, rejection: None },
+        assignment: report::AssignmentInfo {
+            id: spec.id.clone(),
+            version: spec.version.clone(),
+            spec_sha256: spec.sha256.clone(),
+        },
+        submission: report::SubmissionInfo {
+            sha256: String::new(),
+            name: String::new(),
+            files: 0,
+            bytes: 0,
+            rejection: None,
+        },
         verdict: RunVerdict::InvalidSubmission,
         summary: String::new(),
         score: None,
         phases: Vec::new(),
         metrics: Vec::new(),
         tests: Vec::new(),
-        reproducibility: report::Reproducibility { runs: 1, status: "skipped".to_string(), differences: Vec::new() },
-        isolation: "docker: network off, no capabilities, read-only root, non-root user, memory/pids/cpu limits".to_string(),
+        reproducibility: report::Reproducibility {
+            runs: 1,
+            status: "skipped".to_string(),
+            differences: Vec::new(),
+        },
+        isolation: backend.isolation().to_string(),
         provenance: provenance(started),
     };
     let submission = match intake(path, &spec.intake)? {
@@ -170,7 +206,7 @@ async fn grade_one(
         sha256: &submission.sha256,
         run_id: &run_id,
     });
-    let mut record = run_submission(docker, spec, &submission, &run_id, &mut sink).await?;
+    let mut record = run_submission(backend, spec, &submission, &run_id, &mut sink).await?;
     let metrics = report::score_metrics(spec, &mut record);
     let (verdict, summary) = report::verdict(&record.phases, &metrics);
     sink.event(&Event::RunFinished {

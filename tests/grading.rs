@@ -345,3 +345,57 @@ fn killed_harness_leaves_nothing_after_gc() {
         text(&gc)
     );
 }
+
+#[test]
+fn ctrl_c_removes_the_runs_containers() {
+    if !engine() {
+        return;
+    }
+    sandbox_image();
+    let a = one_phase("sleep 120", "timeout = \"100s\"");
+    let s = submission(&[("main.py", "interrupted harness")]);
+    let out = tempfile::tempdir().unwrap();
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_assay"))
+        .args([
+            "grade",
+            "-a",
+            a.path().to_str().unwrap(),
+            "-o",
+            out.path().to_str().unwrap(),
+            s.path().to_str().unwrap(),
+        ])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let host = std::fs::read_to_string("/proc/sys/kernel/hostname").unwrap();
+    let filter = format!("label=assay.owner={}/{}", host.trim(), child.id());
+    let listed = || {
+        let o = std::process::Command::new("docker")
+            .args(["ps", "-aq", "--filter", &filter])
+            .output()
+            .unwrap();
+        String::from_utf8_lossy(&o.stdout).trim().to_string()
+    };
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    while listed().is_empty() {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "no container appeared"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    // SAFETY: signalling our own child.
+    unsafe {
+        libc::kill(child.id() as i32, libc::SIGINT);
+    }
+    let output = child.wait_with_output().unwrap();
+    assert_eq!(
+        output.status.code(),
+        Some(3),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert!(String::from_utf8_lossy(&output.stderr).contains("interrupted"));
+    assert_eq!(listed(), "", "Ctrl-C left the run's container");
+}

@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use anyhow::Context;
 use bollard::Docker;
 
-use super::docker_phase::{PhaseRequest, run_phase};
+use super::docker_phase::{PhaseRequest, PhaseRun};
 use super::events::{Event, Sink};
 use super::outcome::{PhaseOutcome, PhaseVerdict};
 use super::sandbox::{Area, labels};
@@ -28,9 +28,42 @@ pub struct RunRecord {
     pub scratch: tempfile::TempDir,
 }
 
+/// Where phases run.
+pub enum Backend {
+    /// Fresh hardened containers (the default, and the only isolated backend).
+    Docker(Docker),
+    /// Local processes with rlimits only: for authors checking their own solutions.
+    Process,
+}
+
+impl Backend {
+    async fn run_phase(
+        &self,
+        request: PhaseRequest<'_>,
+        sink: &mut dyn Sink,
+    ) -> anyhow::Result<PhaseRun> {
+        match self {
+            Backend::Docker(docker) => super::docker_phase::run_phase(docker, request, sink).await,
+            Backend::Process => {
+                tokio::task::block_in_place(|| super::process_phase::run_phase(&request, sink))
+            }
+        }
+    }
+
+    /// What the report says about isolation.
+    pub fn isolation(&self) -> &'static str {
+        match self {
+            Backend::Docker(_) => {
+                "docker: network off, no capabilities, no-new-privileges, read-only root, uid 1000, memory/pids/cpu limits, size-limited tmpfs"
+            }
+            Backend::Process => super::process_phase::ISOLATION,
+        }
+    }
+}
+
 /// Runs every phase of `spec` on `submission`. An `Err` is the harness failing outright.
 pub async fn run_submission(
-    docker: &Docker,
+    backend: &Backend,
     spec: &Spec,
     submission: &Submission,
     run_id: &str,
@@ -92,7 +125,7 @@ pub async fn run_submission(
                 workspace_out: &workspace_out,
                 outputs_out: &outputs_out,
             };
-            match run_phase(docker, request, sink).await {
+            match backend.run_phase(request, sink).await {
                 Ok(run) => break Ok(run),
                 // A harness failure is retried once before it is reported; never scored.
                 Err(e) if attempt < 2 => tracing::warn!(

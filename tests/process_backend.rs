@@ -1,0 +1,94 @@
+//! The trusted local backend: same verdicts and reports as the Docker one, loudly marked as
+//! not isolated. Runs without Docker.
+
+mod common;
+
+use common::*;
+
+fn grade_process(phases: &str, extra: &str, name: &str) -> (i32, serde_json::Value, String) {
+    let a = assignment(phases, extra);
+    let s = tempfile::tempdir().unwrap();
+    write(s.path(), "main.sh", name);
+    let out = tempfile::tempdir().unwrap();
+    let output = assay(&[
+        "grade",
+        "--backend",
+        "process",
+        "--json",
+        "-a",
+        a.path().to_str().unwrap(),
+        "-o",
+        out.path().to_str().unwrap(),
+        s.path().to_str().unwrap(),
+    ]);
+    let log = text(&output);
+    let line = String::from_utf8_lossy(&output.stdout)
+        .lines()
+        .last()
+        .unwrap_or("")
+        .to_string();
+    let report: serde_json::Value =
+        serde_json::from_str(&line).unwrap_or_else(|e| panic!("no report ({e}): {log}"));
+    (output.status.code().unwrap_or(-1), report, log)
+}
+
+#[test]
+fn grades_with_rewritten_paths_and_says_nothing_was_isolated() {
+    let phases = r#"
+[[phase]]
+name = "build"
+run = "echo built > made.txt"
+
+[[phase]]
+name = "predict"
+run = "cat made.txt; ls /data; printf 'id,label\na,1\nb,3\n' > /out/p.csv"
+inputs = { "/data" = "hidden/features" }
+outputs = ["/out/p.csv"]
+"#;
+    let metric = "[[metric]]\nname = \"accuracy\"\nkind = \"accuracy\"\npredictions = \"predict:/out/p.csv\"\nlabels = \"hidden/labels.csv\"\nweight = 10\n";
+    let (code, report, log) = grade_process(phases, metric, "ok");
+    assert_eq!(code, 0, "{log}");
+    assert!(log.contains("WARNING: --backend process"), "{log}");
+    assert!(report["isolation"].as_str().unwrap().starts_with("NONE"));
+    assert_eq!(phase(&report, "predict")["stdout_tail"], "built\nx.csv\n");
+    assert_eq!(report["metrics"][0]["value"], 0.5);
+}
+
+#[test]
+fn verdicts_match_the_docker_backend() {
+    let cases = [
+        ("exit 4", "", "failed"),
+        ("sleep 30", "timeout = \"1s\"", "timed_out"),
+        ("yes flood", "", "output_exceeded"),
+        ("kill -SEGV $$", "", "crashed"),
+        (
+            "ln -s /etc/passwd /out/p.csv",
+            "outputs = [\"/out/p.csv\"]",
+            "invalid_output",
+        ),
+    ];
+    for (run, extra, wanted) in cases {
+        let phases = format!("[[phase]]\nname = \"main\"\nrun = '''{run}'''\n{extra}\n");
+        let (code, report, log) = grade_process(&phases, "", run);
+        assert_eq!(code, 1, "{run}: {log}");
+        assert_eq!(phase(&report, "main")["verdict"], wanted, "{run}: {log}");
+    }
+}
+
+#[test]
+fn leftover_background_processes_are_ended() {
+    let marker = format!("assay-test-{}", std::process::id());
+    let phases = format!(
+        "[[phase]]\nname = \"main\"\nrun = \"sh -c 'sleep 300; echo {marker}' & echo started\"\n"
+    );
+    let (code, _, log) = grade_process(&phases, "", "daemon");
+    assert_eq!(code, 0, "{log}");
+    let found = std::process::Command::new("pgrep")
+        .args(["-f", &marker])
+        .output()
+        .unwrap();
+    assert!(
+        String::from_utf8_lossy(&found.stdout).trim().is_empty(),
+        "a background process survived the phase"
+    );
+}
