@@ -355,7 +355,7 @@ fn ctrl_c_removes_the_runs_containers() {
     let a = one_phase("sleep 120", "timeout = \"100s\"");
     let s = submission(&[("main.py", "interrupted harness")]);
     let out = tempfile::tempdir().unwrap();
-    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_assay"))
+    let child = std::process::Command::new(env!("CARGO_BIN_EXE_assay"))
         .args([
             "grade",
             "-a",
