@@ -207,15 +207,15 @@ async fn grade_one(
         run_id: &run_id,
     });
     let mut record = run_submission(backend, spec, &submission, &run_id, &mut sink).await?;
-    let metrics = report::score_metrics(spec, &mut record);
-    let (verdict, summary) = report::verdict(&record.phases, &metrics);
+    let metrics = crate::scoring::score_metrics(spec, &mut record);
+    let (verdict, summary) = crate::scoring::verdict(&record.phases, &metrics);
     sink.event(&Event::RunFinished {
         verdict: verdict.as_str(),
     });
     let report = Report {
         verdict,
         summary,
-        score: (verdict != RunVerdict::HarnessError).then(|| report::score(&metrics)),
+        score: (verdict != RunVerdict::HarnessError).then(|| crate::scoring::score(&metrics)),
         phases: record.phases,
         metrics,
         reproducibility: report::Reproducibility {

@@ -10,6 +10,7 @@ pub mod intake;
 pub mod metrics;
 pub mod report;
 pub mod runner;
+pub mod scoring;
 pub mod spec;
 pub mod text;
 pub mod units;

@@ -2,7 +2,9 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::metrics::ConfusionMatrix;
 use crate::runner::PhaseOutcome;
+use crate::spec::Direction;
 
 pub const SCHEMA_VERSION: u32 = 1;
 
@@ -71,12 +73,23 @@ pub struct Score {
 pub struct MetricResult {
     pub name: String,
     pub kind: String,
-    /// Absent when the predictions could not be scored.
+    /// Absent when the metric could not be computed; `message` says why.
     pub value: Option<f64>,
+    pub direction: Direction,
     pub weight: f64,
     pub pass_at: Option<f64>,
+    /// Missing the threshold fails the run.
+    pub required: bool,
     pub passed: bool,
+    /// Share of the weight earned, 0..1.
+    pub credit: f64,
+    /// weight × credit.
+    pub points: f64,
+    /// The metric failed because of the assignment, not the candidate.
+    pub assignment_error: bool,
     pub message: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub confusion_matrix: Option<ConfusionMatrix>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]

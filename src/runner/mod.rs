@@ -15,5 +15,5 @@ pub use capture::TAIL_BYTES;
 pub use docker_phase::remove as remove_container;
 pub use events::{Event, Fanout, Sink, Stream};
 pub use outcome::{PhaseOutcome, PhaseVerdict};
-pub use pipeline::{Backend, DEFAULT_SEED, RunRecord, run_submission};
+pub use pipeline::{Backend, DEFAULT_SEED, RunRecord, ScorerRun, run_submission};
 pub use sandbox::CANDIDATE_USER;

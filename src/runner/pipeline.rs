@@ -24,6 +24,7 @@ pub struct RunRecord {
     pub phases: Vec<PhaseOutcome>,
     /// Host copies of declared outputs, by `phase:/path`.
     pub outputs: HashMap<OutputRef, PathBuf>,
+    pub scorers: Vec<ScorerRun>,
     /// Owns the output copies and workspace tars of this run.
     pub scratch: tempfile::TempDir,
 }
@@ -77,6 +78,7 @@ pub async fn run_submission(
         run_id: run_id.to_string(),
         phases: Vec::new(),
         outputs: HashMap::new(),
+        scorers: Vec::new(),
         scratch,
     };
     let mut workspace: Option<PathBuf> = None;
@@ -94,47 +96,22 @@ pub async fn run_submission(
             .join(format!("{index}-{}", phase.name));
         std::fs::create_dir_all(&dir)?;
         let upload = dir.join("upload.tar");
-        let input_areas = write_upload(
-            &upload,
-            spec,
-            phase,
-            submission,
-            workspace.as_deref(),
-            &record.outputs,
-        )?;
+        let start = match &workspace {
+            Some(previous) => Workspace::Previous(previous),
+            None => Workspace::Submission(&submission.root),
+        };
+        let input_areas = write_upload(&upload, spec, phase, start, &record.outputs)?;
         let workspace_out = dir.join("workspace.tar");
         let outputs_out = dir.join("outputs.tar");
-        let mut attempt = 0;
-        let run = loop {
-            attempt += 1;
-            let request = PhaseRequest {
-                phase,
-                sandbox: &spec.sandbox,
-                labels: labels(run_id, &submission.sha256),
-                container_name: format!("assay-{run_id}-{}-{attempt}", phase.name),
-                upload: &upload,
-                input_areas: input_areas
-                    .iter()
-                    .map(|a| Area {
-                        path: a.path.clone(),
-                        bytes: a.bytes,
-                        exec: a.exec,
-                    })
-                    .collect(),
-                env: environment(phase.name.as_str()),
-                workspace_out: &workspace_out,
-                outputs_out: &outputs_out,
-            };
-            match backend.run_phase(request, sink).await {
-                Ok(run) => break Ok(run),
-                // A harness failure is retried once before it is reported; never scored.
-                Err(e) if attempt < 2 => tracing::warn!(
-                    "phase {} failed in the harness, retrying: {e:#}",
-                    phase.name
-                ),
-                Err(e) => break Err(e),
-            }
+        let step = Step {
+            phase,
+            sandbox: &spec.sandbox,
+            upload: &upload,
+            input_areas: &input_areas,
+            workspace_out: &workspace_out,
+            outputs_out: &outputs_out,
         };
+        let run = step.run(backend, run_id, &submission.sha256, sink).await;
         let mut outcome = match run {
             Ok(run) if run.collected => {
                 workspace = Some(workspace_out.clone());
@@ -177,7 +154,178 @@ pub async fn run_submission(
         sink.event(&Event::PhaseFinished { outcome: &outcome });
         record.phases.push(outcome);
     }
+    run_scorers(backend, spec, &submission.sha256, run_id, &mut record, sink).await?;
     Ok(record)
+}
+
+/// One container run of a phase (or a scorer) with everything it needs.
+struct Step<'a> {
+    phase: &'a crate::spec::Phase,
+    sandbox: &'a crate::spec::Sandbox,
+    upload: &'a Path,
+    input_areas: &'a [Area],
+    workspace_out: &'a Path,
+    outputs_out: &'a Path,
+}
+
+impl Step<'_> {
+    /// Runs the step; a harness failure is retried once before it is reported, never scored.
+    async fn run(
+        &self,
+        backend: &Backend,
+        run_id: &str,
+        submission_sha: &str,
+        sink: &mut dyn Sink,
+    ) -> anyhow::Result<PhaseRun> {
+        let mut attempt = 0;
+        loop {
+            attempt += 1;
+            let request = PhaseRequest {
+                phase: self.phase,
+                sandbox: self.sandbox,
+                labels: labels(run_id, submission_sha),
+                container_name: format!("assay-{run_id}-{}-{attempt}", self.phase.name),
+                upload: self.upload,
+                input_areas: self
+                    .input_areas
+                    .iter()
+                    .map(|a| Area {
+                        path: a.path.clone(),
+                        bytes: a.bytes,
+                        exec: a.exec,
+                    })
+                    .collect(),
+                env: environment(&self.phase.name),
+                workspace_out: self.workspace_out,
+                outputs_out: self.outputs_out,
+            };
+            match backend.run_phase(request, sink).await {
+                Ok(run) => return Ok(run),
+                Err(e) if attempt < 2 => {
+                    tracing::warn!("{} failed in the harness, retrying: {e:#}", self.phase.name)
+                }
+                Err(e) => return Err(e),
+            }
+        }
+    }
+}
+
+/// A scorer's run and the values it wrote, or why there are none.
+pub struct ScorerRun {
+    pub name: String,
+    pub outcome: PhaseOutcome,
+    pub scores: Result<HashMap<String, f64>, String>,
+}
+
+/// Runs each scorer whose predictions exist, in a container that sees only the predictions,
+/// the labels and the scorer's own files.
+async fn run_scorers(
+    backend: &Backend,
+    spec: &Spec,
+    submission_sha: &str,
+    run_id: &str,
+    record: &mut RunRecord,
+    sink: &mut dyn Sink,
+) -> anyhow::Result<()> {
+    for scorer in &spec.scorers {
+        if !record.outputs.contains_key(&scorer.predictions) {
+            continue;
+        }
+        let mut inputs = vec![
+            crate::spec::Input {
+                mount: "/predictions".into(),
+                source: Source::PhaseOutput(scorer.predictions.clone()),
+            },
+            crate::spec::Input {
+                mount: "/labels".into(),
+                source: Source::Assignment(scorer.labels.clone()),
+            },
+        ];
+        if let Some(files) = &scorer.files {
+            inputs.push(crate::spec::Input {
+                mount: "/scorer".into(),
+                source: Source::Assignment(files.clone()),
+            });
+        }
+        let phase = crate::spec::Phase {
+            name: format!("scorer-{}", scorer.name),
+            run: scorer.run.clone(),
+            timeout: scorer.timeout,
+            inputs,
+            outputs: vec!["/out/scores.json".to_string()],
+        };
+        let sandbox = crate::spec::Sandbox {
+            image: scorer.image.clone(),
+            ..spec.sandbox.clone()
+        };
+        let dir = record.scratch.path().join(&phase.name);
+        std::fs::create_dir_all(&dir)?;
+        let upload = dir.join("upload.tar");
+        let input_areas = write_upload(&upload, spec, &phase, Workspace::Empty, &record.outputs)?;
+        let (workspace_out, outputs_out) = (dir.join("workspace.tar"), dir.join("outputs.tar"));
+        let step = Step {
+            phase: &phase,
+            sandbox: &sandbox,
+            upload: &upload,
+            input_areas: &input_areas,
+            workspace_out: &workspace_out,
+            outputs_out: &outputs_out,
+        };
+        let (outcome, scores) = match step.run(backend, run_id, submission_sha, sink).await {
+            Err(e) => (
+                PhaseOutcome::harness_error(&phase.name, &e),
+                Err(format!("the scorer could not run: {e:#}")),
+            ),
+            Ok(run) if run.outcome.verdict != PhaseVerdict::Passed => {
+                let why = format!(
+                    "the scorer {}: {}",
+                    run.outcome.verdict.as_str(),
+                    run.outcome.message.clone().unwrap_or_default()
+                );
+                (run.outcome, Err(why))
+            }
+            Ok(run) => {
+                let scores = match transfer::extract_outputs(
+                    &outputs_out,
+                    &phase.outputs,
+                    &dir.join("outputs"),
+                    1024 * 1024,
+                )? {
+                    Ok(found) => read_scores(&found[0].1),
+                    Err(why) => Err(why),
+                };
+                (run.outcome, scores)
+            }
+        };
+        sink.event(&Event::PhaseFinished { outcome: &outcome });
+        record.scorers.push(ScorerRun {
+            name: scorer.name.clone(),
+            outcome,
+            scores,
+        });
+    }
+    Ok(())
+}
+
+/// `scores.json`: an object of names to finite numbers.
+fn read_scores(path: &Path) -> Result<HashMap<String, f64>, String> {
+    let text =
+        std::fs::read_to_string(path).map_err(|e| format!("scores.json cannot be read: {e}"))?;
+    let value: serde_json::Value =
+        serde_json::from_str(&text).map_err(|e| format!("scores.json is not JSON: {e}"))?;
+    let object = value
+        .as_object()
+        .ok_or("scores.json must be an object of names to numbers")?;
+    let mut scores = HashMap::new();
+    for (name, value) in object {
+        match value.as_f64().filter(|v| v.is_finite()) {
+            Some(number) => {
+                scores.insert(name.clone(), number);
+            }
+            None => return Err(format!("scores.json: {name:?} is not a finite number")),
+        }
+    }
+    Ok(scores)
 }
 
 fn environment(phase: &str) -> Vec<String> {
@@ -191,23 +339,35 @@ fn environment(phase: &str) -> Vec<String> {
 
 /// Writes the tar a phase starts from: the workspace (the submission, or the previous phase's
 /// workspace) followed by each declared input. Returns the tmpfs areas the inputs need.
+/// What `/workspace` starts as.
+enum Workspace<'a> {
+    /// The unpacked submission (first phase).
+    Submission(&'a Path),
+    /// The tar the previous phase left, passed on untouched: never unpacked on the host.
+    Previous(&'a Path),
+    /// Nothing (scorers never see the candidate's files).
+    Empty,
+}
+
 fn write_upload(
     path: &Path,
     spec: &Spec,
     phase: &crate::spec::Phase,
-    submission: &Submission,
-    workspace: Option<&Path>,
+    workspace: Workspace,
     outputs: &HashMap<OutputRef, PathBuf>,
 ) -> anyhow::Result<Vec<Area>> {
     let mut builder = transfer::create(path)?;
     match workspace {
-        // The previous phase's tar is passed on untouched: it is never unpacked on the host.
-        Some(previous) => {
+        Workspace::Previous(previous) => {
             let mut file = std::fs::File::open(previous)?;
             std::io::copy(&mut file, builder.get_mut())?;
         }
-        None => {
-            transfer::tar_folder(&mut builder, &submission.root, "workspace")?;
+        Workspace::Submission(root) => {
+            transfer::tar_folder(&mut builder, root, "workspace")?;
+        }
+        Workspace::Empty => {
+            let empty = tempfile::tempdir()?;
+            transfer::tar_folder(&mut builder, empty.path(), "workspace")?;
         }
     }
     let mut areas = Vec::new();

@@ -8,6 +8,7 @@ use sha2::{Digest, Sha256};
 use super::diagnostic::{KeyPath, Locator, SpecError};
 use super::raw::{RawMetric, RawPhase, RawSpec};
 use super::*;
+use super::{Direction, MetricSource};
 use crate::units::{parse_duration, parse_size};
 
 pub const SPEC_FILE: &str = "assignment.toml";
@@ -117,14 +118,17 @@ impl Checker<'_> {
         let labels: Vec<PathBuf> = raw
             .metrics
             .iter()
-            .map(|m| PathBuf::from(&m.labels))
+            .filter_map(|m| m.labels.as_ref())
+            .chain(raw.scorers.iter().map(|s| &s.labels))
+            .map(PathBuf::from)
             .collect();
         let phases = self.phases(&raw.phases, &sandbox, &labels);
+        let scorers = self.scorers(&raw, &phases, &sandbox);
         let metrics = raw
             .metrics
             .iter()
             .enumerate()
-            .filter_map(|(i, m)| self.metric(m, &root.key("metric").index(i), &phases))
+            .filter_map(|(i, m)| self.metric(m, &root.key("metric").index(i), &phases, &scorers))
             .collect();
         let reproducibility = self.reproducibility(&raw);
         let rubric = self.rubric(&raw);
@@ -138,6 +142,7 @@ impl Checker<'_> {
             intake,
             phases,
             metrics,
+            scorers,
             reproducibility,
             rubric,
         }
@@ -370,12 +375,14 @@ impl Checker<'_> {
         Some(relative)
     }
 
-    fn metric(&mut self, raw: &RawMetric, path: &KeyPath, phases: &[Phase]) -> Option<Metric> {
-        let kind = MetricKind::ALL
-            .iter()
-            .find(|(name, _)| *name == raw.kind)
-            .map(|(_, k)| *k);
-        if kind.is_none() {
+    fn metric(
+        &mut self,
+        raw: &RawMetric,
+        path: &KeyPath,
+        phases: &[Phase],
+        scorers: &[Scorer],
+    ) -> Option<Metric> {
+        let Some(kind) = MetricKind::parse(&raw.kind) else {
             let known: Vec<&str> = MetricKind::ALL.iter().map(|(n, _)| *n).collect();
             self.fail(
                 &path.key("kind"),
@@ -385,19 +392,212 @@ impl Checker<'_> {
                     known.join(", ")
                 ),
             );
-        }
+            return None;
+        };
+        let errors_before = self.errors.len();
         if !raw.weight.is_finite() || raw.weight < 0.0 {
             self.fail(
                 &path.key("weight"),
                 format!("must be zero or more, not {}", raw.weight),
             );
         }
-        if let Some(pass_at) = raw.pass_at
-            && !pass_at.is_finite()
-        {
-            self.fail(&path.key("pass_at"), "must be a finite number");
+        for (key, value) in [
+            ("pass_at", raw.pass_at),
+            ("floor", raw.floor),
+            ("target", raw.target),
+        ] {
+            if value.is_some_and(|v| !v.is_finite()) {
+                self.fail(&path.key(key), "must be a finite number");
+            }
         }
-        let predictions = match parse_output_ref(&raw.predictions) {
+        match (raw.floor, raw.target) {
+            (Some(floor), Some(target)) if floor == target => {
+                self.fail(
+                    &path.key("target"),
+                    "must differ from floor: credit grows from floor to target",
+                );
+            }
+            (Some(_), None) => self.fail(
+                &path.key("target"),
+                "floor needs a target: credit grows from floor to target",
+            ),
+            (None, Some(_)) => self.fail(
+                &path.key("floor"),
+                "target needs a floor: credit grows from floor to target",
+            ),
+            _ => {}
+        }
+        let direction = match raw.direction.as_deref() {
+            None => kind.default_direction(),
+            Some("higher") => Direction::Higher,
+            Some("lower") => Direction::Lower,
+            Some(other) => {
+                self.fail(
+                    &path.key("direction"),
+                    format!("{other:?} is not a direction; use \"higher\" or \"lower\""),
+                );
+                kind.default_direction()
+            }
+        };
+        if raw.weight > 0.0 && !kind.is_unit_score() && raw.pass_at.is_none() && raw.floor.is_none()
+        {
+            self.fail(
+                &path.key("weight"),
+                format!("a {} metric earns credit only with pass_at, or floor and target; set one or make the weight 0", kind.name()),
+            );
+        }
+        let average = match raw.average.as_deref() {
+            None => Average::Binary,
+            Some(name) => match Average::ALL.iter().find(|(n, _)| *n == name) {
+                Some((_, average)) => *average,
+                None => {
+                    self.fail(
+                        &path.key("average"),
+                        format!("{name:?} is not an average; use binary, macro, micro or weighted"),
+                    );
+                    Average::Binary
+                }
+            },
+        };
+        let unused = |checker: &mut Self, keys: &[(&str, bool)]| {
+            for (key, present) in keys {
+                if *present {
+                    checker.fail(
+                        &path.key(key),
+                        format!("a {} metric does not use {key}", kind.name()),
+                    );
+                }
+            }
+        };
+        let source = if kind.uses_labels() {
+            unused(
+                self,
+                &[
+                    ("phase", raw.phase.is_some()),
+                    ("scorer", raw.scorer.is_some()),
+                    ("value", raw.value.is_some()),
+                ],
+            );
+            let predictions =
+                self.output_ref(raw.predictions.as_deref(), &path.key("predictions"), phases);
+            let labels = match raw.labels.as_deref() {
+                Some(labels) => self.assignment_file(labels, &path.key("labels")),
+                None => {
+                    self.fail(
+                        path,
+                        format!("a {} metric needs labels = \"hidden/...csv\"", kind.name()),
+                    );
+                    None
+                }
+            };
+            MetricSource::Predictions {
+                predictions: predictions?,
+                labels: labels?,
+                key: raw.key.clone().unwrap_or_else(|| "id".to_string()),
+                column: raw.column.clone().unwrap_or_else(|| "label".to_string()),
+            }
+        } else if kind.is_resource() {
+            unused(
+                self,
+                &[
+                    ("labels", raw.labels.is_some()),
+                    ("scorer", raw.scorer.is_some()),
+                    ("value", raw.value.is_some()),
+                ],
+            );
+            let phase = match raw.phase.as_deref() {
+                Some(name) if phases.iter().any(|p| p.name == name) => Some(name.to_string()),
+                Some(name) => {
+                    self.fail(&path.key("phase"), format!("no phase is named {name:?}"));
+                    None
+                }
+                None => {
+                    self.fail(
+                        path,
+                        format!("a {} metric needs phase = \"NAME\"", kind.name()),
+                    );
+                    None
+                }
+            };
+            let rows = if kind == MetricKind::LatencyPerRow {
+                Some(self.output_ref(
+                    raw.predictions.as_deref(),
+                    &path.key("predictions"),
+                    phases,
+                )?)
+            } else {
+                unused(self, &[("predictions", raw.predictions.is_some())]);
+                None
+            };
+            MetricSource::Resource {
+                phase: phase?,
+                rows,
+            }
+        } else {
+            unused(
+                self,
+                &[
+                    ("labels", raw.labels.is_some()),
+                    ("predictions", raw.predictions.is_some()),
+                    ("phase", raw.phase.is_some()),
+                ],
+            );
+            let scorer = match raw.scorer.as_deref() {
+                Some(name) if scorers.iter().any(|s| s.name == name) => Some(name.to_string()),
+                Some(name) => {
+                    self.fail(
+                        &path.key("scorer"),
+                        format!("no [[scorer]] is named {name:?}"),
+                    );
+                    None
+                }
+                None => {
+                    self.fail(
+                        path,
+                        "a scorer metric needs scorer = \"NAME\" of a [[scorer]]",
+                    );
+                    None
+                }
+            };
+            MetricSource::Scorer {
+                scorer: scorer?,
+                value: raw.value.clone().unwrap_or_else(|| raw.name.clone()),
+            }
+        };
+        if self.errors.len() > errors_before {
+            return None;
+        }
+        Some(Metric {
+            name: raw.name.clone(),
+            kind,
+            source,
+            average,
+            pos_label: raw.pos_label.as_ref().map(|l| l.text()),
+            probability_prefix: raw
+                .probability_prefix
+                .clone()
+                .unwrap_or_else(|| "proba_".to_string()),
+            direction,
+            weight: raw.weight,
+            pass_at: raw.pass_at,
+            floor: raw.floor,
+            target: raw.target,
+            required: raw.required.unwrap_or(true),
+        })
+    }
+
+    /// `phase:/path` naming an output some phase declares.
+    fn output_ref(
+        &mut self,
+        value: Option<&str>,
+        path: &KeyPath,
+        phases: &[Phase],
+    ) -> Option<OutputRef> {
+        let Some(value) = value else {
+            self.fail(path, "missing: name a phase output as \"phase:/path\"");
+            return None;
+        };
+        match parse_output_ref(value) {
             Some(r)
                 if phases
                     .iter()
@@ -406,34 +606,55 @@ impl Checker<'_> {
                 Some(r)
             }
             Some(r) => {
-                self.fail(
-                    &path.key("predictions"),
-                    format!("no phase declares the output {r}"),
-                );
+                self.fail(path, format!("no phase declares the output {r}"));
                 None
             }
             None => {
                 self.fail(
-                    &path.key("predictions"),
-                    format!(
-                        "{:?} must name a phase output as \"phase:/path\"",
-                        raw.predictions
-                    ),
+                    path,
+                    format!("{value:?} must name a phase output as \"phase:/path\""),
                 );
                 None
             }
-        };
-        let labels = self.assignment_file(&raw.labels, &path.key("labels"));
-        Some(Metric {
-            name: raw.name.clone(),
-            kind: kind?,
-            predictions: predictions?,
-            labels: labels?,
-            key: raw.key.clone().unwrap_or_else(|| "id".to_string()),
-            column: raw.column.clone().unwrap_or_else(|| "label".to_string()),
-            weight: raw.weight,
-            pass_at: raw.pass_at,
-        })
+        }
+    }
+
+    fn scorers(&mut self, raw: &RawSpec, phases: &[Phase], sandbox: &Sandbox) -> Vec<Scorer> {
+        let mut scorers: Vec<Scorer> = Vec::new();
+        for (i, s) in raw.scorers.iter().enumerate() {
+            let path = KeyPath::root().key("scorer").index(i);
+            if !is_identifier(&s.name) {
+                self.fail(&path.key("name"), format!("{:?} is not a valid scorer name: use lowercase letters, digits, '-' and '_'", s.name));
+            } else if scorers.iter().any(|other| other.name == s.name) {
+                self.fail(
+                    &path.key("name"),
+                    format!("a scorer named {:?} is declared twice", s.name),
+                );
+            }
+            if s.run.trim().is_empty() {
+                self.fail(&path.key("run"), "the command to run must not be empty");
+            }
+            let timeout = self.duration(&s.timeout, &path.key("timeout"), sandbox.default_timeout);
+            let predictions =
+                self.output_ref(Some(&s.predictions), &path.key("predictions"), phases);
+            let labels = self.assignment_file(&s.labels, &path.key("labels"));
+            let files = s
+                .files
+                .as_deref()
+                .and_then(|f| self.assignment_file(f, &path.key("files")));
+            if let (Some(predictions), Some(labels)) = (predictions, labels) {
+                scorers.push(Scorer {
+                    name: s.name.clone(),
+                    run: s.run.clone(),
+                    image: s.image.clone().unwrap_or_else(|| sandbox.image.clone()),
+                    timeout,
+                    predictions,
+                    labels,
+                    files,
+                });
+            }
+        }
+        scorers
     }
 
     fn reproducibility(&mut self, raw: &RawSpec) -> Reproducibility {

@@ -2,6 +2,7 @@
 
 mod diagnostic;
 mod load;
+mod metric;
 mod raw;
 
 use std::path::PathBuf;
@@ -9,6 +10,7 @@ use std::time::Duration;
 
 pub use diagnostic::{KeyPath, SpecError};
 pub use load::{SPEC_FILE, load};
+pub use metric::{Average, Direction, Metric, MetricKind, MetricSource};
 
 /// A validated assignment spec; everything the rest of assay reads about an assignment.
 #[derive(Debug, Clone)]
@@ -24,6 +26,7 @@ pub struct Spec {
     pub intake: IntakeLimits,
     pub phases: Vec<Phase>,
     pub metrics: Vec<Metric>,
+    pub scorers: Vec<Scorer>,
     pub reproducibility: Reproducibility,
     pub rubric: Vec<Criterion>,
 }
@@ -96,36 +99,18 @@ impl std::fmt::Display for OutputRef {
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum MetricKind {
-    Accuracy,
-}
-
-impl MetricKind {
-    pub const ALL: [(&'static str, MetricKind); 1] = [("accuracy", MetricKind::Accuracy)];
-
-    pub fn name(self) -> &'static str {
-        Self::ALL
-            .iter()
-            .find(|(_, k)| *k == self)
-            .map(|(n, _)| *n)
-            .unwrap_or("?")
-    }
-}
-
-/// An objective measure computed on the host from a phase's output and hidden labels.
+/// A trusted command that scores predictions in a container of its own, seeing only the
+/// predictions (at `/predictions/NAME`), the labels (at `/labels/NAME`) and its own files (at
+/// `/scorer`), and writing `/out/scores.json` as `{"name": number}`.
 #[derive(Debug, Clone)]
-pub struct Metric {
+pub struct Scorer {
     pub name: String,
-    pub kind: MetricKind,
+    pub run: String,
+    pub image: String,
+    pub timeout: Duration,
     pub predictions: OutputRef,
-    /// Hidden labels, relative to the assignment folder; never put into a container.
     pub labels: PathBuf,
-    pub key: String,
-    pub column: String,
-    pub weight: f64,
-    pub pass_at: Option<f64>,
+    pub files: Option<PathBuf>,
 }
 
 #[derive(Debug, Clone, PartialEq)]

@@ -17,6 +17,8 @@ pub struct RawSpec {
     pub phases: Vec<RawPhase>,
     #[serde(default, rename = "metric")]
     pub metrics: Vec<RawMetric>,
+    #[serde(default, rename = "scorer")]
+    pub scorers: Vec<RawScorer>,
     #[serde(default)]
     pub reproducibility: RawReproducibility,
     #[serde(default, rename = "rubric")]
@@ -72,13 +74,40 @@ pub struct RawPhase {
 pub struct RawMetric {
     pub name: String,
     pub kind: String,
-    pub predictions: String,
-    pub labels: String,
+    pub predictions: Option<String>,
+    pub labels: Option<String>,
     pub key: Option<String>,
     pub column: Option<String>,
+    pub average: Option<String>,
+    pub pos_label: Option<RawLabel>,
+    pub probability_prefix: Option<String>,
+    pub phase: Option<String>,
+    pub scorer: Option<String>,
+    pub value: Option<String>,
+    pub direction: Option<String>,
     #[serde(default = "default_weight")]
     pub weight: f64,
     pub pass_at: Option<f64>,
+    pub floor: Option<f64>,
+    pub target: Option<f64>,
+    pub required: Option<bool>,
+}
+
+/// A class label written as text or as a number.
+#[derive(Debug, Deserialize)]
+#[serde(untagged)]
+pub enum RawLabel {
+    Text(String),
+    Integer(i64),
+}
+
+impl RawLabel {
+    pub fn text(&self) -> String {
+        match self {
+            RawLabel::Text(text) => text.clone(),
+            RawLabel::Integer(n) => n.to_string(),
+        }
+    }
 }
 
 fn default_weight() -> f64 {
@@ -98,4 +127,16 @@ pub struct RawCriterion {
     pub criterion: String,
     pub weight: f64,
     pub levels: Vec<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawScorer {
+    pub name: String,
+    pub run: String,
+    pub image: Option<String>,
+    pub timeout: Option<String>,
+    pub predictions: String,
+    pub labels: String,
+    pub files: Option<String>,
 }

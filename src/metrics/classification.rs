@@ -1,0 +1,211 @@
+//! Metrics on predicted classes, defined as scikit-learn defines them (zero_division = 0).
+
+use std::collections::HashMap;
+
+use serde::{Deserialize, Serialize};
+
+use super::labels::{Classes, canonical, classes};
+
+/// How per-class precision, recall and F1 are combined.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Average {
+    /// Only the positive class.
+    Binary,
+    /// Unweighted mean over classes.
+    Macro,
+    /// Global counts of true and false positives.
+    Micro,
+    /// Mean over classes weighted by their true count.
+    Weighted,
+}
+
+impl Average {
+    pub const ALL: [(&'static str, Average); 4] = [
+        ("binary", Average::Binary),
+        ("macro", Average::Macro),
+        ("micro", Average::Micro),
+        ("weighted", Average::Weighted),
+    ];
+}
+
+/// Rows are true classes, columns predicted classes, both in `classes` order.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ConfusionMatrix {
+    pub classes: Vec<String>,
+    pub counts: Vec<Vec<u64>>,
+}
+
+pub fn confusion_matrix(truth: &[String], predicted: &[String]) -> ConfusionMatrix {
+    let Classes {
+        sorted,
+        truth,
+        predicted,
+    } = classes(truth, predicted);
+    let index: HashMap<&str, usize> = sorted
+        .iter()
+        .enumerate()
+        .map(|(i, c)| (c.as_str(), i))
+        .collect();
+    let mut counts = vec![vec![0u64; sorted.len()]; sorted.len()];
+    for (t, p) in truth.iter().zip(&predicted) {
+        counts[index[t.as_str()]][index[p.as_str()]] += 1;
+    }
+    ConfusionMatrix {
+        classes: sorted,
+        counts,
+    }
+}
+
+impl ConfusionMatrix {
+    fn total(&self) -> u64 {
+        self.counts.iter().flatten().sum()
+    }
+
+    fn true_positives(&self, i: usize) -> u64 {
+        self.counts[i][i]
+    }
+
+    /// How many rows truly are class `i`.
+    fn support(&self, i: usize) -> u64 {
+        self.counts[i].iter().sum()
+    }
+
+    /// How many rows were predicted as class `i`.
+    fn predicted(&self, i: usize) -> u64 {
+        self.counts.iter().map(|row| row[i]).sum()
+    }
+}
+
+fn ratio(numerator: u64, denominator: u64) -> f64 {
+    if denominator == 0 {
+        0.0
+    } else {
+        numerator as f64 / denominator as f64
+    }
+}
+
+pub fn accuracy(matrix: &ConfusionMatrix) -> f64 {
+    let right: u64 = (0..matrix.classes.len())
+        .map(|i| matrix.true_positives(i))
+        .sum();
+    ratio(right, matrix.total())
+}
+
+/// Mean recall over the classes present in the truth.
+pub fn balanced_accuracy(matrix: &ConfusionMatrix) -> f64 {
+    let recalls: Vec<f64> = (0..matrix.classes.len())
+        .filter(|&i| matrix.support(i) > 0)
+        .map(|i| ratio(matrix.true_positives(i), matrix.support(i)))
+        .collect();
+    super::sum::mean(&recalls)
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Score {
+    Precision,
+    Recall,
+    F1,
+}
+
+fn per_class(score: Score, tp: u64, predicted: u64, support: u64) -> f64 {
+    match score {
+        Score::Precision => ratio(tp, predicted),
+        Score::Recall => ratio(tp, support),
+        // 2tp / (2tp + fp + fn), with fp = predicted - tp and fn = support - tp.
+        Score::F1 => ratio(2 * tp, predicted + support),
+    }
+}
+
+/// Precision, recall or F1; `Err` when the average does not fit the labels.
+pub fn precision_recall_f1(
+    matrix: &ConfusionMatrix,
+    score: Score,
+    average: Average,
+    pos_label: &str,
+) -> Result<f64, String> {
+    let n = matrix.classes.len();
+    match average {
+        Average::Binary => {
+            if n > 2 {
+                return Err(format!(
+                    "average \"binary\" needs two classes, but the labels and predictions hold {n}; choose macro, micro or weighted"
+                ));
+            }
+            let pos = canonical(pos_label);
+            let Some(i) = matrix.classes.iter().position(|c| *c == pos) else {
+                // The positive class never occurs: every count is zero.
+                return Ok(0.0);
+            };
+            Ok(per_class(
+                score,
+                matrix.true_positives(i),
+                matrix.predicted(i),
+                matrix.support(i),
+            ))
+        }
+        Average::Micro => {
+            let tp: u64 = (0..n).map(|i| matrix.true_positives(i)).sum();
+            let predicted: u64 = (0..n).map(|i| matrix.predicted(i)).sum();
+            let support: u64 = (0..n).map(|i| matrix.support(i)).sum();
+            Ok(per_class(score, tp, predicted, support))
+        }
+        Average::Macro => {
+            let values: Vec<f64> = (0..n)
+                .map(|i| {
+                    per_class(
+                        score,
+                        matrix.true_positives(i),
+                        matrix.predicted(i),
+                        matrix.support(i),
+                    )
+                })
+                .collect();
+            Ok(super::sum::mean(&values))
+        }
+        Average::Weighted => {
+            let total: u64 = (0..n).map(|i| matrix.support(i)).sum();
+            if total == 0 {
+                return Ok(0.0);
+            }
+            let weighted = super::sum::sum((0..n).map(|i| {
+                per_class(
+                    score,
+                    matrix.true_positives(i),
+                    matrix.predicted(i),
+                    matrix.support(i),
+                ) * matrix.support(i) as f64
+            }));
+            Ok(weighted / total as f64)
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn s(v: &[&str]) -> Vec<String> {
+        v.iter().map(|x| x.to_string()).collect()
+    }
+
+    #[test]
+    fn confusion_matrix_in_sorted_class_order() {
+        let m = confusion_matrix(&s(&["2", "10", "2", "3"]), &s(&["2", "2", "3", "3"]));
+        assert_eq!(m.classes, ["2", "3", "10"]);
+        assert_eq!(m.counts, vec![vec![1, 1, 0], vec![0, 1, 0], vec![1, 0, 0]]);
+        assert_eq!(accuracy(&m), 0.5);
+        // recalls: 2 → 1/2, 3 → 1, 10 → 0
+        assert!((balanced_accuracy(&m) - 0.5).abs() < 1e-15);
+    }
+
+    #[test]
+    fn binary_needs_two_classes() {
+        let m = confusion_matrix(&s(&["a", "b", "c"]), &s(&["a", "b", "c"]));
+        assert!(precision_recall_f1(&m, Score::F1, Average::Binary, "a").is_err());
+        assert_eq!(
+            precision_recall_f1(&m, Score::F1, Average::Macro, "a").unwrap(),
+            1.0
+        );
+    }
+}

@@ -1,0 +1,231 @@
+//! Scoring a run: every metric's value from the copied-out outputs, the hidden labels, the
+//! measured resources or a scorer; its credit; the total; and the run's verdict.
+
+use crate::metrics::{MetricError, evaluate};
+use crate::report::{MetricResult, RunVerdict, Score};
+use crate::runner::{PhaseOutcome, PhaseVerdict, RunRecord};
+use crate::spec::{Metric, MetricKind, MetricSource, Spec};
+
+/// A metric's value, or why it has none and whose fault that is.
+enum Value {
+    Computed(f64, Option<crate::metrics::ConfusionMatrix>),
+    /// Not computed; the candidate's run did not produce what it needs, or it was invalid.
+    Missing(String),
+    /// Not computed because of the assignment (labels, spec): never the candidate's fault.
+    AssignmentError(String),
+}
+
+/// Computes each metric. Malformed predictions mark the phase that wrote them `invalid_output`.
+pub fn score_metrics(spec: &Spec, record: &mut RunRecord) -> Vec<MetricResult> {
+    spec.metrics
+        .iter()
+        .map(|metric| {
+            let value = value_of(spec, metric, record);
+            result(metric, value, &record.phases)
+        })
+        .collect()
+}
+
+fn value_of(spec: &Spec, metric: &Metric, record: &mut RunRecord) -> Value {
+    match &metric.source {
+        MetricSource::Predictions {
+            predictions,
+            labels,
+            key,
+            column,
+        } => {
+            let Some(path) = record.outputs.get(predictions) else {
+                return Value::Missing(format!("not computed: {predictions} was not produced"));
+            };
+            match evaluate(metric, path, &spec.dir.join(labels), key, column) {
+                Ok(evaluation) => Value::Computed(evaluation.value, evaluation.confusion),
+                Err(MetricError::InvalidOutput(why)) => {
+                    let message = format!("{predictions}: {why}");
+                    if let Some(phase) = record
+                        .phases
+                        .iter_mut()
+                        .find(|p| p.name == predictions.phase)
+                    {
+                        phase.verdict = PhaseVerdict::InvalidOutput;
+                        phase.message = Some(message.clone());
+                    }
+                    Value::Missing(message)
+                }
+                Err(MetricError::Assignment(why)) => Value::AssignmentError(why),
+            }
+        }
+        MetricSource::Resource { phase, rows } => {
+            let Some(outcome) = record.phases.iter().find(|p| p.name == *phase) else {
+                return Value::Missing(format!("phase {phase} did not run"));
+            };
+            let measured = match metric.kind {
+                MetricKind::WallSeconds => Some(outcome.wall_seconds),
+                MetricKind::CpuSeconds => outcome.cpu_seconds,
+                MetricKind::PeakMemoryBytes => outcome.peak_memory_bytes.map(|b| b as f64),
+                _ => {
+                    let Some(rows) = rows.as_ref().and_then(|r| record.outputs.get(r)) else {
+                        return Value::Missing(
+                            "not computed: the predictions were not produced".to_string(),
+                        );
+                    };
+                    match count_rows(rows) {
+                        Ok(0) => return Value::Missing("no prediction rows to time".to_string()),
+                        Ok(n) => Some(outcome.wall_seconds / n as f64),
+                        Err(why) => return Value::Missing(why),
+                    }
+                }
+            };
+            match measured {
+                Some(value) => Value::Computed(value, None),
+                None => Value::Missing(format!(
+                    "{} was not measured for phase {phase}",
+                    metric.kind.name()
+                )),
+            }
+        }
+        MetricSource::Scorer { scorer, value } => {
+            match record.scorers.iter().find(|s| s.name == *scorer) {
+                None => Value::Missing(format!(
+                    "scorer {scorer} did not run: its predictions were not produced"
+                )),
+                Some(run) => match &run.scores {
+                    Ok(scores) => match scores.get(value) {
+                        Some(number) => Value::Computed(*number, None),
+                        None => Value::Missing(format!("scorer {scorer} wrote no value {value:?}")),
+                    },
+                    Err(why) => Value::Missing(format!("scorer {scorer}: {why}")),
+                },
+            }
+        }
+    }
+}
+
+fn count_rows(path: &std::path::Path) -> Result<u64, String> {
+    let mut reader =
+        csv::Reader::from_path(path).map_err(|e| format!("the predictions cannot be read: {e}"))?;
+    let mut rows = 0;
+    for record in reader.records() {
+        record.map_err(|e| format!("the predictions cannot be read: {e}"))?;
+        rows += 1;
+    }
+    Ok(rows)
+}
+
+fn result(metric: &Metric, value: Value, phases: &[PhaseOutcome]) -> MetricResult {
+    let mut result = MetricResult {
+        name: metric.name.clone(),
+        kind: metric.kind.name().to_string(),
+        value: None,
+        direction: metric.direction,
+        weight: metric.weight,
+        pass_at: metric.pass_at,
+        required: metric.required,
+        passed: false,
+        credit: 0.0,
+        points: 0.0,
+        assignment_error: false,
+        message: None,
+        confusion_matrix: None,
+    };
+    match value {
+        Value::Computed(value, confusion) => {
+            let phase_passed = match &metric.source {
+                MetricSource::Resource { phase, .. } => phases
+                    .iter()
+                    .any(|p| p.name == *phase && p.verdict == PhaseVerdict::Passed),
+                _ => true,
+            };
+            result.value = Some(value);
+            result.confusion_matrix = confusion;
+            result.passed = phase_passed && metric.passes(value);
+            result.credit = if phase_passed {
+                metric.credit(value)
+            } else {
+                0.0
+            };
+            result.points = metric.weight * result.credit;
+            if !phase_passed {
+                result.message = Some("measured on a phase that did not pass".to_string());
+            } else if !result.passed {
+                let relation = match metric.direction {
+                    crate::spec::Direction::Higher => "below",
+                    crate::spec::Direction::Lower => "above",
+                };
+                result.message = Some(format!(
+                    "{value:.6} is {relation} the threshold {}",
+                    metric.pass_at.unwrap_or_default()
+                ));
+            }
+        }
+        Value::Missing(why) => result.message = Some(why),
+        Value::AssignmentError(why) => {
+            result.assignment_error = true;
+            result.message = Some(format!("assignment error: {why}"));
+        }
+    }
+    result
+}
+
+/// Points earned over points possible.
+pub fn score(metrics: &[MetricResult]) -> Score {
+    Score {
+        total: metrics.iter().map(|m| m.points).sum(),
+        max: metrics.iter().map(|m| m.weight).sum(),
+    }
+}
+
+/// The run's verdict and a sentence saying why.
+pub fn verdict(phases: &[PhaseOutcome], metrics: &[MetricResult]) -> (RunVerdict, String) {
+    if let Some(broken) = phases
+        .iter()
+        .find(|p| p.verdict == PhaseVerdict::HarnessError)
+    {
+        let why = broken.message.clone().unwrap_or_default();
+        return (
+            RunVerdict::HarnessError,
+            format!(
+                "the harness failed in {} (not the candidate's fault): {why}",
+                broken.name
+            ),
+        );
+    }
+    if let Some(metric) = metrics.iter().find(|m| m.assignment_error) {
+        return (
+            RunVerdict::HarnessError,
+            format!(
+                "metric {} could not be computed (not the candidate's fault): {}",
+                metric.name,
+                metric.message.clone().unwrap_or_default()
+            ),
+        );
+    }
+    if let Some(failed) = phases.iter().find(|p| p.verdict != PhaseVerdict::Passed) {
+        let why = failed
+            .message
+            .as_deref()
+            .map(|m| format!(": {m}"))
+            .unwrap_or_default();
+        return (
+            RunVerdict::Failed,
+            format!("phase {} {}{why}", failed.name, failed.verdict.as_str()),
+        );
+    }
+    let missed: Vec<String> = metrics
+        .iter()
+        .filter(|m| m.required && !m.passed)
+        .map(|m| format!("{} ({})", m.name, m.message.clone().unwrap_or_default()))
+        .collect();
+    if !missed.is_empty() {
+        return (
+            RunVerdict::Failed,
+            format!("required metric(s) missed: {}", missed.join(", ")),
+        );
+    }
+    (
+        RunVerdict::Passed,
+        format!(
+            "all {} phase(s) passed and every required metric met its threshold",
+            phases.len()
+        ),
+    )
+}
