@@ -50,6 +50,32 @@ pub enum Command {
         #[arg(long, value_enum, default_value = "docker")]
         backend: crate::grade::BackendChoice,
     },
+    /// Compute one metric on a predictions and a labels file, exactly as the grader does.
+    Metric {
+        /// accuracy, balanced_accuracy, precision, recall, f1, roc_auc, log_loss, rmse, mae, r2
+        kind: String,
+        #[arg(long)]
+        predictions: PathBuf,
+        #[arg(long)]
+        labels: PathBuf,
+        /// The column both files are joined on.
+        #[arg(long, default_value = "id")]
+        key: String,
+        /// The predicted class or value, named the same in both files.
+        #[arg(long, default_value = "label")]
+        column: String,
+        /// binary, macro, micro or weighted (precision, recall, f1).
+        #[arg(long, default_value = "binary")]
+        average: String,
+        /// The positive class for binary metrics (default: the larger class).
+        #[arg(long)]
+        pos_label: Option<String>,
+        /// Probability columns are named PREFIX + class (roc_auc, log_loss).
+        #[arg(long, default_value = "proba_")]
+        probability_prefix: String,
+        #[arg(long)]
+        json: bool,
+    },
     /// Remove containers and volumes labelled assay.run that no running assay owns.
     Gc {
         /// Remove every labelled object, also those of runs still going.
@@ -115,6 +141,27 @@ pub fn run(cli: Cli) -> anyhow::Result<Exit> {
             };
             runtime()?.block_on(crate::grade::grade(options))
         }
+        Command::Metric {
+            kind,
+            predictions,
+            labels,
+            key,
+            column,
+            average,
+            pos_label,
+            probability_prefix,
+            json,
+        } => crate::metric_command::run(crate::metric_command::MetricArgs {
+            kind,
+            predictions,
+            labels,
+            key,
+            column,
+            average,
+            pos_label,
+            probability_prefix,
+            json,
+        }),
         Command::Gc { all } => runtime()?.block_on(async {
             let docker = crate::docker::connect().await?;
             let scope = if all {

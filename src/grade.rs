@@ -226,8 +226,26 @@ async fn grade_one(
         provenance: provenance(SystemTime::now()),
         ..base
     };
+    save_outputs(&record.outputs, &dir.join("outputs"))?;
     report::write_json(&dir, &report)?;
     Ok(report)
+}
+
+/// Keeps the declared outputs beside the report (`outputs/PHASE/PATH`), so reviewers and
+/// authors can recompute any metric from exactly what was scored.
+fn save_outputs(
+    outputs: &std::collections::HashMap<crate::spec::OutputRef, PathBuf>,
+    dir: &Path,
+) -> anyhow::Result<()> {
+    for (reference, host) in outputs {
+        let target = dir
+            .join(&reference.phase)
+            .join(reference.path.trim_start_matches('/'));
+        std::fs::create_dir_all(target.parent().unwrap_or(dir))?;
+        std::fs::copy(host, &target)
+            .with_context(|| format!("saving {reference} to {}", target.display()))?;
+    }
+    Ok(())
 }
 
 /// The report of a refused submission, filed under the hash of the file as received.

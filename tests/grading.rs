@@ -36,8 +36,44 @@ fn digits_reference_passes_with_real_accuracy() {
     }
     sandbox_image();
     let digits = repo().join("assignments/digits");
-    let (code, report, log) = grade(&digits, &digits.join("solutions/reference"));
+    let out = tempfile::tempdir().unwrap();
+    let (code, report, log) = grade_into(&digits, &digits.join("solutions/reference"), out.path());
     assert_eq!(code, 0, "{log}");
+    // The values are exactly what scikit-learn computes on the scored predictions.
+    let sha = report["submission"]["sha256"].as_str().unwrap();
+    std::fs::copy(
+        digits.join("hidden/labels.csv"),
+        out.path().join("labels.csv"),
+    )
+    .unwrap();
+    let predictions = format!("{}/outputs/predict/out/predictions.csv", &sha[..16]);
+    let expected = sklearn(
+        out.path(),
+        &format!(
+            "import pandas as pd; from sklearn import metrics; l = pd.read_csv('labels.csv'); p = pd.read_csv('{predictions}'); \
+             m = l.merge(p, on='id', suffixes=('', '_p')); \
+             print(repr(metrics.accuracy_score(m.label, m.label_p)), repr(metrics.f1_score(m.label, m.label_p, average='macro')))"
+        ),
+    );
+    let values: Vec<f64> = expected.split(' ').map(|v| v.parse().unwrap()).collect();
+    let value_of = |name: &str| {
+        report["metrics"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|m| m["name"] == name)
+            .unwrap()["value"]
+            .as_f64()
+            .unwrap()
+    };
+    assert!(
+        (value_of("accuracy") - values[0]).abs() < 1e-12,
+        "{expected}"
+    );
+    assert!(
+        (value_of("macro_f1") - values[1]).abs() < 1e-12,
+        "{expected}"
+    );
     assert_eq!(report["verdict"], "passed");
     let accuracy = report["metrics"][0]["value"].as_f64().unwrap();
     assert!(accuracy > 0.95 && accuracy <= 1.0, "accuracy {accuracy}");
@@ -48,6 +84,30 @@ fn digits_reference_passes_with_real_accuracy() {
         assert!(phase["peak_memory_bytes"].as_u64().unwrap() > 1_000_000);
     }
     assert_eq!(report["assignment"]["id"], "digits");
+    // The score is the sum of each metric's weight times its credit; unit scores earn their value.
+    let metrics = report["metrics"].as_array().unwrap();
+    let points: f64 = metrics.iter().map(|m| m["points"].as_f64().unwrap()).sum();
+    assert!((report["score"]["total"].as_f64().unwrap() - points).abs() < 1e-9);
+    let macro_f1 = metrics.iter().find(|m| m["name"] == "macro_f1").unwrap();
+    assert!(
+        (macro_f1["points"].as_f64().unwrap() - 30.0 * macro_f1["value"].as_f64().unwrap()).abs()
+            < 1e-9
+    );
+    let latency = metrics
+        .iter()
+        .find(|m| m["name"] == "latency_per_row")
+        .unwrap();
+    assert!(
+        latency["passed"].as_bool().unwrap() && latency["value"].as_f64().unwrap() < 0.05,
+        "{latency}"
+    );
+    assert_eq!(
+        metrics[0]["confusion_matrix"]["classes"]
+            .as_array()
+            .unwrap()
+            .len(),
+        10
+    );
     assert!(
         report["provenance"]["image_id"]
             .as_str()

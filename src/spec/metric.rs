@@ -150,6 +150,33 @@ pub struct Metric {
 }
 
 impl Metric {
+    /// A metric on predictions and labels with the defaults a spec would give it, as
+    /// `assay metric` computes one by hand.
+    pub fn standalone(
+        kind: MetricKind,
+        average: Average,
+        pos_label: Option<String>,
+        probability_prefix: &str,
+    ) -> Metric {
+        Metric {
+            name: kind.name().to_string(),
+            kind,
+            source: MetricSource::Resource {
+                phase: String::new(),
+                rows: None,
+            },
+            average,
+            pos_label,
+            probability_prefix: probability_prefix.to_string(),
+            direction: kind.default_direction(),
+            weight: 0.0,
+            pass_at: None,
+            floor: None,
+            target: None,
+            required: false,
+        }
+    }
+
     pub fn passes(&self, value: f64) -> bool {
         match (self.pass_at, self.direction) {
             (None, _) => true,

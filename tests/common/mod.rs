@@ -95,12 +95,21 @@ pub fn assignment(phases: &str, extra: &str) -> tempfile::TempDir {
 /// Grades `submission` against `assignment`; returns the exit code and the parsed report.
 pub fn grade(assignment: &Path, submission: &Path) -> (i32, serde_json::Value, String) {
     let out = tempfile::tempdir().unwrap();
+    grade_into(assignment, submission, out.path())
+}
+
+/// Grades into `out`, which the caller keeps (reports, logs and saved outputs).
+pub fn grade_into(
+    assignment: &Path,
+    submission: &Path,
+    out: &Path,
+) -> (i32, serde_json::Value, String) {
     let output = assay(&[
         "grade",
         "-a",
         assignment.to_str().unwrap(),
         "-o",
-        out.path().to_str().unwrap(),
+        out.to_str().unwrap(),
         "--json",
         submission.to_str().unwrap(),
     ]);
@@ -113,7 +122,7 @@ pub fn grade(assignment: &Path, submission: &Path) -> (i32, serde_json::Value, S
     let report: serde_json::Value =
         serde_json::from_str(&line).unwrap_or_else(|e| panic!("no JSON report ({e}): {log}"));
     let sha = report["submission"]["sha256"].as_str().unwrap().to_string();
-    let on_disk = out.path().join(&sha[..16]).join("report.json");
+    let on_disk = out.join(&sha[..16]).join("report.json");
     assert!(
         on_disk.is_file(),
         "report.json missing at {}",
@@ -130,4 +139,25 @@ pub fn phase<'a>(report: &'a serde_json::Value, name: &str) -> &'a serde_json::V
         .iter()
         .find(|p| p["name"] == name)
         .unwrap_or_else(|| panic!("no phase {name}"))
+}
+
+/// Runs python3 in the sandbox image with `dir` mounted read-only at /m (test-side checks
+/// against scikit-learn only; grading never bind-mounts).
+pub fn sklearn(dir: &Path, script: &str) -> String {
+    let output = Command::new("docker")
+        .args([
+            "run",
+            "--rm",
+            "--network",
+            "none",
+            "--label",
+            "assay.run=test-reference",
+            "-v",
+        ])
+        .arg(format!("{}:/m:ro", dir.display()))
+        .args(["-w", "/m", "assay/python-ml", "python3", "-c", script])
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "{}", text(&output));
+    String::from_utf8_lossy(&output.stdout).trim().to_string()
 }

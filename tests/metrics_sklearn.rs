@@ -1,0 +1,95 @@
+//! Every built-in metric against the value scikit-learn computes on the same files
+//! (tests/fixtures/metrics, made by make_expectations.py in the sandbox image).
+
+use std::path::PathBuf;
+
+use assay::metrics::evaluate;
+use assay::spec::{Average, Metric, MetricKind};
+
+fn fixtures() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/metrics")
+}
+
+#[test]
+fn every_case_matches_scikit_learn() {
+    let text = std::fs::read_to_string(fixtures().join("expectations.json")).unwrap();
+    let expectations: serde_json::Value = serde_json::from_str(&text).unwrap();
+    let cases = expectations["cases"].as_array().unwrap();
+    assert!(cases.len() >= 39);
+    let mut failures = Vec::new();
+    for case in cases {
+        let file = case["file"].as_str().unwrap();
+        let kind = MetricKind::parse(case["kind"].as_str().unwrap()).unwrap();
+        let average = match case["average"].as_str() {
+            None => Average::Binary,
+            Some(name) => Average::ALL.iter().find(|(n, _)| *n == name).unwrap().1,
+        };
+        let pos_label = case["pos_label"].as_str().map(str::to_string);
+        let metric = Metric::standalone(kind, average, pos_label, "proba_");
+        let predictions = fixtures().join(format!("{file}.predictions.csv"));
+        let labels = fixtures().join(format!("{file}.labels.csv"));
+        let value = evaluate(&metric, &predictions, &labels, "id", "label")
+            .unwrap_or_else(|e| panic!("{case}: {e}"))
+            .value;
+        let expected = case["value"].as_f64().unwrap();
+        if (value - expected).abs() > 1e-12 {
+            failures.push(format!("{case}: assay {value}, scikit-learn {expected}"));
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
+#[test]
+fn binary_average_on_many_classes_is_an_assignment_error() {
+    let metric = Metric::standalone(MetricKind::F1, Average::Binary, None, "proba_");
+    let predictions = fixtures().join("multiclass.predictions.csv");
+    let labels = fixtures().join("multiclass.labels.csv");
+    let error = evaluate(&metric, &predictions, &labels, "id", "label").unwrap_err();
+    assert!(
+        matches!(error, assay::metrics::MetricError::Assignment(_)),
+        "{error:?}"
+    );
+}
+
+#[test]
+fn probabilities_that_do_not_sum_to_one_are_invalid_output() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("l.csv"), "id,label\na,0\nb,1\nc,2\n").unwrap();
+    std::fs::write(
+        dir.path().join("p.csv"),
+        "id,label,proba_0,proba_1,proba_2\na,0,0.5,0.5,0.5\nb,1,0.1,0.8,0.1\nc,2,0,0,1\n",
+    )
+    .unwrap();
+    let metric = Metric::standalone(MetricKind::RocAuc, Average::Macro, None, "proba_");
+    let error = evaluate(
+        &metric,
+        &dir.path().join("p.csv"),
+        &dir.path().join("l.csv"),
+        "id",
+        "label",
+    )
+    .unwrap_err();
+    assert_eq!(
+        error,
+        assay::metrics::MetricError::InvalidOutput(
+            "row 2: the class probabilities sum to 1.5, not 1".into()
+        )
+    );
+    std::fs::write(
+        dir.path().join("q.csv"),
+        "id,label,proba_0,proba_1\na,0,0.5,x\n",
+    )
+    .unwrap();
+    let error = evaluate(
+        &metric,
+        &dir.path().join("q.csv"),
+        &dir.path().join("l.csv"),
+        "id",
+        "label",
+    )
+    .unwrap_err();
+    assert!(
+        error.to_string().contains("no column \"proba_2\""),
+        "{error}"
+    );
+}
