@@ -167,6 +167,7 @@ async fn grade_one(
         phases: Vec::new(),
         metrics: Vec::new(),
         tests: Vec::new(),
+        test_groups: Vec::new(),
         reproducibility: report::Reproducibility {
             runs: 1,
             status: "skipped".to_string(),
@@ -208,16 +209,20 @@ async fn grade_one(
     });
     let mut record = run_submission(backend, spec, &submission, &run_id, &mut sink).await?;
     let metrics = crate::scoring::score_metrics(spec, &mut record);
-    let (verdict, summary) = crate::scoring::verdict(&record.phases, &metrics);
+    let (tests, test_groups) = crate::scoring::score_tests(spec, &mut record);
+    let (verdict, summary) = crate::scoring::verdict(&record.phases, &metrics, &test_groups);
     sink.event(&Event::RunFinished {
         verdict: verdict.as_str(),
     });
     let report = Report {
         verdict,
         summary,
-        score: (verdict != RunVerdict::HarnessError).then(|| crate::scoring::score(&metrics)),
+        score: (verdict != RunVerdict::HarnessError)
+            .then(|| crate::scoring::score(&metrics, &test_groups)),
         phases: record.phases,
         metrics,
+        tests,
+        test_groups,
         reproducibility: report::Reproducibility {
             runs: 1,
             status: "skipped".to_string(),

@@ -7,6 +7,7 @@ pub mod gc;
 pub mod grade;
 pub mod image;
 pub mod intake;
+pub mod junit;
 pub mod metric_command;
 pub mod metrics;
 pub mod report;

@@ -1,8 +1,9 @@
 //! Scoring a run: every metric's value from the copied-out outputs, the hidden labels, the
 //! measured resources or a scorer; its credit; the total; and the run's verdict.
 
+use crate::junit::TestStatus;
 use crate::metrics::{MetricError, evaluate};
-use crate::report::{MetricResult, RunVerdict, Score};
+use crate::report::{MetricResult, RunVerdict, Score, TestGroupResult, TestResult};
 use crate::runner::{PhaseOutcome, PhaseVerdict, RunRecord};
 use crate::spec::{Metric, MetricKind, MetricSource, Spec};
 
@@ -166,16 +167,22 @@ fn result(metric: &Metric, value: Value, phases: &[PhaseOutcome]) -> MetricResul
     result
 }
 
-/// Points earned over points possible.
-pub fn score(metrics: &[MetricResult]) -> Score {
+/// Points earned over points possible, from metrics and test groups.
+pub fn score(metrics: &[MetricResult], groups: &[TestGroupResult]) -> Score {
     Score {
-        total: metrics.iter().map(|m| m.points).sum(),
-        max: metrics.iter().map(|m| m.weight).sum(),
+        total: metrics.iter().map(|m| m.points).sum::<f64>()
+            + groups.iter().map(|g| g.points).sum::<f64>(),
+        max: metrics.iter().map(|m| m.weight).sum::<f64>()
+            + groups.iter().map(|g| g.weight).sum::<f64>(),
     }
 }
 
 /// The run's verdict and a sentence saying why.
-pub fn verdict(phases: &[PhaseOutcome], metrics: &[MetricResult]) -> (RunVerdict, String) {
+pub fn verdict(
+    phases: &[PhaseOutcome],
+    metrics: &[MetricResult],
+    groups: &[TestGroupResult],
+) -> (RunVerdict, String) {
     if let Some(broken) = phases
         .iter()
         .find(|p| p.verdict == PhaseVerdict::HarnessError)
@@ -221,6 +228,26 @@ pub fn verdict(phases: &[PhaseOutcome], metrics: &[MetricResult]) -> (RunVerdict
             format!("required metric(s) missed: {}", missed.join(", ")),
         );
     }
+    let short: Vec<String> = groups
+        .iter()
+        .filter(|g| !g.passed)
+        .map(|g| {
+            let needed = g.pass_at.unwrap_or_default() * 100.0;
+            format!(
+                "{} ({} of {} passed, {needed:.0}% needed)",
+                g.name, g.passed_tests, g.total_tests
+            )
+        })
+        .collect();
+    if !short.is_empty() {
+        return (
+            RunVerdict::Failed,
+            format!(
+                "hidden test group(s) below their pass share: {}",
+                short.join(", ")
+            ),
+        );
+    }
     (
         RunVerdict::Passed,
         format!(
@@ -228,4 +255,92 @@ pub fn verdict(phases: &[PhaseOutcome], metrics: &[MetricResult]) -> (RunVerdict
             phases.len()
         ),
     )
+}
+
+/// Reads the hidden test results of every phase that declares a JUnit file, and scores each
+/// test group. A file that is missing, malformed or has the wrong count marks its phase
+/// `invalid_output`.
+pub fn score_tests(spec: &Spec, record: &mut RunRecord) -> (Vec<TestResult>, Vec<TestGroupResult>) {
+    let mut tests = Vec::new();
+    for phase in spec.phases.iter().filter(|p| p.junit.is_some()) {
+        let junit = phase.junit.clone().unwrap_or_default();
+        let reference = crate::spec::OutputRef {
+            phase: phase.name.clone(),
+            path: junit.clone(),
+        };
+        let Some(path) = record.outputs.get(&reference) else {
+            continue;
+        };
+        let cases = crate::junit::read(path).and_then(|cases| match phase.expected_tests {
+            Some(expected) if cases.len() as u64 != expected => Err(format!(
+                "{junit} holds {} test(s); the assignment expects {expected} (were tests hidden, added or not collected?)",
+                cases.len()
+            )),
+            _ => Ok(cases),
+        });
+        match cases {
+            Ok(cases) => {
+                for case in cases {
+                    let group = spec.test_groups.iter().find(|g| {
+                        g.patterns
+                            .iter()
+                            .any(|p| crate::junit::glob_match(p, &case.name))
+                    });
+                    tests.push(TestResult {
+                        name: case.name,
+                        phase: phase.name.clone(),
+                        group: group.map(|g| g.name.clone()),
+                        status: case.status,
+                        weight: 0.0,
+                        seconds: case.seconds,
+                        message: case.message,
+                        candidate_influenced: true,
+                    });
+                }
+            }
+            Err(why) => {
+                if let Some(outcome) = record.phases.iter_mut().find(|p| p.name == phase.name) {
+                    outcome.verdict = PhaseVerdict::InvalidOutput;
+                    outcome.message = Some(why);
+                }
+            }
+        }
+    }
+    let mut groups = Vec::new();
+    for group in &spec.test_groups {
+        let members: Vec<&mut TestResult> = tests
+            .iter_mut()
+            .filter(|t| t.group.as_deref() == Some(group.name.as_str()))
+            .collect();
+        let total = members.len() as u64;
+        let share = if total == 0 {
+            0.0
+        } else {
+            group.weight / total as f64
+        };
+        let mut passed_tests = 0;
+        for test in members {
+            test.weight = share;
+            if test.status == TestStatus::Passed {
+                passed_tests += 1;
+            }
+        }
+        let fraction = if total == 0 {
+            0.0
+        } else {
+            passed_tests as f64 / total as f64
+        };
+        groups.push(TestGroupResult {
+            name: group.name.clone(),
+            passed_tests,
+            total_tests: total,
+            weight: group.weight,
+            points: group.weight * fraction,
+            pass_at: group.pass_at,
+            passed: group
+                .pass_at
+                .is_none_or(|needed| total > 0 && fraction >= needed),
+        });
+    }
+    (tests, groups)
 }

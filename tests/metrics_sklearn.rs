@@ -93,3 +93,65 @@ fn probabilities_that_do_not_sum_to_one_are_invalid_output() {
         "{error}"
     );
 }
+
+#[test]
+fn metric_command_prints_the_graders_value() {
+    let binary = env!("CARGO_BIN_EXE_assay");
+    let run = |args: &[&str]| {
+        std::process::Command::new(binary)
+            .args(args)
+            .current_dir(fixtures())
+            .output()
+            .unwrap()
+    };
+    let output = run(&[
+        "metric",
+        "f1",
+        "--average",
+        "macro",
+        "--predictions",
+        "multiclass.predictions.csv",
+        "--labels",
+        "multiclass.labels.csv",
+    ]);
+    assert!(output.status.success());
+    let printed: f64 = String::from_utf8_lossy(&output.stdout)
+        .trim()
+        .parse()
+        .unwrap();
+    let text = std::fs::read_to_string(fixtures().join("expectations.json")).unwrap();
+    let expectations: serde_json::Value = serde_json::from_str(&text).unwrap();
+    let expected = expectations["cases"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["file"] == "multiclass" && c["kind"] == "f1" && c["average"] == "macro")
+        .unwrap()["value"]
+        .as_f64()
+        .unwrap();
+    assert!((printed - expected).abs() < 1e-12);
+    let json = run(&[
+        "metric",
+        "accuracy",
+        "--json",
+        "--predictions",
+        "text.predictions.csv",
+        "--labels",
+        "text.labels.csv",
+    ]);
+    let record: serde_json::Value = serde_json::from_slice(&json.stdout).unwrap();
+    assert_eq!(
+        record["confusion_matrix"]["classes"],
+        serde_json::json!(["billing", "bug", "feature", "other"])
+    );
+    let bad = run(&[
+        "metric",
+        "accuracy",
+        "--predictions",
+        "text.labels.csv",
+        "--labels",
+        "binary.labels.csv",
+    ]);
+    assert_eq!(bad.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&bad.stderr).contains("has no prediction"));
+}

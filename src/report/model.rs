@@ -2,6 +2,7 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::junit::TestStatus;
 use crate::metrics::ConfusionMatrix;
 use crate::runner::PhaseOutcome;
 use crate::spec::Direction;
@@ -41,6 +42,7 @@ pub struct Report {
     pub phases: Vec<PhaseOutcome>,
     pub metrics: Vec<MetricResult>,
     pub tests: Vec<TestResult>,
+    pub test_groups: Vec<TestGroupResult>,
     pub reproducibility: Reproducibility,
     pub isolation: String,
     pub provenance: Provenance,
@@ -96,9 +98,26 @@ pub struct MetricResult {
 pub struct TestResult {
     pub name: String,
     pub phase: String,
-    pub status: String,
+    pub group: Option<String>,
+    pub status: TestStatus,
+    /// This test's share of its group's weight.
     pub weight: f64,
+    pub seconds: Option<f64>,
+    pub message: Option<String>,
+    /// Written in a container that ran candidate code, so the candidate could have forged it.
     pub candidate_influenced: bool,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct TestGroupResult {
+    pub name: String,
+    pub passed_tests: u64,
+    pub total_tests: u64,
+    pub weight: f64,
+    pub points: f64,
+    pub pass_at: Option<f64>,
+    /// The group met its `pass_at` share (true when it has none).
+    pub passed: bool,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]

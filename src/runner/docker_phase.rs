@@ -210,7 +210,7 @@ async fn inside(
         _ => None,
     };
     let measured = finish(docker, id).await;
-    let decision = decide(ending, exit_code, &measured, phase.timeout, request.sandbox);
+    let decision = decide(ending, exit_code, &measured, phase, request.sandbox);
     let mut outcome = PhaseOutcome {
         name: phase.name.clone(),
         verdict: decision.verdict,

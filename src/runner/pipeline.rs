@@ -195,7 +195,7 @@ impl Step<'_> {
                         exec: a.exec,
                     })
                     .collect(),
-                env: environment(&self.phase.name),
+                env: environment(self.phase),
                 workspace_out: self.workspace_out,
                 outputs_out: self.outputs_out,
             };
@@ -253,6 +253,9 @@ async fn run_scorers(
             timeout: scorer.timeout,
             inputs,
             outputs: vec!["/out/scores.json".to_string()],
+            junit: None,
+            expected_tests: None,
+            ok_exit_codes: vec![0],
         };
         let sandbox = crate::spec::Sandbox {
             image: scorer.image.clone(),
@@ -328,13 +331,20 @@ fn read_scores(path: &Path) -> Result<HashMap<String, f64>, String> {
     Ok(scores)
 }
 
-fn environment(phase: &str) -> Vec<String> {
-    vec![
+fn environment(phase: &crate::spec::Phase) -> Vec<String> {
+    let mut env = vec![
         "HOME=/tmp".to_string(),
         format!("ASSAY_SEED={DEFAULT_SEED}"),
-        format!("ASSAY_PHASE={phase}"),
+        format!("ASSAY_PHASE={}", phase.name),
         "PYTHONHASHSEED=0".to_string(),
-    ]
+    ];
+    if phase.junit.is_some() {
+        // pytest loads neither the candidate's conftest.py files nor installed plugins, and
+        // writes no cache into the workspace.
+        env.push("PYTEST_DISABLE_PLUGIN_AUTOLOAD=1".to_string());
+        env.push("PYTEST_ADDOPTS=--noconftest -p no:cacheprovider".to_string());
+    }
+    env
 }
 
 /// Writes the tar a phase starts from: the workspace (the submission, or the previous phase's

@@ -175,7 +175,7 @@ fn execute(
             .or(status.signal().map(|s| 128 + i64::from(s))),
         _ => None,
     };
-    let decision = decide(ending, exit_code, &measured, request.phase.timeout, sandbox);
+    let decision = decide(ending, exit_code, &measured, request.phase, sandbox);
     let outcome = PhaseOutcome {
         name: request.phase.name.clone(),
         verdict: decision.verdict,

@@ -1,9 +1,7 @@
 //! Deciding a phase's verdict from how it ended and what the engine measured.
 
-use std::time::Duration;
-
 use super::outcome::{PhaseVerdict, signal_name};
-use crate::spec::Sandbox;
+use crate::spec::{Phase, Sandbox};
 use crate::units::format_size;
 
 /// How the phase's process ended from the harness's point of view.
@@ -62,9 +60,10 @@ pub fn decide(
     ending: Ending,
     exit_code: Option<i64>,
     measured: &Measured,
-    timeout: Duration,
+    phase: &Phase,
     sandbox: &Sandbox,
 ) -> Decision {
+    let timeout = phase.timeout;
     let decision = |verdict, signal, message: String| Decision {
         verdict,
         signal,
@@ -113,7 +112,7 @@ pub fn decide(
             );
         }
     };
-    if code == 0 {
+    if phase.ok_exit_codes.contains(&code) {
         return Decision {
             verdict: PhaseVerdict::Passed,
             signal: None,
@@ -148,6 +147,8 @@ pub fn decide(
 
 #[cfg(test)]
 mod tests {
+    use std::time::Duration;
+
     use super::*;
 
     fn sandbox() -> Sandbox {
@@ -166,7 +167,17 @@ mod tests {
     }
 
     fn verdict(ending: Ending, code: Option<i64>, measured: Measured) -> PhaseVerdict {
-        decide(ending, code, &measured, Duration::from_secs(1), &sandbox()).verdict
+        let phase = Phase {
+            name: "p".into(),
+            run: "true".into(),
+            timeout: Duration::from_secs(1),
+            inputs: Vec::new(),
+            outputs: Vec::new(),
+            junit: None,
+            expected_tests: None,
+            ok_exit_codes: vec![0],
+        };
+        decide(ending, code, &measured, &phase, &sandbox()).verdict
     }
 
     #[test]

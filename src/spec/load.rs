@@ -6,7 +6,7 @@ use std::path::{Component, Path, PathBuf};
 use sha2::{Digest, Sha256};
 
 use super::diagnostic::{KeyPath, Locator, SpecError};
-use super::raw::{RawMetric, RawPhase, RawSpec};
+use super::raw::{RawMetric, RawPatterns, RawPhase, RawSpec};
 use super::*;
 use super::{Direction, MetricSource};
 use crate::units::{parse_duration, parse_size};
@@ -130,6 +130,13 @@ impl Checker<'_> {
             .enumerate()
             .filter_map(|(i, m)| self.metric(m, &root.key("metric").index(i), &phases, &scorers))
             .collect();
+        let test_groups = self.test_groups(&raw);
+        if !test_groups.is_empty() && !phases.iter().any(|p| p.junit.is_some()) {
+            self.fail(
+                &KeyPath::root().key("test_group").index(0),
+                "test groups need a phase with junit = \"/out/junit.xml\"",
+            );
+        }
         let reproducibility = self.reproducibility(&raw);
         let rubric = self.rubric(&raw);
         Spec {
@@ -143,6 +150,7 @@ impl Checker<'_> {
             phases,
             metrics,
             scorers,
+            test_groups,
             reproducibility,
             rubric,
         }
@@ -268,12 +276,49 @@ impl Checker<'_> {
                     Err(message) => self.fail(&path.key("outputs").index(j), message),
                 }
             }
+            let junit = match &p.junit {
+                Some(junit) => match check_output_path(junit) {
+                    Ok(()) => {
+                        if !outputs.contains(junit) {
+                            outputs.push(junit.clone());
+                        }
+                        Some(junit.clone())
+                    }
+                    Err(message) => {
+                        self.fail(&path.key("junit"), message);
+                        None
+                    }
+                },
+                None => None,
+            };
+            let expected_tests = p
+                .expected_tests
+                .map(|n| self.positive(Some(n), &path.key("expected_tests"), 1) as u64);
+            if expected_tests.is_some() && junit.is_none() {
+                self.fail(
+                    &path.key("expected_tests"),
+                    "counts the tests of a JUnit file: set junit = \"/out/junit.xml\" too",
+                );
+            }
+            let ok_exit_codes = match &p.ok_exit_codes {
+                Some(codes) if codes.is_empty() => {
+                    self.fail(&path.key("ok_exit_codes"), "list at least one exit code");
+                    vec![0]
+                }
+                Some(codes) => codes.clone(),
+                // A test runner exits 1 when tests fail; the JUnit file still holds the results.
+                None if junit.is_some() => vec![0, 1],
+                None => vec![0],
+            };
             phases.push(Phase {
                 name: p.name.clone(),
                 run: p.run.clone(),
                 timeout,
                 inputs,
                 outputs,
+                junit,
+                expected_tests,
+                ok_exit_codes,
             });
         }
         phases
@@ -655,6 +700,52 @@ impl Checker<'_> {
             }
         }
         scorers
+    }
+
+    fn test_groups(&mut self, raw: &RawSpec) -> Vec<TestGroup> {
+        let mut groups: Vec<TestGroup> = Vec::new();
+        for (i, g) in raw.test_groups.iter().enumerate() {
+            let path = KeyPath::root().key("test_group").index(i);
+            if g.name.trim().is_empty() {
+                self.fail(&path.key("name"), "the group must have a name");
+            } else if groups.iter().any(|other| other.name == g.name) {
+                self.fail(
+                    &path.key("name"),
+                    format!("a test group named {:?} is declared twice", g.name),
+                );
+            }
+            if !g.weight.is_finite() || g.weight < 0.0 {
+                self.fail(
+                    &path.key("weight"),
+                    format!("must be zero or more, not {}", g.weight),
+                );
+            }
+            if let Some(share) = g.pass_at
+                && !(0.0..=1.0).contains(&share)
+            {
+                self.fail(
+                    &path.key("pass_at"),
+                    format!("is the share of tests that must pass, 0 to 1, not {share}"),
+                );
+            }
+            let patterns = match &g.patterns {
+                RawPatterns::One(one) => vec![one.clone()],
+                RawPatterns::Many(many) => many.clone(),
+            };
+            if patterns.is_empty() || patterns.iter().any(|p| p.is_empty()) {
+                self.fail(
+                    &path.key("match"),
+                    "give one or more non-empty globs, e.g. \"test_edge_*\"",
+                );
+            }
+            groups.push(TestGroup {
+                name: g.name.clone(),
+                patterns,
+                weight: g.weight,
+                pass_at: g.pass_at,
+            });
+        }
+        groups
     }
 
     fn reproducibility(&mut self, raw: &RawSpec) -> Reproducibility {

@@ -27,6 +27,7 @@ pub struct Spec {
     pub phases: Vec<Phase>,
     pub metrics: Vec<Metric>,
     pub scorers: Vec<Scorer>,
+    pub test_groups: Vec<TestGroup>,
     pub reproducibility: Reproducibility,
     pub rubric: Vec<Criterion>,
 }
@@ -69,6 +70,23 @@ pub struct Phase {
     pub inputs: Vec<Input>,
     /// Absolute paths in the container, copied out after the phase.
     pub outputs: Vec<String>,
+    /// A JUnit XML file the phase writes (one of its outputs): its hidden test results.
+    pub junit: Option<String>,
+    /// How many test cases the JUnit file must hold; another count is invalid output.
+    pub expected_tests: Option<u64>,
+    /// Exit codes that count as the phase completing (a test run that found failures
+    /// exits 1 and still reports them).
+    pub ok_exit_codes: Vec<i64>,
+}
+
+/// Hidden tests whose names match `patterns` (globs) share `weight` by the share that pass.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TestGroup {
+    pub name: String,
+    pub patterns: Vec<String>,
+    pub weight: f64,
+    /// The share of the group's tests that must pass, when it is required.
+    pub pass_at: Option<f64>,
 }
 
 /// Files put into a phase's container at `mount`, read-only for the candidate's purposes.

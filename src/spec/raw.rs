@@ -19,6 +19,8 @@ pub struct RawSpec {
     pub metrics: Vec<RawMetric>,
     #[serde(default, rename = "scorer")]
     pub scorers: Vec<RawScorer>,
+    #[serde(default, rename = "test_group")]
+    pub test_groups: Vec<RawTestGroup>,
     #[serde(default)]
     pub reproducibility: RawReproducibility,
     #[serde(default, rename = "rubric")]
@@ -67,6 +69,9 @@ pub struct RawPhase {
     pub inputs: BTreeMap<String, String>,
     #[serde(default)]
     pub outputs: Vec<String>,
+    pub junit: Option<String>,
+    pub expected_tests: Option<i64>,
+    pub ok_exit_codes: Option<Vec<i64>>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -139,4 +144,22 @@ pub struct RawScorer {
     pub predictions: String,
     pub labels: String,
     pub files: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawTestGroup {
+    pub name: String,
+    #[serde(rename = "match")]
+    pub patterns: RawPatterns,
+    pub weight: f64,
+    pub pass_at: Option<f64>,
+}
+
+/// One glob or a list of them.
+#[derive(Debug, Deserialize)]
+#[serde(untagged)]
+pub enum RawPatterns {
+    One(String),
+    Many(Vec<String>),
 }

@@ -1,0 +1,181 @@
+//! Hidden test results read from the JUnit XML a phase wrote. The file was written in a
+//! container that ran candidate code, so every result is marked as candidate-influenced.
+
+use std::path::Path;
+
+use quick_junit::{NonSuccessKind, Report, TestCaseStatus};
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TestStatus {
+    Passed,
+    Failed,
+    Error,
+    Skipped,
+}
+
+/// One test case as the report records it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TestCase {
+    /// `classname::name`, or `name` when there is no class.
+    pub name: String,
+    pub status: TestStatus,
+    pub seconds: Option<f64>,
+    pub message: Option<String>,
+}
+
+/// Largest JUnit file read; a bigger one is invalid output.
+pub const MAX_BYTES: u64 = 16 * 1024 * 1024;
+
+/// Reads every test case; `Err` says why the file is not usable JUnit XML.
+pub fn read(path: &Path) -> Result<Vec<TestCase>, String> {
+    let size = std::fs::metadata(path)
+        .map_err(|e| format!("the JUnit file cannot be read: {e}"))?
+        .len();
+    if size > MAX_BYTES {
+        return Err(format!(
+            "the JUnit file is {size} bytes, more than {MAX_BYTES}"
+        ));
+    }
+    let bytes = std::fs::read(path).map_err(|e| format!("the JUnit file cannot be read: {e}"))?;
+    let text = with_offsets(&String::from_utf8_lossy(&bytes));
+    let report = Report::deserialize_from_str(&text)
+        .map_err(|e| format!("the JUnit file is not valid JUnit XML: {e}"))?;
+    let mut cases = Vec::new();
+    for suite in &report.test_suites {
+        for case in &suite.test_cases {
+            let name = match &case.classname {
+                Some(class) if !class.as_str().is_empty() => {
+                    format!("{}::{}", class.as_str(), case.name.as_str())
+                }
+                _ => case.name.as_str().to_string(),
+            };
+            let (status, message) = match &case.status {
+                TestCaseStatus::Success { .. } => (TestStatus::Passed, None),
+                TestCaseStatus::NonSuccess { kind, message, .. } => {
+                    let status = match kind {
+                        NonSuccessKind::Failure => TestStatus::Failed,
+                        NonSuccessKind::Error => TestStatus::Error,
+                    };
+                    (status, message.as_ref().map(|m| m.as_str().to_string()))
+                }
+                TestCaseStatus::Skipped { message, .. } => (
+                    TestStatus::Skipped,
+                    message.as_ref().map(|m| m.as_str().to_string()),
+                ),
+            };
+            cases.push(TestCase {
+                name,
+                status,
+                seconds: case.time.map(|t| t.as_secs_f64()),
+                message,
+            });
+        }
+    }
+    Ok(cases)
+}
+
+/// pytest writes `timestamp` attributes without a UTC offset, which quick-junit's reader
+/// refuses; such a value (digits, '-', ':', 'T', '.') gets a `Z`. Timestamps are not used.
+fn with_offsets(xml: &str) -> String {
+    const ATTRIBUTE: &str = "timestamp=\"";
+    let mut out = String::with_capacity(xml.len() + 16);
+    let mut rest = xml;
+    while let Some(at) = rest.find(ATTRIBUTE) {
+        let (before, after) = rest.split_at(at + ATTRIBUTE.len());
+        out.push_str(before);
+        let end = after.find('"').unwrap_or(after.len());
+        let value = &after[..end];
+        out.push_str(value);
+        let naive = value.contains('T')
+            && value
+                .chars()
+                .all(|c| c.is_ascii_digit() || "-:T.".contains(c));
+        if naive {
+            out.push('Z');
+        }
+        rest = &after[end..];
+    }
+    out.push_str(rest);
+    out
+}
+
+/// Shell-style glob: `*` any run of characters, `?` one character.
+pub fn glob_match(pattern: &str, text: &str) -> bool {
+    let (p, t): (Vec<char>, Vec<char>) = (pattern.chars().collect(), text.chars().collect());
+    let (mut pi, mut ti, mut star, mut mark) = (0, 0, None, 0);
+    while ti < t.len() {
+        if pi < p.len() && (p[pi] == '?' || p[pi] == t[ti]) {
+            pi += 1;
+            ti += 1;
+        } else if pi < p.len() && p[pi] == '*' {
+            star = Some(pi);
+            mark = ti;
+            pi += 1;
+        } else if let Some(s) = star {
+            pi = s + 1;
+            mark += 1;
+            ti = mark;
+        } else {
+            return false;
+        }
+    }
+    p[pi..].iter().all(|c| *c == '*')
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reads_pytest_junit() {
+        let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/junit/pytest.xml");
+        let cases = read(&path).unwrap();
+        let status: Vec<(&str, TestStatus)> =
+            cases.iter().map(|c| (c.name.as_str(), c.status)).collect();
+        assert_eq!(
+            status,
+            [
+                ("test_x::test_ok", TestStatus::Passed),
+                ("test_x::test_bad", TestStatus::Failed),
+                ("test_x::test_skip", TestStatus::Skipped),
+                ("test_x::test_err_fixture", TestStatus::Error),
+            ]
+        );
+        assert!(
+            cases[1]
+                .message
+                .as_deref()
+                .unwrap()
+                .contains("AssertionError: boom")
+        );
+    }
+
+    #[test]
+    fn refuses_what_is_not_junit() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("j.xml");
+        std::fs::write(&path, "<testsuites><testsuite").unwrap();
+        assert!(read(&path).unwrap_err().contains("not valid JUnit XML"));
+    }
+
+    #[test]
+    fn naive_timestamps_get_an_offset() {
+        assert_eq!(
+            with_offsets(
+                r#"<a timestamp="2026-11-22T01:04:08.157135" b="x"><c timestamp="2026-11-22T01:04:08+02:00"/>"#
+            ),
+            r#"<a timestamp="2026-11-22T01:04:08.157135Z" b="x"><c timestamp="2026-11-22T01:04:08+02:00"/>"#
+        );
+    }
+
+    #[test]
+    fn globs() {
+        assert!(glob_match("test_x::test_edge_*", "test_x::test_edge_empty"));
+        assert!(glob_match("*empty*", "test_x::test_edge_empty_text"));
+        assert!(glob_match("t?st", "test"));
+        assert!(!glob_match("test_a*", "test_b"));
+        assert!(glob_match("*", ""));
+    }
+}
