@@ -180,9 +180,7 @@ pub fn run(cli: Cli) -> anyhow::Result<Exit> {
 }
 
 fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
-    Ok(tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()?)
+    Ok(tokio::runtime::Builder::new_multi_thread().enable_all().build()?)
 }
 
 fn print_progress(line: &str) {
@@ -200,18 +198,13 @@ async fn image_command(command: ImageCommand) -> anyhow::Result<Exit> {
             };
             for name in names {
                 eprintln!("image {name}:");
-                let built =
-                    crate::image::build(&docker, &images_dir, &name, &mut print_progress).await?;
+                let built = crate::image::build(&docker, &images_dir, &name, &mut print_progress).await?;
                 let what = if built.rebuilt { "built" } else { "up to date" };
                 println!("{} {what} ({})", built.name, built.id);
             }
         }
         ImageCommand::Bootstrap { images, images_dir } => {
-            let images = if images.is_empty() {
-                bases(&images_dir)?
-            } else {
-                images
-            };
+            let images = if images.is_empty() { bases(&images_dir)? } else { images };
             for image in images {
                 eprintln!("base {image}:");
                 crate::image::bootstrap(&docker, &image, &mut print_progress).await?;

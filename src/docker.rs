@@ -17,10 +17,7 @@ pub async fn connect() -> anyhow::Result<Docker> {
 pub fn is_not_found(error: &bollard::errors::Error) -> bool {
     matches!(
         error,
-        bollard::errors::Error::DockerResponseServerError {
-            status_code: 404,
-            ..
-        }
+        bollard::errors::Error::DockerResponseServerError { status_code: 404, .. }
     )
 }
 

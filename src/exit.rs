@@ -18,11 +18,7 @@ pub enum Exit {
 impl Exit {
     /// The worse of two outcomes decides the exit of a command over many inputs.
     pub fn worst(self, other: Exit) -> Exit {
-        if (other as u8) > (self as u8) {
-            other
-        } else {
-            self
-        }
+        if (other as u8) > (self as u8) { other } else { self }
     }
 }
 

@@ -5,9 +5,7 @@ use std::collections::HashMap;
 
 use anyhow::Context;
 use bollard::Docker;
-use bollard::query_parameters::{
-    ListContainersOptionsBuilder, ListVolumesOptionsBuilder, RemoveVolumeOptionsBuilder,
-};
+use bollard::query_parameters::{ListContainersOptionsBuilder, ListVolumesOptionsBuilder, RemoveVolumeOptionsBuilder};
 
 /// `host/pid`: who made an object, so a later start can tell a live run from a dead one.
 pub fn owner_label() -> String {
@@ -79,9 +77,7 @@ pub async fn sweep(docker: &Docker, scope: &Scope) -> anyhow::Result<Swept> {
             swept.containers += 1;
         }
     }
-    let options = ListVolumesOptionsBuilder::default()
-        .filters(&filters)
-        .build();
+    let options = ListVolumesOptionsBuilder::default().filters(&filters).build();
     let volumes = docker
         .list_volumes(Some(options))
         .await
@@ -91,11 +87,7 @@ pub async fn sweep(docker: &Docker, scope: &Scope) -> anyhow::Result<Swept> {
             continue;
         }
         let options = RemoveVolumeOptionsBuilder::default().force(true).build();
-        if docker
-            .remove_volume(&volume.name, Some(options))
-            .await
-            .is_ok()
-        {
+        if docker.remove_volume(&volume.name, Some(options)).await.is_ok() {
             swept.volumes += 1;
         }
     }

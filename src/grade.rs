@@ -34,10 +34,7 @@ pub enum BackendChoice {
 pub async fn grade(options: GradeOptions) -> anyhow::Result<Exit> {
     let spec = crate::spec::load(&options.assignment).map_err(|errors| {
         let lines: Vec<String> = errors.iter().map(|e| e.to_string()).collect();
-        input_error(format!(
-            "the assignment spec is invalid:\n{}",
-            lines.join("\n")
-        ))
+        input_error(format!("the assignment spec is invalid:\n{}", lines.join("\n")))
     })?;
     let (backend, image_id, engine) = match options.backend {
         BackendChoice::Docker => {
@@ -107,9 +104,7 @@ async fn ensure_image(docker: &Docker, spec: &Spec, images_dir: &Path) -> anyhow
                 spec.sandbox.image,
                 images_dir.join(name).display()
             );
-            let built =
-                crate::image::build(docker, images_dir, name, &mut |line| eprintln!("  {line}"))
-                    .await?;
+            let built = crate::image::build(docker, images_dir, name, &mut |line| eprintln!("  {line}")).await?;
             Ok(built.id)
         }
         _ => Err(input_error(format!(
@@ -179,13 +174,7 @@ async fn grade_one(
     let submission = match intake(path, &spec.intake)? {
         Ok(submission) => submission,
         Err(rejection) => {
-            return rejected(
-                base,
-                path,
-                &rejection,
-                options,
-                provenance(SystemTime::now()),
-            );
+            return rejected(base, path, &rejection, options, provenance(SystemTime::now()));
         }
     };
     base.submission = report::SubmissionInfo {
@@ -198,9 +187,7 @@ async fn grade_one(
     let dir = options.out.join(&submission.sha256[..16]);
     std::fs::create_dir_all(&dir).with_context(|| format!("creating {}", dir.display()))?;
     let mut sink = Fanout::default();
-    sink.sinks.push(Box::new(Progress {
-        quiet: options.json,
-    }));
+    sink.sinks.push(Box::new(Progress { quiet: options.json }));
     sink.sinks.push(Box::new(LogSink::new(dir.join("logs"))?));
     sink.event(&Event::RunStarted {
         submission: &submission.name,
@@ -217,8 +204,7 @@ async fn grade_one(
     let report = Report {
         verdict,
         summary,
-        score: (verdict != RunVerdict::HarnessError)
-            .then(|| crate::scoring::score(&metrics, &test_groups)),
+        score: (verdict != RunVerdict::HarnessError).then(|| crate::scoring::score(&metrics, &test_groups)),
         phases: record.phases,
         metrics,
         tests,
@@ -243,12 +229,9 @@ fn save_outputs(
     dir: &Path,
 ) -> anyhow::Result<()> {
     for (reference, host) in outputs {
-        let target = dir
-            .join(&reference.phase)
-            .join(reference.path.trim_start_matches('/'));
+        let target = dir.join(&reference.phase).join(reference.path.trim_start_matches('/'));
         std::fs::create_dir_all(target.parent().unwrap_or(dir))?;
-        std::fs::copy(host, &target)
-            .with_context(|| format!("saving {reference} to {}", target.display()))?;
+        std::fs::copy(host, &target).with_context(|| format!("saving {reference} to {}", target.display()))?;
     }
     Ok(())
 }

@@ -34,14 +34,12 @@ pub fn read(path: &Path) -> Result<Vec<TestCase>, String> {
         .map_err(|e| format!("the JUnit file cannot be read: {e}"))?
         .len();
     if size > MAX_BYTES {
-        return Err(format!(
-            "the JUnit file is {size} bytes, more than {MAX_BYTES}"
-        ));
+        return Err(format!("the JUnit file is {size} bytes, more than {MAX_BYTES}"));
     }
     let bytes = std::fs::read(path).map_err(|e| format!("the JUnit file cannot be read: {e}"))?;
     let text = with_offsets(&String::from_utf8_lossy(&bytes));
-    let report = Report::deserialize_from_str(&text)
-        .map_err(|e| format!("the JUnit file is not valid JUnit XML: {e}"))?;
+    let report =
+        Report::deserialize_from_str(&text).map_err(|e| format!("the JUnit file is not valid JUnit XML: {e}"))?;
     let mut cases = Vec::new();
     for suite in &report.test_suites {
         for case in &suite.test_cases {
@@ -60,10 +58,9 @@ pub fn read(path: &Path) -> Result<Vec<TestCase>, String> {
                     };
                     (status, message.as_ref().map(|m| m.as_str().to_string()))
                 }
-                TestCaseStatus::Skipped { message, .. } => (
-                    TestStatus::Skipped,
-                    message.as_ref().map(|m| m.as_str().to_string()),
-                ),
+                TestCaseStatus::Skipped { message, .. } => {
+                    (TestStatus::Skipped, message.as_ref().map(|m| m.as_str().to_string()))
+                }
             };
             cases.push(TestCase {
                 name,
@@ -88,10 +85,7 @@ fn with_offsets(xml: &str) -> String {
         let end = after.find('"').unwrap_or(after.len());
         let value = &after[..end];
         out.push_str(value);
-        let naive = value.contains('T')
-            && value
-                .chars()
-                .all(|c| c.is_ascii_digit() || "-:T.".contains(c));
+        let naive = value.contains('T') && value.chars().all(|c| c.is_ascii_digit() || "-:T.".contains(c));
         if naive {
             out.push('Z');
         }
@@ -132,8 +126,7 @@ mod tests {
     fn reads_pytest_junit() {
         let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/junit/pytest.xml");
         let cases = read(&path).unwrap();
-        let status: Vec<(&str, TestStatus)> =
-            cases.iter().map(|c| (c.name.as_str(), c.status)).collect();
+        let status: Vec<(&str, TestStatus)> = cases.iter().map(|c| (c.name.as_str(), c.status)).collect();
         assert_eq!(
             status,
             [
@@ -143,13 +136,7 @@ mod tests {
                 ("test_x::test_err_fixture", TestStatus::Error),
             ]
         );
-        assert!(
-            cases[1]
-                .message
-                .as_deref()
-                .unwrap()
-                .contains("AssertionError: boom")
-        );
+        assert!(cases[1].message.as_deref().unwrap().contains("AssertionError: boom"));
     }
 
     #[test]

@@ -38,19 +38,8 @@ pub fn run(args: MetricArgs) -> anyhow::Result<Exit> {
                 args.average
             ))
         })?;
-    let metric = Metric::standalone(
-        kind,
-        average,
-        args.pos_label.clone(),
-        &args.probability_prefix,
-    );
-    match evaluate(
-        &metric,
-        &args.predictions,
-        &args.labels,
-        &args.key,
-        &args.column,
-    ) {
+    let metric = Metric::standalone(kind, average, args.pos_label.clone(), &args.probability_prefix);
+    match evaluate(&metric, &args.predictions, &args.labels, &args.key, &args.column) {
         Ok(evaluation) => {
             if args.json {
                 let record = serde_json::json!({

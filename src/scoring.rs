@@ -42,11 +42,7 @@ fn value_of(spec: &Spec, metric: &Metric, record: &mut RunRecord) -> Value {
                 Ok(evaluation) => Value::Computed(evaluation.value, evaluation.confusion),
                 Err(MetricError::InvalidOutput(why)) => {
                     let message = format!("{predictions}: {why}");
-                    if let Some(phase) = record
-                        .phases
-                        .iter_mut()
-                        .find(|p| p.name == predictions.phase)
-                    {
+                    if let Some(phase) = record.phases.iter_mut().find(|p| p.name == predictions.phase) {
                         phase.verdict = PhaseVerdict::InvalidOutput;
                         phase.message = Some(message.clone());
                     }
@@ -65,9 +61,7 @@ fn value_of(spec: &Spec, metric: &Metric, record: &mut RunRecord) -> Value {
                 MetricKind::PeakMemoryBytes => outcome.peak_memory_bytes.map(|b| b as f64),
                 _ => {
                     let Some(rows) = rows.as_ref().and_then(|r| record.outputs.get(r)) else {
-                        return Value::Missing(
-                            "not computed: the predictions were not produced".to_string(),
-                        );
+                        return Value::Missing("not computed: the predictions were not produced".to_string());
                     };
                     match count_rows(rows) {
                         Ok(0) => return Value::Missing("no prediction rows to time".to_string()),
@@ -78,32 +72,26 @@ fn value_of(spec: &Spec, metric: &Metric, record: &mut RunRecord) -> Value {
             };
             match measured {
                 Some(value) => Value::Computed(value, None),
-                None => Value::Missing(format!(
-                    "{} was not measured for phase {phase}",
-                    metric.kind.name()
-                )),
+                None => Value::Missing(format!("{} was not measured for phase {phase}", metric.kind.name())),
             }
         }
-        MetricSource::Scorer { scorer, value } => {
-            match record.scorers.iter().find(|s| s.name == *scorer) {
-                None => Value::Missing(format!(
-                    "scorer {scorer} did not run: its predictions were not produced"
-                )),
-                Some(run) => match &run.scores {
-                    Ok(scores) => match scores.get(value) {
-                        Some(number) => Value::Computed(*number, None),
-                        None => Value::Missing(format!("scorer {scorer} wrote no value {value:?}")),
-                    },
-                    Err(why) => Value::Missing(format!("scorer {scorer}: {why}")),
+        MetricSource::Scorer { scorer, value } => match record.scorers.iter().find(|s| s.name == *scorer) {
+            None => Value::Missing(format!(
+                "scorer {scorer} did not run: its predictions were not produced"
+            )),
+            Some(run) => match &run.scores {
+                Ok(scores) => match scores.get(value) {
+                    Some(number) => Value::Computed(*number, None),
+                    None => Value::Missing(format!("scorer {scorer} wrote no value {value:?}")),
                 },
-            }
-        }
+                Err(why) => Value::Missing(format!("scorer {scorer}: {why}")),
+            },
+        },
     }
 }
 
 fn count_rows(path: &std::path::Path) -> Result<u64, String> {
-    let mut reader =
-        csv::Reader::from_path(path).map_err(|e| format!("the predictions cannot be read: {e}"))?;
+    let mut reader = csv::Reader::from_path(path).map_err(|e| format!("the predictions cannot be read: {e}"))?;
     let mut rows = 0;
     for record in reader.records() {
         record.map_err(|e| format!("the predictions cannot be read: {e}"))?;
@@ -139,11 +127,7 @@ fn result(metric: &Metric, value: Value, phases: &[PhaseOutcome]) -> MetricResul
             result.value = Some(value);
             result.confusion_matrix = confusion;
             result.passed = phase_passed && metric.passes(value);
-            result.credit = if phase_passed {
-                metric.credit(value)
-            } else {
-                0.0
-            };
+            result.credit = if phase_passed { metric.credit(value) } else { 0.0 };
             result.points = metric.weight * result.credit;
             if !phase_passed {
                 result.message = Some("measured on a phase that did not pass".to_string());
@@ -170,23 +154,14 @@ fn result(metric: &Metric, value: Value, phases: &[PhaseOutcome]) -> MetricResul
 /// Points earned over points possible, from metrics and test groups.
 pub fn score(metrics: &[MetricResult], groups: &[TestGroupResult]) -> Score {
     Score {
-        total: metrics.iter().map(|m| m.points).sum::<f64>()
-            + groups.iter().map(|g| g.points).sum::<f64>(),
-        max: metrics.iter().map(|m| m.weight).sum::<f64>()
-            + groups.iter().map(|g| g.weight).sum::<f64>(),
+        total: metrics.iter().map(|m| m.points).sum::<f64>() + groups.iter().map(|g| g.points).sum::<f64>(),
+        max: metrics.iter().map(|m| m.weight).sum::<f64>() + groups.iter().map(|g| g.weight).sum::<f64>(),
     }
 }
 
 /// The run's verdict and a sentence saying why.
-pub fn verdict(
-    phases: &[PhaseOutcome],
-    metrics: &[MetricResult],
-    groups: &[TestGroupResult],
-) -> (RunVerdict, String) {
-    if let Some(broken) = phases
-        .iter()
-        .find(|p| p.verdict == PhaseVerdict::HarnessError)
-    {
+pub fn verdict(phases: &[PhaseOutcome], metrics: &[MetricResult], groups: &[TestGroupResult]) -> (RunVerdict, String) {
+    if let Some(broken) = phases.iter().find(|p| p.verdict == PhaseVerdict::HarnessError) {
         let why = broken.message.clone().unwrap_or_default();
         return (
             RunVerdict::HarnessError,
@@ -207,11 +182,7 @@ pub fn verdict(
         );
     }
     if let Some(failed) = phases.iter().find(|p| p.verdict != PhaseVerdict::Passed) {
-        let why = failed
-            .message
-            .as_deref()
-            .map(|m| format!(": {m}"))
-            .unwrap_or_default();
+        let why = failed.message.as_deref().map(|m| format!(": {m}")).unwrap_or_default();
         return (
             RunVerdict::Failed,
             format!("phase {} {}{why}", failed.name, failed.verdict.as_str()),
@@ -242,10 +213,7 @@ pub fn verdict(
     if !short.is_empty() {
         return (
             RunVerdict::Failed,
-            format!(
-                "hidden test group(s) below their pass share: {}",
-                short.join(", ")
-            ),
+            format!("hidden test group(s) below their pass share: {}", short.join(", ")),
         );
     }
     (
@@ -281,11 +249,10 @@ pub fn score_tests(spec: &Spec, record: &mut RunRecord) -> (Vec<TestResult>, Vec
         match cases {
             Ok(cases) => {
                 for case in cases {
-                    let group = spec.test_groups.iter().find(|g| {
-                        g.patterns
-                            .iter()
-                            .any(|p| crate::junit::glob_match(p, &case.name))
-                    });
+                    let group = spec
+                        .test_groups
+                        .iter()
+                        .find(|g| g.patterns.iter().any(|p| crate::junit::glob_match(p, &case.name)));
                     tests.push(TestResult {
                         name: case.name,
                         phase: phase.name.clone(),
@@ -313,11 +280,7 @@ pub fn score_tests(spec: &Spec, record: &mut RunRecord) -> (Vec<TestResult>, Vec
             .filter(|t| t.group.as_deref() == Some(group.name.as_str()))
             .collect();
         let total = members.len() as u64;
-        let share = if total == 0 {
-            0.0
-        } else {
-            group.weight / total as f64
-        };
+        let share = if total == 0 { 0.0 } else { group.weight / total as f64 };
         let mut passed_tests = 0;
         for test in members {
             test.weight = share;
@@ -337,9 +300,7 @@ pub fn score_tests(spec: &Spec, record: &mut RunRecord) -> (Vec<TestResult>, Vec
             weight: group.weight,
             points: group.weight * fraction,
             pass_at: group.pass_at,
-            passed: group
-                .pass_at
-                .is_none_or(|needed| total > 0 && fraction >= needed),
+            passed: group.pass_at.is_none_or(|needed| total > 0 && fraction >= needed),
         });
     }
     (tests, groups)

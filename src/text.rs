@@ -63,10 +63,7 @@ mod tests {
     #[test]
     fn strips_escapes_and_controls() {
         assert_eq!(strip_ansi("\u{1b}[31mred\u{1b}[0m"), "red");
-        assert_eq!(
-            strip_ansi("\u{1b}]8;;http://x\u{7}link\u{1b}]8;;\u{7}"),
-            "link"
-        );
+        assert_eq!(strip_ansi("\u{1b}]8;;http://x\u{7}link\u{1b}]8;;\u{7}"), "link");
         assert_eq!(strip_ansi("\u{1b}]52;c;aGk=\u{1b}\\after"), "after");
         assert_eq!(strip_ansi("a\u{0}b\rc\u{202e}d\ne"), "abcd\ne");
         assert_eq!(strip_ansi("\u{1b}[2J\u{1b}[Hclear"), "clear");

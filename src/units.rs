@@ -40,11 +40,7 @@ mod tests {
         assert_eq!(parse_duration("1h 30m").unwrap(), Duration::from_secs(5400));
         assert_eq!(parse_duration("250ms").unwrap(), Duration::from_millis(250));
         assert!(parse_duration("5 minutes please").is_err());
-        assert!(
-            parse_duration("0s")
-                .unwrap_err()
-                .contains("longer than zero")
-        );
+        assert!(parse_duration("0s").unwrap_err().contains("longer than zero"));
         assert!(parse_duration("").is_err());
     }
 

@@ -15,10 +15,7 @@ fn submission(files: &[(&str, &str)]) -> tempfile::TempDir {
 
 /// One phase running `run`, with `outputs`.
 fn one_phase(run: &str, extra: &str) -> tempfile::TempDir {
-    assignment(
-        &format!("[[phase]]\nname = \"main\"\nrun = '''{run}'''\n{extra}\n"),
-        "",
-    )
+    assignment(&format!("[[phase]]\nname = \"main\"\nrun = '''{run}'''\n{extra}\n"), "")
 }
 
 fn verdict_of(run: &str, extra: &str) -> (i32, serde_json::Value) {
@@ -41,11 +38,7 @@ fn digits_reference_passes_with_real_accuracy() {
     assert_eq!(code, 0, "{log}");
     // The values are exactly what scikit-learn computes on the scored predictions.
     let sha = report["submission"]["sha256"].as_str().unwrap();
-    std::fs::copy(
-        digits.join("hidden/labels.csv"),
-        out.path().join("labels.csv"),
-    )
-    .unwrap();
+    std::fs::copy(digits.join("hidden/labels.csv"), out.path().join("labels.csv")).unwrap();
     let predictions = format!("{}/outputs/predict/out/predictions.csv", &sha[..16]);
     let expected = sklearn(
         out.path(),
@@ -66,14 +59,8 @@ fn digits_reference_passes_with_real_accuracy() {
             .as_f64()
             .unwrap()
     };
-    assert!(
-        (value_of("accuracy") - values[0]).abs() < 1e-12,
-        "{expected}"
-    );
-    assert!(
-        (value_of("macro_f1") - values[1]).abs() < 1e-12,
-        "{expected}"
-    );
+    assert!((value_of("accuracy") - values[0]).abs() < 1e-12, "{expected}");
+    assert!((value_of("macro_f1") - values[1]).abs() < 1e-12, "{expected}");
     assert_eq!(report["verdict"], "passed");
     let accuracy = report["metrics"][0]["value"].as_f64().unwrap();
     assert!(accuracy > 0.95 && accuracy <= 1.0, "accuracy {accuracy}");
@@ -89,25 +76,13 @@ fn digits_reference_passes_with_real_accuracy() {
     let points: f64 = metrics.iter().map(|m| m["points"].as_f64().unwrap()).sum();
     assert!((report["score"]["total"].as_f64().unwrap() - points).abs() < 1e-9);
     let macro_f1 = metrics.iter().find(|m| m["name"] == "macro_f1").unwrap();
-    assert!(
-        (macro_f1["points"].as_f64().unwrap() - 30.0 * macro_f1["value"].as_f64().unwrap()).abs()
-            < 1e-9
-    );
-    let latency = metrics
-        .iter()
-        .find(|m| m["name"] == "latency_per_row")
-        .unwrap();
+    assert!((macro_f1["points"].as_f64().unwrap() - 30.0 * macro_f1["value"].as_f64().unwrap()).abs() < 1e-9);
+    let latency = metrics.iter().find(|m| m["name"] == "latency_per_row").unwrap();
     assert!(
         latency["passed"].as_bool().unwrap() && latency["value"].as_f64().unwrap() < 0.05,
         "{latency}"
     );
-    assert_eq!(
-        metrics[0]["confusion_matrix"]["classes"]
-            .as_array()
-            .unwrap()
-            .len(),
-        10
-    );
+    assert_eq!(metrics[0]["confusion_matrix"]["classes"].as_array().unwrap().len(), 10);
     assert!(
         report["provenance"]["image_id"]
             .as_str()
@@ -128,10 +103,7 @@ fn digits_malformed_predictions_are_invalid_output() {
     let predict = phase(&report, "predict");
     assert_eq!(predict["verdict"], "invalid_output");
     assert!(
-        predict["message"]
-            .as_str()
-            .unwrap()
-            .contains("no column \"label\""),
+        predict["message"].as_str().unwrap().contains("no column \"label\""),
         "{predict}"
     );
     assert_eq!(report["score"]["total"], 0.0);
@@ -219,10 +191,7 @@ fn output_that_links_elsewhere_is_invalid_and_not_followed() {
     let main = phase(&report, "main");
     assert_eq!(main["verdict"], "invalid_output");
     assert!(
-        main["message"]
-            .as_str()
-            .unwrap()
-            .contains("a link to \"/etc/passwd\""),
+        main["message"].as_str().unwrap().contains("a link to \"/etc/passwd\""),
         "{main}"
     );
     let (_, report) = verdict_of("true", "outputs = [\"/out/p.csv\"]");
@@ -244,10 +213,7 @@ fn hostile_archive_is_an_invalid_submission() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("evil.tar.gz");
     let file = std::fs::File::create(&path).unwrap();
-    let mut builder = tar::Builder::new(flate2::write::GzEncoder::new(
-        file,
-        flate2::Compression::fast(),
-    ));
+    let mut builder = tar::Builder::new(flate2::write::GzEncoder::new(file, flate2::Compression::fast()));
     let mut header = tar::Header::new_gnu();
     header.set_size(1);
     header.set_mode(0o644);
@@ -282,10 +248,7 @@ head -c 70000000 /dev/zero > /workspace/big 2>&1 | sed 's/^.*: //'
 grep -c ' /workspace ' /proc/mounts
 "#;
     let (_, report) = verdict_of(probe, "");
-    let out = phase(&report, "main")["stdout_tail"]
-        .as_str()
-        .unwrap()
-        .to_string();
+    let out = phase(&report, "main")["stdout_tail"].as_str().unwrap().to_string();
     assert!(out.contains("uid=1000"), "{out}");
     assert!(out.contains("CapEff:\t0000000000000000"), "{out}");
     assert!(out.contains("Read-only file system"), "{out}");
@@ -330,14 +293,8 @@ outputs = ["/out/p.csv"]
         "passed",
         "build saw hidden features: {log}"
     );
-    let out = phase(&report, "predict")["stdout_tail"]
-        .as_str()
-        .unwrap()
-        .to_string();
-    assert!(
-        out.starts_with("built\n"),
-        "the workspace did not carry over: {out}"
-    );
+    let out = phase(&report, "predict")["stdout_tail"].as_str().unwrap().to_string();
+    assert!(out.starts_with("built\n"), "the workspace did not carry over: {out}");
     assert!(
         !out.contains(canary) && !out.contains('/'),
         "the canary was found in the container: {out}"
@@ -379,18 +336,12 @@ fn killed_harness_leaves_nothing_after_gc() {
     };
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
     while listed().is_empty() {
-        assert!(
-            std::time::Instant::now() < deadline,
-            "no container appeared"
-        );
+        assert!(std::time::Instant::now() < deadline, "no container appeared");
         std::thread::sleep(std::time::Duration::from_millis(100));
     }
     child.kill().unwrap(); // SIGKILL: no chance to clean up
     child.wait().unwrap();
-    assert!(
-        !listed().is_empty(),
-        "the container should outlive a SIGKILLed harness"
-    );
+    assert!(!listed().is_empty(), "the container should outlive a SIGKILLed harness");
     let gc = assay(&["gc"]);
     assert!(gc.status.success(), "{}", text(&gc));
     // A concurrent grade's own sweep may be removing it at the same moment: allow it to finish.
@@ -398,12 +349,7 @@ fn killed_harness_leaves_nothing_after_gc() {
     while !listed().is_empty() && std::time::Instant::now() < deadline {
         std::thread::sleep(std::time::Duration::from_millis(200));
     }
-    assert_eq!(
-        listed(),
-        "",
-        "gc left the killed run's container: {}",
-        text(&gc)
-    );
+    assert_eq!(listed(), "", "gc left the killed run's container: {}", text(&gc));
 }
 
 #[test]
@@ -439,10 +385,7 @@ fn ctrl_c_removes_the_runs_containers() {
     };
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
     while listed().is_empty() {
-        assert!(
-            std::time::Instant::now() < deadline,
-            "no container appeared"
-        );
+        assert!(std::time::Instant::now() < deadline, "no container appeared");
         std::thread::sleep(std::time::Duration::from_millis(100));
     }
     // SAFETY: signalling our own child.

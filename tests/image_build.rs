@@ -51,9 +51,7 @@ fn builds_once_then_skips_an_unchanged_folder() {
         .unwrap();
     let tags = String::from_utf8_lossy(&tags.stdout).to_string();
     for tag in tags.lines() {
-        let _ = std::process::Command::new("docker")
-            .args(["rmi", "-f", tag])
-            .output();
+        let _ = std::process::Command::new("docker").args(["rmi", "-f", tag]).output();
     }
     assert!(first.status.success(), "{}", text(&first));
     assert!(

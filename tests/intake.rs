@@ -30,10 +30,7 @@ type Entry<'a> = (&'a str, tar::EntryType, &'a [u8], u32, Option<&'a str>);
 fn targz(dir: &Path, entries: &[Entry]) -> std::path::PathBuf {
     let path = dir.join("s.tar.gz");
     let file = std::fs::File::create(&path).unwrap();
-    let mut builder = tar::Builder::new(flate2::write::GzEncoder::new(
-        file,
-        flate2::Compression::fast(),
-    ));
+    let mut builder = tar::Builder::new(flate2::write::GzEncoder::new(file, flate2::Compression::fast()));
     for (name, kind, data, mode, link) in entries {
         let mut h = header(*kind, data.len() as u64, *mode);
         // Write the name bytes directly: the builder would refuse '..' and absolute paths.
@@ -51,11 +48,7 @@ fn targz(dir: &Path, entries: &[Entry]) -> std::path::PathBuf {
 }
 
 fn refused(path: &Path) -> String {
-    intake(path, &limits())
-        .unwrap()
-        .map(|_| ())
-        .unwrap_err()
-        .to_string()
+    intake(path, &limits()).unwrap().map(|_| ()).unwrap_err().to_string()
 }
 
 #[test]
@@ -75,10 +68,7 @@ fn refuses_path_escapes_links_and_devices() {
         let path = targz(dir.path(), &[(name, *kind, b"", 0o644, *link)]);
         let why = refused(&path);
         assert!(why.contains(reason), "{name:?}: {why}");
-        assert!(
-            why.contains(&format!("{:?}", name)),
-            "{why} should name the entry"
-        );
+        assert!(why.contains(&format!("{:?}", name)), "{why} should name the entry");
     }
     assert!(!dir.path().join("x").exists());
 }
@@ -101,8 +91,7 @@ fn zip_bomb_stops_at_the_byte_cap() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("bomb.zip");
     let mut zip = zip::ZipWriter::new(std::fs::File::create(&path).unwrap());
-    let options = zip::write::SimpleFileOptions::default()
-        .compression_method(zip::CompressionMethod::Deflated);
+    let options = zip::write::SimpleFileOptions::default().compression_method(zip::CompressionMethod::Deflated);
     zip.start_file("zeros", options).unwrap();
     let block = vec![0u8; 1024 * 1024];
     for _ in 0..64 {
@@ -149,13 +138,7 @@ fn modes_are_masked() {
     let path = targz(
         dir.path(),
         &[
-            (
-                "run.sh",
-                tar::EntryType::Regular,
-                b"#!/bin/sh\n",
-                0o4777,
-                None,
-            ),
+            ("run.sh", tar::EntryType::Regular, b"#!/bin/sh\n", 0o4777, None),
             ("data", tar::EntryType::Regular, b"1", 0o666, None),
         ],
     );
@@ -195,20 +178,8 @@ fn same_files_give_the_same_hash_in_every_format() {
     let tar_path = targz(
         dir.path(),
         &[
-            (
-                "predict.py",
-                tar::EntryType::Regular,
-                b"print(1)\n",
-                0o755,
-                None,
-            ),
-            (
-                "src/model.txt",
-                tar::EntryType::Regular,
-                b"weights",
-                0o600,
-                None,
-            ),
+            ("predict.py", tar::EntryType::Regular, b"print(1)\n", 0o755, None),
+            ("src/model.txt", tar::EntryType::Regular, b"weights", 0o600, None),
         ],
     );
     let from_tar = intake(&tar_path, &limits()).unwrap().unwrap();
@@ -217,10 +188,7 @@ fn same_files_give_the_same_hash_in_every_format() {
     assert_eq!(from_folder.sha256, from_tar.sha256);
     assert_eq!((from_folder.tally.files, from_folder.tally.bytes), (2, 16));
     std::fs::write(folder.join("predict.py"), "print(2)\n").unwrap();
-    assert_ne!(
-        intake(&folder, &limits()).unwrap().unwrap().sha256,
-        from_zip.sha256
-    );
+    assert_ne!(intake(&folder, &limits()).unwrap().unwrap().sha256, from_zip.sha256);
 }
 
 #[test]

@@ -45,10 +45,7 @@ fn binary_average_on_many_classes_is_an_assignment_error() {
     let predictions = fixtures().join("multiclass.predictions.csv");
     let labels = fixtures().join("multiclass.labels.csv");
     let error = evaluate(&metric, &predictions, &labels, "id", "label").unwrap_err();
-    assert!(
-        matches!(error, assay::metrics::MetricError::Assignment(_)),
-        "{error:?}"
-    );
+    assert!(matches!(error, assay::metrics::MetricError::Assignment(_)), "{error:?}");
 }
 
 #[test]
@@ -71,15 +68,9 @@ fn probabilities_that_do_not_sum_to_one_are_invalid_output() {
     .unwrap_err();
     assert_eq!(
         error,
-        assay::metrics::MetricError::InvalidOutput(
-            "row 2: the class probabilities sum to 1.5, not 1".into()
-        )
+        assay::metrics::MetricError::InvalidOutput("row 2: the class probabilities sum to 1.5, not 1".into())
     );
-    std::fs::write(
-        dir.path().join("q.csv"),
-        "id,label,proba_0,proba_1\na,0,0.5,x\n",
-    )
-    .unwrap();
+    std::fs::write(dir.path().join("q.csv"), "id,label,proba_0,proba_1\na,0,0.5,x\n").unwrap();
     let error = evaluate(
         &metric,
         &dir.path().join("q.csv"),
@@ -88,10 +79,7 @@ fn probabilities_that_do_not_sum_to_one_are_invalid_output() {
         "label",
     )
     .unwrap_err();
-    assert!(
-        error.to_string().contains("no column \"proba_2\""),
-        "{error}"
-    );
+    assert!(error.to_string().contains("no column \"proba_2\""), "{error}");
 }
 
 #[test]
@@ -115,10 +103,7 @@ fn metric_command_prints_the_graders_value() {
         "multiclass.labels.csv",
     ]);
     assert!(output.status.success());
-    let printed: f64 = String::from_utf8_lossy(&output.stdout)
-        .trim()
-        .parse()
-        .unwrap();
+    let printed: f64 = String::from_utf8_lossy(&output.stdout).trim().parse().unwrap();
     let text = std::fs::read_to_string(fixtures().join("expectations.json")).unwrap();
     let expectations: serde_json::Value = serde_json::from_str(&text).unwrap();
     let expected = expectations["cases"]

@@ -27,8 +27,7 @@ fn grade_process(phases: &str, extra: &str, name: &str) -> (i32, serde_json::Val
         .last()
         .unwrap_or("")
         .to_string();
-    let report: serde_json::Value =
-        serde_json::from_str(&line).unwrap_or_else(|e| panic!("no report ({e}): {log}"));
+    let report: serde_json::Value = serde_json::from_str(&line).unwrap_or_else(|e| panic!("no report ({e}): {log}"));
     (output.status.code().unwrap_or(-1), report, log)
 }
 
@@ -78,9 +77,7 @@ fn verdicts_match_the_docker_backend() {
 #[test]
 fn leftover_background_processes_are_ended() {
     let marker = format!("assay-test-{}", std::process::id());
-    let phases = format!(
-        "[[phase]]\nname = \"main\"\nrun = \"sh -c 'sleep 300; echo {marker}' & echo started\"\n"
-    );
+    let phases = format!("[[phase]]\nname = \"main\"\nrun = \"sh -c 'sleep 300; echo {marker}' & echo started\"\n");
     let (code, _, log) = grade_process(&phases, "", "daemon");
     assert_eq!(code, 0, "{log}");
     let found = std::process::Command::new("pgrep")

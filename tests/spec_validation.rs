@@ -24,10 +24,7 @@ fn expect_line(spec: &str, wanted: &str) {
     assert_eq!(code, 2, "{out}");
     let file = dir.path().join("assignment.toml");
     let wanted = format!("{}:{wanted}", file.display());
-    assert!(
-        out.lines().any(|l| l == wanted),
-        "wanted line\n  {wanted}\ngot\n{out}"
-    );
+    assert!(out.lines().any(|l| l == wanted), "wanted line\n  {wanted}\ngot\n{out}");
 }
 
 #[test]
@@ -55,10 +52,7 @@ fn wrong_type() {
 
 #[test]
 fn missing_required_key() {
-    expect_line(
-        "[assignment]\nid = \"t\"\n",
-        "1:1: assignment: missing field `title`",
-    );
+    expect_line("[assignment]\nid = \"t\"\n", "1:1: assignment: missing field `title`");
     expect_line(
         &format!("{HEAD}[[phase]]\nname = \"a\"\n"),
         "4:1: phase[0]: missing field `run`",
@@ -68,9 +62,7 @@ fn missing_required_key() {
 #[test]
 fn bad_units() {
     expect_line(
-        &format!(
-            "{HEAD}[sandbox]\nmemory = \"lots\"\n[[phase]]\nname = \"a\"\nrun = \"true\"\ntimeout = \"soon\"\n"
-        ),
+        &format!("{HEAD}[sandbox]\nmemory = \"lots\"\n[[phase]]\nname = \"a\"\nrun = \"true\"\ntimeout = \"soon\"\n"),
         "5:1: sandbox.memory: invalid size \"lots\"; write e.g. \"512MiB\" or \"1GiB\"",
     );
 }
@@ -88,9 +80,8 @@ fn output_no_earlier_phase_produces() {
 
 #[test]
 fn hidden_file_missing() {
-    let spec = format!(
-        "{HEAD}[[phase]]\nname = \"a\"\nrun = \"true\"\ninputs = {{ \"/data\" = \"hidden/nothing\" }}\n"
-    );
+    let spec =
+        format!("{HEAD}[[phase]]\nname = \"a\"\nrun = \"true\"\ninputs = {{ \"/data\" = \"hidden/nothing\" }}\n");
     let (code, out, dir) = validate(&spec);
     assert_eq!(code, 2);
     let wanted = format!(
@@ -142,27 +133,13 @@ fn every_problem_is_reported_and_many_folders_are_checked() {
     write(
         bad.path(),
         "assignment.toml",
-        &format!(
-            "{HEAD}[sandbox]\ncpus = 0.0\npids = 0\n[[phase]]\nname = \"Bad Name\"\nrun = \"\"\n"
-        ),
+        &format!("{HEAD}[sandbox]\ncpus = 0.0\npids = 0\n[[phase]]\nname = \"Bad Name\"\nrun = \"\"\n"),
     );
-    let output = assay(&[
-        "validate",
-        good.path().to_str().unwrap(),
-        bad.path().to_str().unwrap(),
-    ]);
+    let output = assay(&["validate", good.path().to_str().unwrap(), bad.path().to_str().unwrap()]);
     assert_eq!(output.status.code(), Some(2));
     let out = String::from_utf8_lossy(&output.stdout);
     assert!(out.contains(": ok ("), "{out}");
-    for key in [
-        "sandbox.cpus",
-        "sandbox.pids",
-        "phase[0].name",
-        "phase[0].run",
-    ] {
-        assert!(
-            out.contains(&format!(": {key}: ")),
-            "no error for {key} in\n{out}"
-        );
+    for key in ["sandbox.cpus", "sandbox.pids", "phase[0].name", "phase[0].run"] {
+        assert!(out.contains(&format!(": {key}: ")), "no error for {key} in\n{out}");
     }
 }

@@ -104,11 +104,7 @@ fn a_wrong_test_count_is_invalid_output() {
     sandbox_image();
     let a = test_assignment(5);
     let s = tempfile::tempdir().unwrap();
-    write(
-        s.path(),
-        "solution.py",
-        "def add(a, b):\n    return a + b\n",
-    );
+    write(s.path(), "solution.py", "def add(a, b):\n    return a + b\n");
     let (_, report, log) = grade(a.path(), s.path());
     let test = phase(&report, "test");
     assert_eq!(test["verdict"], "invalid_output", "{log}");

@@ -41,20 +41,14 @@ pub fn base_image(dockerfile: &str) -> Option<String> {
 
 /// Builds `image` (a Debian name such as `debian:bookworm-slim`) from Debian's packages.
 /// `progress` receives each line debootstrap prints.
-pub async fn bootstrap(
-    docker: &Docker,
-    image: &str,
-    progress: &mut dyn FnMut(&str),
-) -> anyhow::Result<()> {
+pub async fn bootstrap(docker: &Docker, image: &str, progress: &mut dyn FnMut(&str)) -> anyhow::Result<()> {
     let suite = debian_suite(image).with_context(|| {
         format!("cannot make {image} locally: only Debian base images (debian:SUITE) can be bootstrapped")
     })?;
     which("debootstrap").context(
         "debootstrap is not installed (apt-get install debootstrap); it makes the base image when no registry is reachable",
     )?;
-    let root = tempfile::Builder::new()
-        .prefix("assay-bootstrap-")
-        .tempdir()?;
+    let root = tempfile::Builder::new().prefix("assay-bootstrap-").tempdir()?;
     let target = root.path().join("rootfs");
     let mut command = tokio::process::Command::new("debootstrap");
     command.args(["--variant=minbase", &suite]).arg(&target);
@@ -62,9 +56,7 @@ pub async fn bootstrap(
     if let Ok(mirror) = std::env::var("ASSAY_DEBIAN_MIRROR") {
         command.arg(mirror);
     }
-    progress(&format!(
-        "debootstrap --variant=minbase {suite} (takes about a minute)"
-    ));
+    progress(&format!("debootstrap --variant=minbase {suite} (takes about a minute)"));
     let mut child = command
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
@@ -95,11 +87,7 @@ pub async fn bootstrap(
 }
 
 /// Streams `rootfs` as a tar into the engine's create-from-source, tagged `image`.
-async fn import_rootfs(
-    docker: &Docker,
-    rootfs: &std::path::Path,
-    image: &str,
-) -> anyhow::Result<()> {
+async fn import_rootfs(docker: &Docker, rootfs: &std::path::Path, image: &str) -> anyhow::Result<()> {
     // GNU tar keeps owners, device nodes, hard links and modes exactly as debootstrap left them.
     let mut tar = tokio::process::Command::new("tar")
         .args(["--numeric-owner", "-C"])
@@ -110,8 +98,7 @@ async fn import_rootfs(
         .spawn()
         .context("starting tar")?;
     let stdout = tar.stdout.take().expect("piped");
-    let body =
-        tokio_util::io::ReaderStream::new(stdout).filter_map(|chunk| async move { chunk.ok() });
+    let body = tokio_util::io::ReaderStream::new(stdout).filter_map(|chunk| async move { chunk.ok() });
     let (repo, tag) = image.rsplit_once(':').unwrap_or((image, "latest"));
     let options = CreateImageOptionsBuilder::default()
         .from_src("-")
@@ -155,10 +142,7 @@ mod tests {
 
     #[test]
     fn suites_from_image_names() {
-        assert_eq!(
-            debian_suite("debian:bookworm-slim").as_deref(),
-            Some("bookworm")
-        );
+        assert_eq!(debian_suite("debian:bookworm-slim").as_deref(), Some("bookworm"));
         assert_eq!(debian_suite("debian:12").as_deref(), Some("bookworm"));
         assert_eq!(
             debian_suite("docker.io/library/debian:trixie").as_deref(),
@@ -171,10 +155,7 @@ mod tests {
     #[test]
     fn first_from_line() {
         let dockerfile = "# comment\nARG X=1\nFROM --platform=linux/amd64 debian:bookworm-slim AS base\nFROM other\n";
-        assert_eq!(
-            base_image(dockerfile).as_deref(),
-            Some("debian:bookworm-slim")
-        );
+        assert_eq!(base_image(dockerfile).as_deref(), Some("debian:bookworm-slim"));
         assert_eq!(base_image("RUN true\n"), None);
     }
 }

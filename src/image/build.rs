@@ -6,9 +6,7 @@ use std::time::Duration;
 
 use anyhow::{Context, bail};
 use bollard::Docker;
-use bollard::query_parameters::{
-    BuildImageOptionsBuilder, CreateImageOptionsBuilder, TagImageOptionsBuilder,
-};
+use bollard::query_parameters::{BuildImageOptionsBuilder, CreateImageOptionsBuilder, TagImageOptionsBuilder};
 use futures_util::StreamExt;
 
 use super::bootstrap::{base_image, bootstrap};
@@ -98,8 +96,7 @@ pub async fn build(
         .forcerm(true)
         .labels(&labels)
         .build();
-    let mut stream =
-        docker.build_image(options, None, Some(bollard::body_full(context.tar.into())));
+    let mut stream = docker.build_image(options, None, Some(bollard::body_full(context.tar.into())));
     while let Some(item) = stream.next().await {
         let info = match item {
             Ok(info) => info,
@@ -109,10 +106,7 @@ pub async fn build(
             Err(e) => return Err(e).with_context(|| format!("building {name}")),
         };
         if let Some(detail) = info.error_detail {
-            bail!(
-                "building {name} failed: {}",
-                detail.message.unwrap_or_default()
-            );
+            bail!("building {name} failed: {}", detail.message.unwrap_or_default());
         }
         if let Some(text) = info.stream {
             for line in text.lines().filter(|l| !l.trim().is_empty()) {
@@ -121,11 +115,7 @@ pub async fn build(
         }
     }
     tag(docker, &content_name, &repo, "latest").await?;
-    let id = docker
-        .inspect_image(&content_name)
-        .await?
-        .id
-        .unwrap_or_default();
+    let id = docker.inspect_image(&content_name).await?.id.unwrap_or_default();
     Ok(BuiltImage {
         name: latest,
         id,
@@ -134,10 +124,7 @@ pub async fn build(
 }
 
 async fn tag(docker: &Docker, source: &str, repo: &str, tag: &str) -> anyhow::Result<()> {
-    let options = TagImageOptionsBuilder::default()
-        .repo(repo)
-        .tag(tag)
-        .build();
+    let options = TagImageOptionsBuilder::default().repo(repo).tag(tag).build();
     docker
         .tag_image(source, Some(options))
         .await
@@ -145,11 +132,7 @@ async fn tag(docker: &Docker, source: &str, repo: &str, tag: &str) -> anyhow::Re
 }
 
 /// Makes sure `base` exists: present, pulled, or bootstrapped from Debian's packages.
-pub async fn ensure_base(
-    docker: &Docker,
-    base: &str,
-    progress: &mut dyn FnMut(&str),
-) -> anyhow::Result<()> {
+pub async fn ensure_base(docker: &Docker, base: &str, progress: &mut dyn FnMut(&str)) -> anyhow::Result<()> {
     match docker.inspect_image(base).await {
         Ok(_) => return Ok(()),
         Err(e) if is_not_found(&e) => {}
@@ -167,9 +150,7 @@ pub async fn ensure_base(
 }
 
 async fn pull(docker: &Docker, image: &str) -> anyhow::Result<()> {
-    let options = CreateImageOptionsBuilder::default()
-        .from_image(image)
-        .build();
+    let options = CreateImageOptionsBuilder::default().from_image(image).build();
     let mut stream = docker.create_image(Some(options), None, None);
     while let Some(item) = stream.next().await {
         item?;

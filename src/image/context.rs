@@ -21,8 +21,7 @@ impl BuildContext {
         let mut builder = tar::Builder::new(Vec::new());
         for relative in &files {
             let full = dir.join(relative);
-            let bytes =
-                std::fs::read(&full).with_context(|| format!("reading {}", full.display()))?;
+            let bytes = std::fs::read(&full).with_context(|| format!("reading {}", full.display()))?;
             let executable = is_executable(&full)?;
             let name = relative.to_string_lossy().replace('\\', "/");
             hasher.update((name.len() as u64).to_le_bytes());

@@ -33,12 +33,7 @@ pub fn digest(root: &Path) -> std::io::Result<(String, Tally)> {
             size += n as u64;
             content.update(&buffer[..n]);
         }
-        listing.update(format!(
-            "{}\0{}\0{}\n",
-            relative,
-            size,
-            hex::encode(content.finalize())
-        ));
+        listing.update(format!("{}\0{}\0{}\n", relative, size, hex::encode(content.finalize())));
         tally.files += 1;
         tally.bytes += size;
     }

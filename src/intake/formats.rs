@@ -31,10 +31,7 @@ pub fn unpack_zip(path: &Path, out: &mut Unpacker, max_entries: u64) -> Result<(
         let mode = entry.unix_mode();
         let kind = mode.map(|m| m & S_IFMT).filter(|k| *k != 0);
         if entry.is_symlink() {
-            return Err(Unpacker::refuse(
-                &name,
-                "symbolic link (links are not accepted)",
-            ));
+            return Err(Unpacker::refuse(&name, "symbolic link (links are not accepted)"));
         }
         if entry.is_dir() {
             if kind.is_some_and(|k| k != S_IFDIR) {
@@ -71,16 +68,10 @@ pub fn unpack_tar(reader: impl Read, out: &mut Unpacker) -> Result<(), UnpackErr
             Regular | Continuous => out.file(&name, mode, &mut entry)?,
             Directory => out.dir(&name)?,
             Symlink => {
-                return Err(Unpacker::refuse(
-                    &name,
-                    "symbolic link (links are not accepted)",
-                ));
+                return Err(Unpacker::refuse(&name, "symbolic link (links are not accepted)"));
             }
             Link => {
-                return Err(Unpacker::refuse(
-                    &name,
-                    "hard link (links are not accepted)",
-                ));
+                return Err(Unpacker::refuse(&name, "hard link (links are not accepted)"));
             }
             Char | Block | Fifo => {
                 return Err(Unpacker::refuse(
@@ -89,10 +80,7 @@ pub fn unpack_tar(reader: impl Read, out: &mut Unpacker) -> Result<(), UnpackErr
                 ));
             }
             other => {
-                return Err(Unpacker::refuse(
-                    &name,
-                    format!("unsupported entry type {other:?}"),
-                ));
+                return Err(Unpacker::refuse(&name, format!("unsupported entry type {other:?}")));
             }
         }
     }

@@ -65,8 +65,8 @@ pub fn intake(path: &Path, limits: &IntakeLimits) -> anyhow::Result<Result<Submi
 }
 
 fn unpack(path: &Path, unpacker: &mut Unpacker, limits: &IntakeLimits) -> Result<(), UnpackError> {
-    let metadata = std::fs::symlink_metadata(path)
-        .map_err(|e| Rejection::new(format!("cannot read {}: {e}", path.display())))?;
+    let metadata =
+        std::fs::symlink_metadata(path).map_err(|e| Rejection::new(format!("cannot read {}: {e}", path.display())))?;
     if metadata.is_dir() {
         return formats::unpack_folder(path, unpacker, limits.max_depth);
     }
@@ -81,10 +81,7 @@ fn unpack(path: &Path, unpacker: &mut Unpacker, limits: &IntakeLimits) -> Result
             let file = std::io::BufReader::new(std::fs::File::open(path)?);
             formats::unpack_tar(flate2::read::GzDecoder::new(file), unpacker)
         }
-        _ if is_tar(path)? => formats::unpack_tar(
-            std::io::BufReader::new(std::fs::File::open(path)?),
-            unpacker,
-        ),
+        _ if is_tar(path)? => formats::unpack_tar(std::io::BufReader::new(std::fs::File::open(path)?), unpacker),
         _ => Err(Rejection::new(format!(
             "{} is not a zip, tar.gz, tar or folder",
             path.file_name().unwrap_or_default().to_string_lossy()

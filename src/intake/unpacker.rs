@@ -42,30 +42,20 @@ impl<'a> Unpacker<'a> {
                 format!("more than {} entries (the limit)", self.limits.max_entries),
             ));
         }
-        let text = std::str::from_utf8(name)
-            .map_err(|_| Self::refuse(name, "the name is not valid UTF-8"))?;
+        let text = std::str::from_utf8(name).map_err(|_| Self::refuse(name, "the name is not valid UTF-8"))?;
         if text.starts_with('/') {
             return Err(Self::refuse(name, "absolute path"));
         }
         if text.contains('\\') {
-            return Err(Self::refuse(
-                name,
-                "backslash in the name (only '/' separates folders)",
-            ));
+            return Err(Self::refuse(name, "backslash in the name (only '/' separates folders)"));
         }
         if let Some(c) = text.chars().find(|c| c.is_control()) {
-            return Err(Self::refuse(
-                name,
-                format!("control character {c:?} in the name"),
-            ));
+            return Err(Self::refuse(name, format!("control character {c:?} in the name")));
         }
         let mut relative = PathBuf::new();
         for part in text.split('/').filter(|p| !p.is_empty() && *p != ".") {
             if part == ".." {
-                return Err(Self::refuse(
-                    name,
-                    "'..' in the path leads outside the submission",
-                ));
+                return Err(Self::refuse(name, "'..' in the path leads outside the submission"));
             }
             if part.len() > self.limits.max_name_length {
                 return Err(Self::refuse(
@@ -102,22 +92,14 @@ impl<'a> Unpacker<'a> {
         let relative = self.admit(name)?;
         let target = self.root.join(&relative);
         if target.is_file() {
-            return Err(Self::refuse(
-                name,
-                "a folder with the name of a file already unpacked",
-            ));
+            return Err(Self::refuse(name, "a folder with the name of a file already unpacked"));
         }
         std::fs::create_dir_all(&target)?;
         Ok(())
     }
 
     /// Unpacks one regular file, counting bytes as they are decompressed.
-    pub fn file(
-        &mut self,
-        name: &[u8],
-        mode: u32,
-        content: &mut dyn Read,
-    ) -> Result<(), UnpackError> {
+    pub fn file(&mut self, name: &[u8], mode: u32, content: &mut dyn Read) -> Result<(), UnpackError> {
         let relative = self.admit(name)?;
         if !self.seen.insert(relative.clone()) {
             return Err(Self::refuse(name, "the same path appears twice"));
@@ -136,10 +118,7 @@ impl<'a> Unpacker<'a> {
         if target.exists() {
             return Err(Self::refuse(name, "the same path appears twice"));
         }
-        let mut file = OpenOptions::new()
-            .write(true)
-            .create_new(true)
-            .open(&target)?;
+        let mut file = OpenOptions::new().write(true).create_new(true).open(&target)?;
         let mut buffer = vec![0u8; 64 * 1024];
         loop {
             let n = match content.read(&mut buffer) {
@@ -147,10 +126,7 @@ impl<'a> Unpacker<'a> {
                 Ok(n) => n,
                 Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
                 Err(e) => {
-                    return Err(Self::refuse(
-                        name,
-                        format!("cannot be read: {e} (corrupt archive?)"),
-                    ));
+                    return Err(Self::refuse(name, format!("cannot be read: {e} (corrupt archive?)")));
                 }
             };
             self.bytes += n as u64;

@@ -1,10 +1,8 @@
 //! Metrics on predicted classes, defined as scikit-learn defines them (zero_division = 0).
 
-use std::collections::HashMap;
-
 use serde::{Deserialize, Serialize};
 
-use super::labels::{Classes, canonical, classes};
+use super::labels::{Encoded, canonical, encode};
 
 /// How per-class precision, recall and F1 are combined.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -36,25 +34,17 @@ pub struct ConfusionMatrix {
     pub counts: Vec<Vec<u64>>,
 }
 
-pub fn confusion_matrix(truth: &[String], predicted: &[String]) -> ConfusionMatrix {
-    let Classes {
-        sorted,
+pub fn confusion_matrix(truth: &[&str], predicted: &[&str]) -> ConfusionMatrix {
+    let Encoded {
+        classes,
         truth,
         predicted,
-    } = classes(truth, predicted);
-    let index: HashMap<&str, usize> = sorted
-        .iter()
-        .enumerate()
-        .map(|(i, c)| (c.as_str(), i))
-        .collect();
-    let mut counts = vec![vec![0u64; sorted.len()]; sorted.len()];
-    for (t, p) in truth.iter().zip(&predicted) {
-        counts[index[t.as_str()]][index[p.as_str()]] += 1;
+    } = encode(truth, predicted);
+    let mut counts = vec![vec![0u64; classes.len()]; classes.len()];
+    for (&t, &p) in truth.iter().zip(&predicted) {
+        counts[t][p] += 1;
     }
-    ConfusionMatrix {
-        classes: sorted,
-        counts,
-    }
+    ConfusionMatrix { classes, counts }
 }
 
 impl ConfusionMatrix {
@@ -86,9 +76,7 @@ fn ratio(numerator: u64, denominator: u64) -> f64 {
 }
 
 pub fn accuracy(matrix: &ConfusionMatrix) -> f64 {
-    let right: u64 = (0..matrix.classes.len())
-        .map(|i| matrix.true_positives(i))
-        .sum();
+    let right: u64 = (0..matrix.classes.len()).map(|i| matrix.true_positives(i)).sum();
     ratio(right, matrix.total())
 }
 
@@ -152,14 +140,7 @@ pub fn precision_recall_f1(
         }
         Average::Macro => {
             let values: Vec<f64> = (0..n)
-                .map(|i| {
-                    per_class(
-                        score,
-                        matrix.true_positives(i),
-                        matrix.predicted(i),
-                        matrix.support(i),
-                    )
-                })
+                .map(|i| per_class(score, matrix.true_positives(i), matrix.predicted(i), matrix.support(i)))
                 .collect();
             Ok(super::sum::mean(&values))
         }
@@ -169,12 +150,8 @@ pub fn precision_recall_f1(
                 return Ok(0.0);
             }
             let weighted = super::sum::sum((0..n).map(|i| {
-                per_class(
-                    score,
-                    matrix.true_positives(i),
-                    matrix.predicted(i),
-                    matrix.support(i),
-                ) * matrix.support(i) as f64
+                per_class(score, matrix.true_positives(i), matrix.predicted(i), matrix.support(i))
+                    * matrix.support(i) as f64
             }));
             Ok(weighted / total as f64)
         }
@@ -185,13 +162,9 @@ pub fn precision_recall_f1(
 mod tests {
     use super::*;
 
-    fn s(v: &[&str]) -> Vec<String> {
-        v.iter().map(|x| x.to_string()).collect()
-    }
-
     #[test]
     fn confusion_matrix_in_sorted_class_order() {
-        let m = confusion_matrix(&s(&["2", "10", "2", "3"]), &s(&["2", "2", "3", "3"]));
+        let m = confusion_matrix(&["2", "10", "2", "3"], &["2", "2", "3", "3"]);
         assert_eq!(m.classes, ["2", "3", "10"]);
         assert_eq!(m.counts, vec![vec![1, 1, 0], vec![0, 1, 0], vec![1, 0, 0]]);
         assert_eq!(accuracy(&m), 0.5);
@@ -201,11 +174,8 @@ mod tests {
 
     #[test]
     fn binary_needs_two_classes() {
-        let m = confusion_matrix(&s(&["a", "b", "c"]), &s(&["a", "b", "c"]));
+        let m = confusion_matrix(&["a", "b", "c"], &["a", "b", "c"]);
         assert!(precision_recall_f1(&m, Score::F1, Average::Binary, "a").is_err());
-        assert_eq!(
-            precision_recall_f1(&m, Score::F1, Average::Macro, "a").unwrap(),
-            1.0
-        );
+        assert_eq!(precision_recall_f1(&m, Score::F1, Average::Macro, "a").unwrap(), 1.0);
     }
 }

@@ -3,64 +3,64 @@
 
 use std::cmp::Ordering;
 
-/// Labels of both columns, mapped to one canonical spelling.
-pub struct Classes {
-    /// The distinct classes, sorted as scikit-learn sorts them.
-    pub sorted: Vec<String>,
-    pub truth: Vec<String>,
-    pub predicted: Vec<String>,
+use rustc_hash::FxHashMap;
+
+/// Two label columns as class indices into `classes`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Encoded {
+    /// The distinct classes in canonical spelling, sorted as scikit-learn sorts them.
+    pub classes: Vec<String>,
+    pub truth: Vec<usize>,
+    pub predicted: Vec<usize>,
 }
 
 fn as_number(text: &str) -> Option<f64> {
     text.trim().parse::<f64>().ok().filter(|v| v.is_finite())
 }
 
-/// Canonical spelling of a number: `3.0` → `3`, `2.50` → `2.5`.
-fn canonical_number(value: f64) -> String {
-    format!("{value}")
-}
-
-pub fn classes(truth: &[String], predicted: &[String]) -> Classes {
-    let numeric = truth
-        .iter()
-        .chain(predicted)
-        .all(|t| as_number(t).is_some());
-    let canon = |values: &[String]| -> Vec<String> {
-        if numeric {
-            values
-                .iter()
-                .map(|v| canonical_number(as_number(v).unwrap_or_default()))
-                .collect()
-        } else {
-            values.iter().map(|v| v.trim().to_string()).collect()
-        }
-    };
-    let truth = canon(truth);
-    let predicted = canon(predicted);
-    let mut sorted: Vec<String> = truth.iter().chain(&predicted).cloned().collect();
-    sorted.sort_by(|a, b| compare(a, b, numeric));
-    sorted.dedup();
-    Classes {
-        sorted,
-        truth,
-        predicted,
+/// Canonical spelling of one label: `3.0` → `3` when it is a number, else the trimmed text.
+pub fn canonical(label: &str) -> String {
+    match as_number(label) {
+        Some(value) => format!("{value}"),
+        None => label.trim().to_string(),
     }
 }
 
-/// Canonical spelling of one label, numeric when it is a number.
-pub fn canonical(label: &str) -> String {
-    match as_number(label) {
-        Some(value) => canonical_number(value),
-        None => label.trim().to_string(),
+/// Encodes both columns; the work per row is one hash lookup of the raw text.
+pub fn encode<'a>(truth: &[&'a str], predicted: &[&'a str]) -> Encoded {
+    let mut raw_index: FxHashMap<&'a str, usize> = FxHashMap::default();
+    let mut raw: Vec<&'a str> = Vec::new();
+    let mut code = |value: &'a str| -> usize {
+        let next = raw.len();
+        *raw_index.entry(value).or_insert_with(|| {
+            raw.push(value);
+            next
+        })
+    };
+    let truth_raw: Vec<usize> = truth.iter().map(|v| code(v)).collect();
+    let predicted_raw: Vec<usize> = predicted.iter().map(|v| code(v)).collect();
+    let numeric = raw.iter().all(|v| as_number(v).is_some());
+    let spelled: Vec<String> = raw
+        .iter()
+        .map(|v| if numeric { canonical(v) } else { v.trim().to_string() })
+        .collect();
+    let mut classes: Vec<String> = spelled.clone();
+    classes.sort_by(|a, b| compare(a, b, numeric));
+    classes.dedup();
+    let class_of: Vec<usize> = spelled
+        .iter()
+        .map(|s| classes.iter().position(|c| c == s).unwrap_or(0))
+        .collect();
+    Encoded {
+        classes,
+        truth: truth_raw.iter().map(|&r| class_of[r]).collect(),
+        predicted: predicted_raw.iter().map(|&r| class_of[r]).collect(),
     }
 }
 
 fn compare(a: &str, b: &str, numeric: bool) -> Ordering {
     if numeric {
-        let (x, y) = (
-            as_number(a).unwrap_or_default(),
-            as_number(b).unwrap_or_default(),
-        );
+        let (x, y) = (as_number(a).unwrap_or_default(), as_number(b).unwrap_or_default());
         x.partial_cmp(&y).unwrap_or(Ordering::Equal)
     } else {
         a.cmp(b)
@@ -71,17 +71,13 @@ fn compare(a: &str, b: &str, numeric: bool) -> Ordering {
 mod tests {
     use super::*;
 
-    fn s(v: &[&str]) -> Vec<String> {
-        v.iter().map(|x| x.to_string()).collect()
-    }
-
     #[test]
     fn numbers_are_one_class_and_sort_numerically() {
-        let c = classes(&s(&["10", "2", "3.0"]), &s(&["3", "2.0", "10"]));
-        assert_eq!(c.sorted, ["2", "3", "10"]);
-        assert_eq!(c.truth, ["10", "2", "3"]);
-        assert_eq!(c.predicted, ["3", "2", "10"]);
-        let c = classes(&s(&["cat", "2"]), &s(&["dog", "2"]));
-        assert_eq!(c.sorted, ["2", "cat", "dog"]);
+        let e = encode(&["10", "2", "3.0"], &["3", "2.0", "10"]);
+        assert_eq!(e.classes, ["2", "3", "10"]);
+        assert_eq!(e.truth, [2, 0, 1]);
+        assert_eq!(e.predicted, [1, 0, 2]);
+        let e = encode(&["cat", "2"], &["dog", "2"]);
+        assert_eq!(e.classes, ["2", "cat", "dog"]);
     }
 }

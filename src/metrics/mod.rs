@@ -67,7 +67,7 @@ pub fn evaluate(
         | MetricKind::Recall
         | MetricKind::F1 => {
             let joined = join(predictions, labels, key, column, &[column]).map_err(invalid)?;
-            let matrix = confusion_matrix(&joined.labels, &joined.columns[0]);
+            let matrix = confusion_matrix(&joined.labels(), &joined.column(0));
             let value = match metric.kind {
                 MetricKind::Accuracy => classification::accuracy(&matrix),
                 MetricKind::BalancedAccuracy => classification::balanced_accuracy(&matrix),
@@ -90,24 +90,18 @@ pub fn evaluate(
                 confusion: Some(matrix),
             })
         }
-        MetricKind::RocAuc | MetricKind::LogLoss => {
-            probabilistic(metric, predictions, labels, key, column)
-        }
+        MetricKind::RocAuc | MetricKind::LogLoss => probabilistic(metric, predictions, labels, key, column),
         MetricKind::Rmse | MetricKind::Mae | MetricKind::R2 => {
             let joined = join(predictions, labels, key, column, &[column]).map_err(invalid)?;
-            let truth = numbers(&joined.labels, &joined.lines, column)
+            let truth = numbers(&joined.labels(), &joined.lines, column)
                 .map_err(|e| MetricError::Assignment(format!("the hidden labels: {e}")))?;
-            let predicted = numbers(&joined.columns[0], &joined.lines, column)
-                .map_err(MetricError::InvalidOutput)?;
+            let predicted = numbers(&joined.column(0), &joined.lines, column).map_err(MetricError::InvalidOutput)?;
             let value = match metric.kind {
                 MetricKind::Rmse => regression::rmse(&truth, &predicted),
                 MetricKind::Mae => regression::mae(&truth, &predicted),
                 _ => regression::r2(&truth, &predicted),
             };
-            Ok(Evaluation {
-                value,
-                confusion: None,
-            })
+            Ok(Evaluation { value, confusion: None })
         }
         other => Err(MetricError::Assignment(format!(
             "{} is not computed from predictions and labels",
@@ -124,9 +118,9 @@ fn probabilistic(
     key: &str,
     column: &str,
 ) -> Result<Evaluation, MetricError> {
-    let truth = table::label_values(labels, key, column).map_err(MetricError::Assignment)?;
-    let truth: Vec<String> = truth.iter().map(|l| canonical(l)).collect();
-    let classes = labels::classes(&truth, &[]).sorted;
+    let all_labels = table::label_values(labels, key, column).map_err(MetricError::Assignment)?;
+    let all_labels: Vec<&str> = all_labels.iter().map(String::as_str).collect();
+    let classes = labels::encode(&all_labels, &[]).classes;
     if classes.len() < 2 {
         return Err(MetricError::Assignment(format!(
             "{} needs at least two classes in the labels",
@@ -138,11 +132,13 @@ fn probabilistic(
         Some(label) => canonical(label),
         None => classes[1].clone(),
     };
-    if binary && !classes.contains(&positive) {
+    let positive_index = classes.iter().position(|c| *c == positive);
+    if binary && positive_index.is_none() {
         return Err(MetricError::Assignment(format!(
             "pos_label {positive:?} is not one of the classes {classes:?}"
         )));
     }
+    let positive_index = positive_index.unwrap_or(1);
     let names: Vec<String> = if binary {
         vec![format!("{}{positive}", metric.probability_prefix)]
     } else {
@@ -153,88 +149,56 @@ fn probabilistic(
     };
     let wanted: Vec<&str> = names.iter().map(String::as_str).collect();
     let joined = join(predictions, labels, key, column, &wanted).map_err(invalid)?;
-    let truth: Vec<String> = joined.labels.iter().map(|l| canonical(l)).collect();
+    let truth = labels::encode(&joined.labels(), &[]).truth;
     let mut columns = Vec::new();
     let mut problems = Problems::default();
-    for (values, name) in joined.columns.iter().zip(&names) {
-        match numbers(values, &joined.lines, name) {
+    for (c, name) in names.iter().enumerate() {
+        match numbers(&joined.column(c), &joined.lines, name) {
             Ok(column) => columns.push(column),
             Err(why) => problems.add(why),
         }
     }
-    problems
-        .into_result(())
-        .map_err(MetricError::InvalidOutput)?;
-    let rows = truth.len();
-    let value = if binary {
-        let scores = &columns[0];
-        match metric.kind {
-            MetricKind::RocAuc => {
-                let is_positive: Vec<bool> = truth.iter().map(|t| *t == positive).collect();
-                ranking::roc_auc(&is_positive, scores).map_err(MetricError::Assignment)?
-            }
-            _ => {
-                let positive_index = classes.iter().position(|c| *c == positive).unwrap_or(1);
-                let probabilities: Vec<Vec<f64>> = scores
-                    .iter()
-                    .map(|p| {
-                        let p = p.clamp(regression::LOG_LOSS_EPS, 1.0 - regression::LOG_LOSS_EPS);
-                        if positive_index == 1 {
-                            vec![1.0 - p, p]
-                        } else {
-                            vec![p, 1.0 - p]
-                        }
-                    })
-                    .collect();
-                let index: Vec<usize> = truth
-                    .iter()
-                    .map(|t| classes.iter().position(|c| c == t).unwrap_or(0))
-                    .collect();
-                regression::log_loss(&index, &probabilities)
-            }
-        }
-    } else {
-        let row = |i: usize| columns.iter().map(|c| c[i]).collect::<Vec<f64>>();
+    problems.into_result(()).map_err(MetricError::InvalidOutput)?;
+    if binary {
+        // One column holds the probability of the positive class; the other class gets the rest.
+        let p: Vec<f64> = columns[0]
+            .iter()
+            .map(|p| p.clamp(regression::LOG_LOSS_EPS, 1.0 - regression::LOG_LOSS_EPS))
+            .collect();
+        let rest: Vec<f64> = p.iter().map(|p| 1.0 - p).collect();
+        columns = if positive_index == 1 {
+            vec![rest, p]
+        } else {
+            vec![p, rest]
+        };
+    } else if metric.kind == MetricKind::RocAuc {
         let mut problems = Problems::default();
-        if metric.kind == MetricKind::RocAuc {
-            for i in 0..rows {
-                let total: f64 = row(i).iter().sum();
-                // The tolerance numpy.allclose uses, as scikit-learn checks it.
-                if (total - 1.0).abs() > 1e-8 + 1e-5 {
-                    problems.add(format!(
-                        "row {}: the class probabilities sum to {total}, not 1",
-                        joined.lines[i]
-                    ));
-                }
+        for i in 0..joined.len() {
+            let total: f64 = columns.iter().map(|c| c[i]).sum();
+            // The tolerance numpy.allclose uses, as scikit-learn checks it.
+            if (total - 1.0).abs() > 1e-8 + 1e-5 {
+                problems.add(format!(
+                    "row {}: the class probabilities sum to {total}, not 1",
+                    joined.lines[i]
+                ));
             }
         }
-        problems
-            .into_result(())
-            .map_err(MetricError::InvalidOutput)?;
-        match metric.kind {
-            MetricKind::RocAuc => {
-                let mut areas = Vec::new();
-                for (c, class) in classes.iter().enumerate() {
-                    let is_class: Vec<bool> = truth.iter().map(|t| t == class).collect();
-                    areas.push(
-                        ranking::roc_auc(&is_class, &columns[c])
-                            .map_err(MetricError::Assignment)?,
-                    );
-                }
-                sum::mean(&areas)
-            }
-            _ => {
-                let index: Vec<usize> = truth
-                    .iter()
-                    .map(|t| classes.iter().position(|c| c == t).unwrap_or(0))
-                    .collect();
-                let probabilities: Vec<Vec<f64>> = (0..rows).map(row).collect();
-                regression::log_loss(&index, &probabilities)
-            }
+        problems.into_result(()).map_err(MetricError::InvalidOutput)?;
+    }
+    let value = match metric.kind {
+        MetricKind::RocAuc if binary => {
+            let is_positive: Vec<bool> = truth.iter().map(|&t| t == positive_index).collect();
+            ranking::roc_auc(&is_positive, &columns[positive_index]).map_err(MetricError::Assignment)?
         }
+        MetricKind::RocAuc => {
+            let mut areas = Vec::new();
+            for (c, scores) in columns.iter().enumerate() {
+                let is_class: Vec<bool> = truth.iter().map(|&t| t == c).collect();
+                areas.push(ranking::roc_auc(&is_class, scores).map_err(MetricError::Assignment)?);
+            }
+            sum::mean(&areas)
+        }
+        _ => regression::log_loss(&truth, &columns),
     };
-    Ok(Evaluation {
-        value,
-        confusion: None,
-    })
+    Ok(Evaluation { value, confusion: None })
 }

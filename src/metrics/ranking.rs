@@ -10,18 +10,18 @@ pub fn roc_auc(positive: &[bool], scores: &[f64]) -> Result<f64, String> {
     if n_pos == 0 || n_neg == 0 {
         return Err("ROC AUC is undefined when the labels hold only one class".to_string());
     }
-    let mut order: Vec<usize> = (0..scores.len()).collect();
-    order.sort_by(|&a, &b| scores[a].total_cmp(&scores[b]));
+    let mut pairs: Vec<(f64, bool)> = scores.iter().copied().zip(positive.iter().copied()).collect();
+    pairs.sort_unstable_by(|a, b| a.0.total_cmp(&b.0));
     // Average ranks (1-based) over runs of tied scores, summed for the positive rows.
     let mut rank_sum_parts = Vec::with_capacity(n_pos);
     let mut start = 0;
-    while start < order.len() {
+    while start < pairs.len() {
         let mut end = start + 1;
-        while end < order.len() && scores[order[end]] == scores[order[start]] {
+        while end < pairs.len() && pairs[end].0 == pairs[start].0 {
             end += 1;
         }
         let average_rank = (start + 1 + end) as f64 / 2.0;
-        let positives = order[start..end].iter().filter(|&&i| positive[i]).count();
+        let positives = pairs[start..end].iter().filter(|p| p.1).count();
         rank_sum_parts.push(average_rank * positives as f64);
         start = end;
     }

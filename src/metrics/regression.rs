@@ -3,20 +3,12 @@
 use super::sum::{mean, sum};
 
 pub fn rmse(truth: &[f64], predicted: &[f64]) -> f64 {
-    let squares: Vec<f64> = truth
-        .iter()
-        .zip(predicted)
-        .map(|(t, p)| (t - p) * (t - p))
-        .collect();
+    let squares: Vec<f64> = truth.iter().zip(predicted).map(|(t, p)| (t - p) * (t - p)).collect();
     mean(&squares).sqrt()
 }
 
 pub fn mae(truth: &[f64], predicted: &[f64]) -> f64 {
-    let errors: Vec<f64> = truth
-        .iter()
-        .zip(predicted)
-        .map(|(t, p)| (t - p).abs())
-        .collect();
+    let errors: Vec<f64> = truth.iter().zip(predicted).map(|(t, p)| (t - p).abs()).collect();
     mean(&errors)
 }
 
@@ -35,20 +27,17 @@ pub fn r2(truth: &[f64], predicted: &[f64]) -> f64 {
 /// The clipping scikit-learn applies to probabilities before taking logs (float64 epsilon).
 pub const LOG_LOSS_EPS: f64 = f64::EPSILON;
 
-/// Mean negative log-likelihood. `probabilities[i]` holds one value per class and `truth[i]`
-/// the index of the true class. Probabilities are clipped to [eps, 1 - eps] and each row is
-/// renormalised to sum to 1, as scikit-learn does.
-pub fn log_loss(truth: &[usize], probabilities: &[Vec<f64>]) -> f64 {
+/// Mean negative log-likelihood. `columns[c][i]` is the probability of class `c` for row
+/// `i` and `truth[i]` the index of the true class. Probabilities are clipped to
+/// [eps, 1 - eps] and each row is renormalised to sum to 1, as scikit-learn does.
+pub fn log_loss(truth: &[usize], columns: &[Vec<f64>]) -> f64 {
+    let clip = |p: f64| p.clamp(LOG_LOSS_EPS, 1.0 - LOG_LOSS_EPS);
     let losses: Vec<f64> = truth
         .iter()
-        .zip(probabilities)
-        .map(|(&t, row)| {
-            let clipped: Vec<f64> = row
-                .iter()
-                .map(|p| p.clamp(LOG_LOSS_EPS, 1.0 - LOG_LOSS_EPS))
-                .collect();
-            let total: f64 = clipped.iter().sum();
-            -(clipped[t] / total).ln()
+        .enumerate()
+        .map(|(i, &t)| {
+            let total: f64 = columns.iter().map(|c| clip(c[i])).sum();
+            -(clip(columns[t][i]) / total).ln()
         })
         .collect();
     mean(&losses)
@@ -69,7 +58,7 @@ mod tests {
 
     #[test]
     fn log_loss_clips_certain_mistakes() {
-        let loss = log_loss(&[0], &[vec![0.0, 1.0]]);
+        let loss = log_loss(&[0], &[vec![0.0], vec![1.0]]);
         assert!((loss - 36.04365338911715).abs() < 1e-9, "{loss}");
     }
 }

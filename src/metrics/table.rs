@@ -1,21 +1,47 @@
 //! Predictions joined to hidden labels on a key column, with every problem in the
 //! predictions named by row (the first few shown, the rest counted).
 
-use std::collections::HashMap;
 use std::path::Path;
+
+use rustc_hash::FxHashMap;
 
 /// How many problems are spelled out before the rest are only counted.
 const SHOWN: usize = 5;
 
-/// For each id of the labels (in their order): the label and the requested prediction columns.
-#[derive(Debug, Clone, PartialEq)]
+/// Predictions matched to labels: row `i` is the `i`-th row of the labels file.
+#[derive(Debug)]
 pub struct Joined {
-    pub ids: Vec<String>,
+    truth: Table,
+    predicted: Table,
+    /// The predictions row of each labels row.
+    order: Vec<usize>,
     /// The line of each row in the predictions file, for messages.
     pub lines: Vec<usize>,
-    pub labels: Vec<String>,
-    /// One vector per requested prediction column.
-    pub columns: Vec<Vec<String>>,
+}
+
+impl Joined {
+    pub fn len(&self) -> usize {
+        self.order.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.order.is_empty()
+    }
+
+    /// The hidden labels, in the labels' order.
+    pub fn labels(&self) -> Vec<&str> {
+        (0..self.truth.lines.len())
+            .map(|i| self.truth.columns[0].get(i))
+            .collect()
+    }
+
+    /// Prediction column `c` (in the order the columns were asked for), in the labels' order.
+    pub fn column(&self, c: usize) -> Vec<&str> {
+        self.order
+            .iter()
+            .map(|&row| self.predicted.columns[c].get(row))
+            .collect()
+    }
 }
 
 /// Problems found in a predictions file, phrased for the candidate and the reviewer.
@@ -46,15 +72,38 @@ impl Problems {
     }
 }
 
+/// Text values stored end to end, so a million rows cost two allocations, not a million.
+#[derive(Debug, Default)]
+struct Column {
+    text: String,
+    ends: Vec<usize>,
+}
+
+impl Column {
+    fn push(&mut self, value: &str) {
+        self.text.push_str(value);
+        self.ends.push(self.text.len());
+    }
+
+    fn get(&self, i: usize) -> &str {
+        let start = if i == 0 { 0 } else { self.ends[i - 1] };
+        &self.text[start..self.ends[i]]
+    }
+}
+
+/// The wanted columns of a CSV file, column by column.
+#[derive(Debug)]
 struct Table {
-    /// (line, key, values of the wanted columns)
-    rows: Vec<(usize, String, Vec<String>)>,
+    lines: Vec<usize>,
+    keys: Column,
+    columns: Vec<Column>,
 }
 
 /// Reads `key` and `columns` from a CSV; `Err` names the file's problem.
 fn read(path: &Path, what: &str, key: &str, columns: &[&str]) -> Result<Table, String> {
     let mut reader = csv::ReaderBuilder::new()
         .flexible(false)
+        .buffer_capacity(1 << 20)
         .from_path(path)
         .map_err(|e| format!("the {what} cannot be read: {e}"))?;
     let headers = reader
@@ -62,47 +111,55 @@ fn read(path: &Path, what: &str, key: &str, columns: &[&str]) -> Result<Table, S
         .map_err(|e| format!("the {what} have no header row: {e}"))?
         .clone();
     let find = |name: &str| {
-        headers
-            .iter()
-            .position(|h| h.trim() == name)
-            .ok_or_else(|| {
-                format!(
-                    "the {what} have no column {name:?} (found: {})",
-                    headers.iter().collect::<Vec<_>>().join(", ")
-                )
-            })
+        headers.iter().position(|h| h.trim() == name).ok_or_else(|| {
+            format!(
+                "the {what} have no column {name:?} (found: {})",
+                headers.iter().collect::<Vec<_>>().join(", ")
+            )
+        })
     };
     let key_at = find(key)?;
     let at: Vec<usize> = columns.iter().map(|c| find(c)).collect::<Result<_, _>>()?;
-    let mut rows = Vec::new();
+    let mut table = Table {
+        lines: Vec::new(),
+        keys: Column::default(),
+        columns: (0..columns.len()).map(|_| Column::default()).collect(),
+    };
     let mut problems = Problems::default();
-    let mut record = csv::StringRecord::new();
+    let mut record = csv::ByteRecord::new();
     let mut line = 1;
+    let field = |record: &csv::ByteRecord, i: usize, line: usize, problems: &mut Problems, into: &mut Column| {
+        let bytes = record.get(i).unwrap_or_default();
+        match std::str::from_utf8(bytes) {
+            Ok(text) => into.push(text.trim()),
+            Err(_) => {
+                problems.add(format!("row {line}: a value is not valid UTF-8"));
+                into.push("");
+            }
+        }
+    };
     loop {
         line += 1;
-        match reader.read_record(&mut record) {
+        match reader.read_byte_record(&mut record) {
             Ok(false) => break,
             Ok(true) => {
-                let id = record.get(key_at).unwrap_or("").trim().to_string();
-                let values = at
-                    .iter()
-                    .map(|&i| record.get(i).unwrap_or("").trim().to_string())
-                    .collect();
-                rows.push((line, id, values));
+                table.lines.push(line);
+                field(&record, key_at, line, &mut problems, &mut table.keys);
+                for (column, &i) in table.columns.iter_mut().zip(&at) {
+                    field(&record, i, line, &mut problems, column);
+                }
             }
             Err(e) => problems.add(format!("row {line}: {e}")),
         }
     }
-    problems.into_result(Table { rows })
+    problems.into_result(table)
 }
 
 /// The label column of the hidden labels, in file order.
 pub fn label_values(labels: &Path, key: &str, column: &str) -> Result<Vec<String>, String> {
     let table = read(labels, "hidden labels", key, &[column])?;
-    Ok(table
-        .rows
-        .into_iter()
-        .map(|(_, _, mut values)| values.remove(0))
+    Ok((0..table.lines.len())
+        .map(|i| table.columns[0].get(i).to_string())
         .collect())
 }
 
@@ -115,78 +172,83 @@ pub fn join(
     label_column: &str,
     columns: &[&str],
 ) -> Result<Joined, String> {
-    let truth = read(labels, "hidden labels", key, &[label_column])
-        .map_err(|e| format!("assignment error: {e}"))?;
-    let predicted = read(predictions, "predictions", key, columns)?;
+    // The two files are parsed side by side: parsing is most of the time on large files.
+    let (truth, predicted) = std::thread::scope(|scope| {
+        let truth = scope.spawn(|| read(labels, "hidden labels", key, &[label_column]));
+        let predicted = read(predictions, "predictions", key, columns);
+        (
+            truth
+                .join()
+                .unwrap_or_else(|_| Err("reading the hidden labels failed".to_string())),
+            predicted,
+        )
+    });
+    let truth = truth.map_err(|e| format!("assignment error: {e}"))?;
+    let predicted = predicted?;
     let mut problems = Problems::default();
-    let mut by_id: HashMap<&str, usize> = HashMap::with_capacity(predicted.rows.len());
-    for (index, (line, id, values)) in predicted.rows.iter().enumerate() {
+    let rows = predicted.lines.len();
+    let mut by_id: FxHashMap<&str, usize> = FxHashMap::default();
+    by_id.reserve(rows);
+    for index in 0..rows {
+        let (line, id) = (predicted.lines[index], predicted.keys.get(index));
         if id.is_empty() {
             problems.add(format!("row {line}: empty {key:?}"));
             continue;
         }
-        if let Some(column) = values
-            .iter()
-            .position(|v| v.is_empty() || v.eq_ignore_ascii_case("nan"))
-        {
-            problems.add(format!(
-                "row {line}: no value in {:?} for id {id:?}",
-                columns[column]
-            ));
+        if let Some(c) = predicted.columns.iter().position(|c| {
+            let value = c.get(index);
+            value.is_empty() || value.eq_ignore_ascii_case("nan")
+        }) {
+            problems.add(format!("row {line}: no value in {:?} for id {id:?}", columns[c]));
         }
         if let Some(first) = by_id.insert(id, index) {
             problems.add(format!(
                 "row {line}: duplicate id {id:?} (first at row {})",
-                predicted.rows[first].0
+                predicted.lines[first]
             ));
         }
     }
-    let known: HashMap<&str, ()> = truth
-        .rows
-        .iter()
-        .map(|(_, id, _)| (id.as_str(), ()))
-        .collect();
-    for (line, id, _) in &predicted.rows {
-        if !id.is_empty() && !known.contains_key(id.as_str()) {
-            problems.add(format!("row {line}: id {id:?} is not in the test set"));
-        }
-    }
-    let mut joined = Joined {
-        ids: Vec::new(),
-        lines: Vec::new(),
-        labels: Vec::new(),
-        columns: vec![Vec::new(); columns.len()],
-    };
-    for (_, id, label) in truth.rows {
-        match by_id.get(id.as_str()) {
+    let mut matched = vec![false; rows];
+    let mut order = Vec::with_capacity(truth.lines.len());
+    let mut lines = Vec::with_capacity(truth.lines.len());
+    for i in 0..truth.lines.len() {
+        let id = truth.keys.get(i);
+        match by_id.get(id) {
             Some(&index) => {
-                let (line, _, values) = &predicted.rows[index];
-                joined.lines.push(*line);
-                for (column, value) in joined.columns.iter_mut().zip(values) {
-                    column.push(value.clone());
-                }
-                joined
-                    .labels
-                    .push(label.into_iter().next().unwrap_or_default());
-                joined.ids.push(id);
+                matched[index] = true;
+                order.push(index);
+                lines.push(predicted.lines[index]);
             }
             None => problems.add(format!("id {id:?} has no prediction")),
         }
     }
-    problems.into_result(joined)
+    for (index, was_matched) in matched.iter().enumerate() {
+        let id = predicted.keys.get(index);
+        if !was_matched && !id.is_empty() && by_id.get(id) == Some(&index) {
+            problems.add(format!(
+                "row {}: id {id:?} is not in the test set",
+                predicted.lines[index]
+            ));
+        }
+    }
+    drop(by_id);
+    problems.into_result(Joined {
+        truth,
+        predicted,
+        order,
+        lines,
+    })
 }
 
 /// Parses a column as finite numbers; `Err` names each row that is not one.
-pub fn numbers(values: &[String], lines: &[usize], column: &str) -> Result<Vec<f64>, String> {
+pub fn numbers(values: &[&str], lines: &[usize], column: &str) -> Result<Vec<f64>, String> {
     let mut problems = Problems::default();
     let mut out = Vec::with_capacity(values.len());
     for (value, line) in values.iter().zip(lines) {
         match value.parse::<f64>() {
             Ok(number) if number.is_finite() => out.push(number),
             _ => {
-                problems.add(format!(
-                    "row {line}: {value:?} in {column:?} is not a finite number"
-                ));
+                problems.add(format!("row {line}: {value:?} in {column:?} is not a finite number"));
                 out.push(0.0);
             }
         }
@@ -209,8 +271,8 @@ mod tests {
         let labels = csv("id,label\na,1\nb,2\n");
         let predictions = csv("label,id\n2,b\n1,a\n");
         let joined = join(predictions.path(), labels.path(), "id", "label", &["label"]).unwrap();
-        assert_eq!(joined.ids, ["a", "b"]);
-        assert_eq!(joined.columns[0], ["1", "2"]);
+        assert_eq!(joined.labels(), ["1", "2"]);
+        assert_eq!(joined.column(0), ["1", "2"]);
         assert_eq!(joined.lines, [3, 2]);
     }
 
@@ -219,18 +281,9 @@ mod tests {
         let labels = csv("id,label\na,1\nb,2\nc,3\n");
         let predictions = csv("id,label\na,1\na,2\nz,3\nb,nan\n");
         let why = join(predictions.path(), labels.path(), "id", "label", &["label"]).unwrap_err();
-        assert!(
-            why.contains("row 3: duplicate id \"a\" (first at row 2)"),
-            "{why}"
-        );
-        assert!(
-            why.contains("row 4: id \"z\" is not in the test set"),
-            "{why}"
-        );
-        assert!(
-            why.contains("row 5: no value in \"label\" for id \"b\""),
-            "{why}"
-        );
+        assert!(why.contains("row 3: duplicate id \"a\" (first at row 2)"), "{why}");
+        assert!(why.contains("row 4: id \"z\" is not in the test set"), "{why}");
+        assert!(why.contains("row 5: no value in \"label\" for id \"b\""), "{why}");
         assert!(why.contains("id \"c\" has no prediction"), "{why}");
         let missing = csv("id,prediction\na,1\n");
         let why = join(missing.path(), labels.path(), "id", "label", &["label"]).unwrap_err();
@@ -240,20 +293,14 @@ mod tests {
     #[test]
     fn counts_problems_past_the_first_few() {
         let labels = csv("id,label\n");
-        let predictions =
-            csv(&(0..20).fold("id,label\n".to_string(), |s, i| s + &format!("x{i},1\n")));
+        let predictions = csv(&(0..20).fold("id,label\n".to_string(), |s, i| s + &format!("x{i},1\n")));
         let why = join(predictions.path(), labels.path(), "id", "label", &["label"]).unwrap_err();
         assert!(why.ends_with("and 15 more problem(s)"), "{why}");
     }
 
     #[test]
     fn non_numbers_are_named() {
-        let why = numbers(
-            &["1.5".into(), "abc".into(), "inf".into()],
-            &[2, 3, 4],
-            "score",
-        )
-        .unwrap_err();
+        let why = numbers(&["1.5", "abc", "inf"], &[2, 3, 4], "score").unwrap_err();
         assert!(
             why.contains("row 3: \"abc\" in \"score\" is not a finite number"),
             "{why}"

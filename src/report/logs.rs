@@ -48,11 +48,7 @@ impl Sink for LogSink {
                 self.file(phase, Stream::Stdout);
                 self.file(phase, Stream::Stderr);
             }
-            Event::Output {
-                phase,
-                stream,
-                bytes,
-            } => {
+            Event::Output { phase, stream, bytes } => {
                 if let Some(file) = self.file(phase, *stream)
                     && let Err(e) = file.write_all(bytes)
                 {

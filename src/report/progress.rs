@@ -16,15 +16,8 @@ impl Sink for Progress {
         }
         let mut err = std::io::stderr().lock();
         let _ = match event {
-            Event::RunStarted {
-                submission, sha256, ..
-            } => {
-                writeln!(
-                    err,
-                    "grading {} ({})",
-                    terminal_safe(submission),
-                    &sha256[..12]
-                )
+            Event::RunStarted { submission, sha256, .. } => {
+                writeln!(err, "grading {} ({})", terminal_safe(submission), &sha256[..12])
             }
             Event::PhaseStarted { phase } => writeln!(err, "  {phase}: running"),
             Event::PhaseFinished { outcome } => writeln!(

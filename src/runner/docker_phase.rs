@@ -59,11 +59,7 @@ pub struct PhaseRun {
     pub collected: bool,
 }
 
-pub async fn run_phase(
-    docker: &Docker,
-    request: PhaseRequest<'_>,
-    sink: &mut dyn Sink,
-) -> anyhow::Result<PhaseRun> {
+pub async fn run_phase(docker: &Docker, request: PhaseRequest<'_>, sink: &mut dyn Sink) -> anyhow::Result<PhaseRun> {
     let mut areas = vec![
         Area {
             path: "/workspace".into(),
@@ -86,12 +82,7 @@ pub async fn run_phase(
         bytes: a.bytes,
         exec: a.exec,
     }));
-    let body = container_body(
-        request.sandbox,
-        request.labels.clone(),
-        &areas,
-        request.env.clone(),
-    );
+    let body = container_body(request.sandbox, request.labels.clone(), &areas, request.env.clone());
     let options = CreateContainerOptionsBuilder::default()
         .name(&request.container_name)
         .build();
@@ -106,10 +97,7 @@ pub async fn run_phase(
 
 /// Force-removes a container; failures are left for `assay gc` (it is labelled).
 pub async fn remove(docker: &Docker, id: &str) {
-    let options = RemoveContainerOptionsBuilder::default()
-        .force(true)
-        .v(true)
-        .build();
+    let options = RemoveContainerOptionsBuilder::default().force(true).v(true).build();
     if let Err(e) = docker.remove_container(id, Some(options)).await
         && !crate::docker::is_not_found(&e)
     {
@@ -251,20 +239,11 @@ async fn inside(
 async fn finish(docker: &Docker, id: &str) -> Measured {
     let read = tokio::time::timeout(
         Duration::from_secs(10),
-        exec::run(
-            docker,
-            id,
-            &["/bin/sh", "-c", FINISH_SCRIPT],
-            None,
-            None,
-            4096,
-        ),
+        exec::run(docker, id, &["/bin/sh", "-c", FINISH_SCRIPT], None, None, 4096),
     )
     .await;
     let mut measured = match read {
-        Ok(Ok(result)) if result.exit_code == 0 => {
-            Measured::parse(&String::from_utf8_lossy(&result.stdout))
-        }
+        Ok(Ok(result)) if result.exit_code == 0 => Measured::parse(&String::from_utf8_lossy(&result.stdout)),
         _ => Measured::default(),
     };
     if let Ok(state) = docker.inspect_container(id, None).await
@@ -277,19 +256,13 @@ async fn finish(docker: &Docker, id: &str) -> Measured {
 }
 
 async fn kill(docker: &Docker, id: &str) {
-    let options = KillContainerOptionsBuilder::default()
-        .signal("KILL")
-        .build();
+    let options = KillContainerOptionsBuilder::default().signal("KILL").build();
     let _ = docker.kill_container(id, Some(options)).await;
 }
 
 /// Saves the workspace and the declared outputs as tars; `Ok(Err)` when the candidate's
 /// files cannot be carried (too large for the limits).
-async fn collect(
-    docker: &Docker,
-    id: &str,
-    request: &PhaseRequest<'_>,
-) -> anyhow::Result<Result<(), String>> {
+async fn collect(docker: &Docker, id: &str, request: &PhaseRequest<'_>) -> anyhow::Result<Result<(), String>> {
     let sandbox = request.sandbox;
     // Tar headers add up to 1.5 KiB a file on top of the content the tmpfs size bounds.
     let workspace_limit = sandbox.workspace_bytes + 64 * 1024 * 1024;
@@ -330,7 +303,7 @@ async fn collect(
     let outputs = exec::run(docker, id, &command, None, Some(request.outputs_out), limit).await?;
     if outputs.truncated {
         return Ok(Err(
-            "the declared outputs are larger than the writable areas allow".to_string(),
+            "the declared outputs are larger than the writable areas allow".to_string()
         ));
     }
     // A missing output makes tar exit 2; extract_outputs names which one.

@@ -43,20 +43,14 @@ pub async fn start(
         .create_exec(container, options)
         .await
         .context("creating an exec")?;
-    let started = docker
-        .start_exec(&created.id, None)
-        .await
-        .context("starting an exec")?;
+    let started = docker.start_exec(&created.id, None).await.context("starting an exec")?;
     Ok((created.id, started))
 }
 
 /// The exit code of a finished exec; waits briefly for the engine to record it.
 pub async fn exit_code(docker: &Docker, exec_id: &str) -> anyhow::Result<Option<i64>> {
     for _ in 0..100 {
-        let inspect = docker
-            .inspect_exec(exec_id)
-            .await
-            .context("inspecting an exec")?;
+        let inspect = docker.inspect_exec(exec_id).await.context("inspecting an exec")?;
         if inspect.running != Some(true) {
             return Ok(inspect.exit_code);
         }
@@ -77,11 +71,7 @@ pub async fn run(
 ) -> anyhow::Result<ExecResult> {
     let cmd = cmd.iter().map(|s| s.to_string()).collect();
     let (id, started) = start(docker, container, cmd, Vec::new(), stdin_file.is_some()).await?;
-    let StartExecResults::Attached {
-        mut output,
-        mut input,
-    } = started
-    else {
+    let StartExecResults::Attached { mut output, mut input } = started else {
         bail!("the engine did not attach to the exec");
     };
     let feeder = async {
@@ -123,20 +113,14 @@ pub async fn run(
                         break;
                     }
                 }
-                LogOutput::StdErr { message } if stderr.len() < 64 * 1024 => {
-                    stderr.extend_from_slice(&message)
-                }
+                LogOutput::StdErr { message } if stderr.len() < 64 * 1024 => stderr.extend_from_slice(&message),
                 _ => {}
             }
         }
         if let Some(file) = &mut sink {
             file.flush().await?;
         }
-        anyhow::Ok((
-            stdout,
-            String::from_utf8_lossy(&stderr).into_owned(),
-            truncated,
-        ))
+        anyhow::Ok((stdout, String::from_utf8_lossy(&stderr).into_owned(), truncated))
     };
     let (fed, read) = tokio::join!(feeder, reader);
     let (stdout, stderr, truncated) = read?;

@@ -38,16 +38,10 @@ pub enum Backend {
 }
 
 impl Backend {
-    async fn run_phase(
-        &self,
-        request: PhaseRequest<'_>,
-        sink: &mut dyn Sink,
-    ) -> anyhow::Result<PhaseRun> {
+    async fn run_phase(&self, request: PhaseRequest<'_>, sink: &mut dyn Sink) -> anyhow::Result<PhaseRun> {
         match self {
             Backend::Docker(docker) => super::docker_phase::run_phase(docker, request, sink).await,
-            Backend::Process => {
-                tokio::task::block_in_place(|| super::process_phase::run_phase(&request, sink))
-            }
+            Backend::Process => tokio::task::block_in_place(|| super::process_phase::run_phase(&request, sink)),
         }
     }
 
@@ -90,10 +84,7 @@ pub async fn run_submission(
             record.phases.push(outcome);
             continue;
         }
-        let dir = record
-            .scratch
-            .path()
-            .join(format!("{index}-{}", phase.name));
+        let dir = record.scratch.path().join(format!("{index}-{}", phase.name));
         std::fs::create_dir_all(&dir)?;
         let upload = dir.join("upload.tar");
         let start = match &workspace {
@@ -288,15 +279,11 @@ async fn run_scorers(
                 (run.outcome, Err(why))
             }
             Ok(run) => {
-                let scores = match transfer::extract_outputs(
-                    &outputs_out,
-                    &phase.outputs,
-                    &dir.join("outputs"),
-                    1024 * 1024,
-                )? {
-                    Ok(found) => read_scores(&found[0].1),
-                    Err(why) => Err(why),
-                };
+                let scores =
+                    match transfer::extract_outputs(&outputs_out, &phase.outputs, &dir.join("outputs"), 1024 * 1024)? {
+                        Ok(found) => read_scores(&found[0].1),
+                        Err(why) => Err(why),
+                    };
                 (run.outcome, scores)
             }
         };
@@ -312,10 +299,8 @@ async fn run_scorers(
 
 /// `scores.json`: an object of names to finite numbers.
 fn read_scores(path: &Path) -> Result<HashMap<String, f64>, String> {
-    let text =
-        std::fs::read_to_string(path).map_err(|e| format!("scores.json cannot be read: {e}"))?;
-    let value: serde_json::Value =
-        serde_json::from_str(&text).map_err(|e| format!("scores.json is not JSON: {e}"))?;
+    let text = std::fs::read_to_string(path).map_err(|e| format!("scores.json cannot be read: {e}"))?;
+    let value: serde_json::Value = serde_json::from_str(&text).map_err(|e| format!("scores.json is not JSON: {e}"))?;
     let object = value
         .as_object()
         .ok_or("scores.json must be an object of names to numbers")?;
@@ -400,10 +385,7 @@ fn write_upload(
                 let host = outputs
                     .get(reference)
                     .with_context(|| format!("{reference} was not copied out"))?;
-                let name = format!(
-                    "{prefix}/{}",
-                    reference.path.rsplit('/').next().unwrap_or("output")
-                );
+                let name = format!("{prefix}/{}", reference.path.rsplit('/').next().unwrap_or("output"));
                 transfer::tar_file(&mut builder, host, &name)?
             }
         };

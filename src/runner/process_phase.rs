@@ -29,14 +29,10 @@ type Chunks = Vec<(Stream, Vec<u8>)>;
 pub const ISOLATION: &str = "NONE: phases ran as local processes of the grading user (--backend process); only rlimits, the wall clock and the output cap applied";
 
 pub fn run_phase(request: &PhaseRequest<'_>, sink: &mut dyn Sink) -> anyhow::Result<PhaseRun> {
-    let root = tempfile::Builder::new()
-        .prefix("assay-process-")
-        .tempdir()?;
+    let root = tempfile::Builder::new().prefix("assay-process-").tempdir()?;
     let mut archive = tar::Archive::new(std::fs::File::open(request.upload)?);
     archive.set_ignore_zeros(true);
-    archive
-        .unpack(root.path())
-        .context("unpacking the phase's files")?;
+    archive.unpack(root.path()).context("unpacking the phase's files")?;
     for area in ["workspace", "out", "tmp"] {
         std::fs::create_dir_all(root.path().join(area))?;
     }
@@ -63,11 +59,7 @@ pub fn run_phase(request: &PhaseRequest<'_>, sink: &mut dyn Sink) -> anyhow::Res
     Ok(run)
 }
 
-fn execute(
-    request: &PhaseRequest<'_>,
-    root: &Path,
-    command: &str,
-) -> anyhow::Result<(PhaseRun, Chunks)> {
+fn execute(request: &PhaseRequest<'_>, root: &Path, command: &str) -> anyhow::Result<(PhaseRun, Chunks)> {
     let sandbox = request.sandbox;
     let limits = [
         (libc::RLIMIT_AS, sandbox.memory_bytes),
@@ -117,11 +109,7 @@ fn execute(
     let group = child.id() as i32;
     let (sender, receiver) = mpsc::channel::<(Stream, Vec<u8>)>();
     let readers = [
-        spawn_reader(
-            child.stdout.take().expect("piped"),
-            Stream::Stdout,
-            sender.clone(),
-        ),
+        spawn_reader(child.stdout.take().expect("piped"), Stream::Stdout, sender.clone()),
         spawn_reader(child.stderr.take().expect("piped"), Stream::Stderr, sender),
     ];
     let mut capture = Capture::new(sandbox.output_limit_bytes);
@@ -272,14 +260,14 @@ pub fn rewrite_paths(command: &str, mounts: &[String], root: &Path) -> String {
     let mut rest = command;
     let mut previous: Option<char> = None;
     'scan: while let Some(c) = rest.chars().next() {
-        let starts_word =
-            previous.is_none_or(|p| p.is_whitespace() || matches!(p, '"' | '\'' | '=' | ':'));
+        let starts_word = previous.is_none_or(|p| p.is_whitespace() || matches!(p, '"' | '\'' | '=' | ':'));
         if c == '/' && starts_word {
             for mount in &mounts {
                 if let Some(after) = rest.strip_prefix(mount.as_str())
-                    && after.chars().next().is_none_or(|n| {
-                        n == '/' || n.is_whitespace() || matches!(n, '"' | '\'' | ';' | ')')
-                    })
+                    && after
+                        .chars()
+                        .next()
+                        .is_none_or(|n| n == '/' || n.is_whitespace() || matches!(n, '"' | '\'' | ';' | ')'))
                 {
                     out.push_str(&root.join(mount.trim_start_matches('/')).to_string_lossy());
                     previous = mount.chars().last();
@@ -301,11 +289,7 @@ mod tests {
 
     #[test]
     fn rewrites_container_paths_only_where_a_path_starts() {
-        let mounts = vec![
-            "/workspace".to_string(),
-            "/out".to_string(),
-            "/data".to_string(),
-        ];
+        let mounts = vec!["/workspace".to_string(), "/out".to_string(), "/data".to_string()];
         let root = Path::new("/r");
         assert_eq!(
             rewrite_paths("python3 predict.py /data/x.csv /out/p.csv", &mounts, root),

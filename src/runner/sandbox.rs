@@ -38,10 +38,7 @@ pub fn container_body(
         .iter()
         .map(|area| {
             let exec = if area.exec { "exec" } else { "noexec" };
-            let options = format!(
-                "rw,{exec},nosuid,nodev,size={},uid=1000,gid=1000,mode=0755",
-                area.bytes
-            );
+            let options = format!("rw,{exec},nosuid,nodev,size={},uid=1000,gid=1000,mode=0755", area.bytes);
             (area.path.clone(), options)
         })
         .collect();

@@ -10,11 +10,7 @@ use anyhow::Context;
 use crate::intake::masked_mode;
 
 /// Writes a tar of `dir`'s files under `prefix/` (e.g. `workspace/`), owned by the candidate.
-pub fn tar_folder(
-    builder: &mut tar::Builder<impl Write>,
-    dir: &Path,
-    prefix: &str,
-) -> anyhow::Result<u64> {
+pub fn tar_folder(builder: &mut tar::Builder<impl Write>, dir: &Path, prefix: &str) -> anyhow::Result<u64> {
     let mut bytes = 0;
     append_dir_entry(builder, prefix)?;
     let mut entries: Vec<_> = std::fs::read_dir(dir)
@@ -34,11 +30,7 @@ pub fn tar_folder(
 }
 
 /// Appends one host file as `name`.
-pub fn tar_file(
-    builder: &mut tar::Builder<impl Write>,
-    path: &Path,
-    name: &str,
-) -> anyhow::Result<u64> {
+pub fn tar_file(builder: &mut tar::Builder<impl Write>, path: &Path, name: &str) -> anyhow::Result<u64> {
     let metadata = std::fs::metadata(path)?;
     let mut header = tar::Header::new_gnu();
     header.set_entry_type(tar::EntryType::Regular);
@@ -140,10 +132,7 @@ pub fn extract_outputs(
         }
         found.push((output.clone(), host));
     }
-    if let Some(missing) = declared
-        .iter()
-        .find(|d| !found.iter().any(|(o, _)| o == *d))
-    {
+    if let Some(missing) = declared.iter().find(|d| !found.iter().any(|(o, _)| o == *d)) {
         return Ok(Err(format!("{missing} was not written")));
     }
     Ok(Ok(found))
@@ -153,9 +142,7 @@ pub fn extract_outputs(
 mod tests {
     use super::*;
 
-    fn tar_with(
-        entries: &[(&str, tar::EntryType, &[u8], Option<&str>)],
-    ) -> tempfile::NamedTempFile {
+    fn tar_with(entries: &[(&str, tar::EntryType, &[u8], Option<&str>)]) -> tempfile::NamedTempFile {
         let file = tempfile::NamedTempFile::new().unwrap();
         let mut builder = tar::Builder::new(File::create(file.path()).unwrap());
         for (name, kind, data, link) in entries {
@@ -190,12 +177,7 @@ mod tests {
     #[test]
     fn refuses_links_missing_and_oversize_outputs() {
         let dest = tempfile::tempdir().unwrap();
-        let link = tar_with(&[(
-            "out/p.csv",
-            tar::EntryType::Symlink,
-            b"",
-            Some("/etc/passwd"),
-        )]);
+        let link = tar_with(&[("out/p.csv", tar::EntryType::Symlink, b"", Some("/etc/passwd"))]);
         let why = extract_outputs(link.path(), &["/out/p.csv".into()], dest.path(), 100)
             .unwrap()
             .unwrap_err();

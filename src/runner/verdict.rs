@@ -74,10 +74,7 @@ pub fn decide(
             return decision(
                 PhaseVerdict::TimedOut,
                 None,
-                format!(
-                    "still running after {}; stopped",
-                    humantime::format_duration(timeout)
-                ),
+                format!("still running after {}; stopped", humantime::format_duration(timeout)),
             );
         }
         Ending::OutputExceeded => {
@@ -138,11 +135,7 @@ pub fn decide(
             format!("killed by {} ({signal})", signal_name(signal)),
         );
     }
-    decision(
-        PhaseVerdict::Failed,
-        None,
-        format!("exited with code {code}"),
-    )
+    decision(PhaseVerdict::Failed, None, format!("exited with code {code}"))
 }
 
 #[cfg(test)]
@@ -187,42 +180,21 @@ mod tests {
             oom_kills: Some(1),
             ..Measured::default()
         };
-        assert_eq!(
-            verdict(Ending::Exited, Some(0), quiet.clone()),
-            PhaseVerdict::Passed
-        );
-        assert_eq!(
-            verdict(Ending::Exited, Some(1), quiet.clone()),
-            PhaseVerdict::Failed
-        );
-        assert_eq!(
-            verdict(Ending::Exited, Some(139), quiet.clone()),
-            PhaseVerdict::Crashed
-        );
-        assert_eq!(
-            verdict(Ending::Exited, Some(137), quiet.clone()),
-            PhaseVerdict::Crashed
-        );
+        assert_eq!(verdict(Ending::Exited, Some(0), quiet.clone()), PhaseVerdict::Passed);
+        assert_eq!(verdict(Ending::Exited, Some(1), quiet.clone()), PhaseVerdict::Failed);
+        assert_eq!(verdict(Ending::Exited, Some(139), quiet.clone()), PhaseVerdict::Crashed);
+        assert_eq!(verdict(Ending::Exited, Some(137), quiet.clone()), PhaseVerdict::Crashed);
         assert_eq!(
             verdict(Ending::Exited, Some(137), oom.clone()),
             PhaseVerdict::MemoryExceeded
         );
-        assert_eq!(
-            verdict(Ending::Exited, Some(0), oom.clone()),
-            PhaseVerdict::Passed
-        );
-        assert_eq!(
-            verdict(Ending::TimedOut, None, oom.clone()),
-            PhaseVerdict::TimedOut
-        );
+        assert_eq!(verdict(Ending::Exited, Some(0), oom.clone()), PhaseVerdict::Passed);
+        assert_eq!(verdict(Ending::TimedOut, None, oom.clone()), PhaseVerdict::TimedOut);
         assert_eq!(
             verdict(Ending::OutputExceeded, None, quiet.clone()),
             PhaseVerdict::OutputExceeded
         );
-        assert_eq!(
-            verdict(Ending::Exited, None, quiet),
-            PhaseVerdict::HarnessError
-        );
+        assert_eq!(verdict(Ending::Exited, None, quiet), PhaseVerdict::HarnessError);
     }
 
     #[test]

@@ -206,10 +206,7 @@ impl Checker<'_> {
                 1.0
             }
         };
-        let image = s
-            .image
-            .clone()
-            .unwrap_or_else(|| "assay/python-ml".to_string());
+        let image = s.image.clone().unwrap_or_else(|| "assay/python-ml".to_string());
         if image.trim().is_empty() {
             self.fail(&path.key("image"), "the image name must not be empty");
         }
@@ -223,11 +220,7 @@ impl Checker<'_> {
             tmp_bytes: self.size(&s.tmp_size, &path.key("tmp_size"), 64 * MIB),
             file_size_bytes: self.size(&s.file_size, &path.key("file_size"), 128 * MIB),
             open_files: self.positive(s.open_files, &path.key("open_files"), 1024) as u64,
-            default_timeout: self.duration(
-                &s.timeout,
-                &path.key("timeout"),
-                std::time::Duration::from_secs(300),
-            ),
+            default_timeout: self.duration(&s.timeout, &path.key("timeout"), std::time::Duration::from_secs(300)),
         }
     }
 
@@ -238,8 +231,7 @@ impl Checker<'_> {
             max_entries: self.positive(i.max_entries, &path.key("max_entries"), 10_000) as u64,
             max_bytes: self.size(&i.max_bytes, &path.key("max_bytes"), 100 * 1024 * 1024),
             max_depth: self.positive(i.max_depth, &path.key("max_depth"), 32) as usize,
-            max_name_length: self.positive(i.max_name_length, &path.key("max_name_length"), 255)
-                as usize,
+            max_name_length: self.positive(i.max_name_length, &path.key("max_name_length"), 255) as usize,
         }
     }
 
@@ -256,7 +248,10 @@ impl Checker<'_> {
             if !is_identifier(&p.name) {
                 self.fail(
                     &path.key("name"),
-                    format!("{:?} is not a valid phase name: use lowercase letters, digits, '-' and '_'", p.name),
+                    format!(
+                        "{:?} is not a valid phase name: use lowercase letters, digits, '-' and '_'",
+                        p.name
+                    ),
                 );
             } else if phases.iter().any(|earlier| earlier.name == p.name) {
                 self.fail(
@@ -324,13 +319,7 @@ impl Checker<'_> {
         phases
     }
 
-    fn inputs(
-        &mut self,
-        phase: &RawPhase,
-        path: &KeyPath,
-        earlier: &[Phase],
-        labels: &[PathBuf],
-    ) -> Vec<Input> {
+    fn inputs(&mut self, phase: &RawPhase, path: &KeyPath, earlier: &[Phase], labels: &[PathBuf]) -> Vec<Input> {
         let mut inputs = Vec::new();
         for (mount, source) in &phase.inputs {
             let here = path.key("inputs").key(mount);
@@ -340,26 +329,18 @@ impl Checker<'_> {
             }
             let source = if let Some(reference) = parse_output_ref(source) {
                 match earlier.iter().find(|p| p.name == reference.phase) {
-                    Some(p) if p.outputs.contains(&reference.path) => {
-                        Source::PhaseOutput(reference)
-                    }
+                    Some(p) if p.outputs.contains(&reference.path) => Source::PhaseOutput(reference),
                     Some(_) => {
                         self.fail(
                             &here,
-                            format!(
-                                "phase {:?} declares no output {:?}",
-                                reference.phase, reference.path
-                            ),
+                            format!("phase {:?} declares no output {:?}", reference.phase, reference.path),
                         );
                         continue;
                     }
                     None => {
                         self.fail(
                             &here,
-                            format!(
-                                "reads {reference}, but no earlier phase is named {:?}",
-                                reference.phase
-                            ),
+                            format!("reads {reference}, but no earlier phase is named {:?}", reference.phase),
                         );
                         continue;
                     }
@@ -379,7 +360,11 @@ impl Checker<'_> {
                 if let Some(label) = labels.iter().find(|l| l.starts_with(&relative)) {
                     self.fail(
                         &here,
-                        format!("{} holds the hidden labels {}; labels never enter a container that runs candidate code", relative.display(), label.display()),
+                        format!(
+                            "{} holds the hidden labels {}; labels never enter a container that runs candidate code",
+                            relative.display(),
+                            label.display()
+                        ),
                     );
                     continue;
                 }
@@ -396,9 +381,7 @@ impl Checker<'_> {
     /// A path inside the assignment folder that must exist.
     fn assignment_file(&mut self, value: &str, path: &KeyPath) -> Option<PathBuf> {
         let relative = PathBuf::from(value);
-        let inside = relative
-            .components()
-            .all(|c| matches!(c, Component::Normal(_)));
+        let inside = relative.components().all(|c| matches!(c, Component::Normal(_)));
         if value.is_empty() || !inside {
             self.fail(
                 path,
@@ -409,48 +392,27 @@ impl Checker<'_> {
         if !self.dir.join(&relative).exists() {
             self.fail(
                 path,
-                format!(
-                    "{} does not exist in {}",
-                    relative.display(),
-                    self.dir.display()
-                ),
+                format!("{} does not exist in {}", relative.display(), self.dir.display()),
             );
             return None;
         }
         Some(relative)
     }
 
-    fn metric(
-        &mut self,
-        raw: &RawMetric,
-        path: &KeyPath,
-        phases: &[Phase],
-        scorers: &[Scorer],
-    ) -> Option<Metric> {
+    fn metric(&mut self, raw: &RawMetric, path: &KeyPath, phases: &[Phase], scorers: &[Scorer]) -> Option<Metric> {
         let Some(kind) = MetricKind::parse(&raw.kind) else {
             let known: Vec<&str> = MetricKind::ALL.iter().map(|(n, _)| *n).collect();
             self.fail(
                 &path.key("kind"),
-                format!(
-                    "unknown metric kind {:?}; known: {}",
-                    raw.kind,
-                    known.join(", ")
-                ),
+                format!("unknown metric kind {:?}; known: {}", raw.kind, known.join(", ")),
             );
             return None;
         };
         let errors_before = self.errors.len();
         if !raw.weight.is_finite() || raw.weight < 0.0 {
-            self.fail(
-                &path.key("weight"),
-                format!("must be zero or more, not {}", raw.weight),
-            );
+            self.fail(&path.key("weight"), format!("must be zero or more, not {}", raw.weight));
         }
-        for (key, value) in [
-            ("pass_at", raw.pass_at),
-            ("floor", raw.floor),
-            ("target", raw.target),
-        ] {
+        for (key, value) in [("pass_at", raw.pass_at), ("floor", raw.floor), ("target", raw.target)] {
             if value.is_some_and(|v| !v.is_finite()) {
                 self.fail(&path.key(key), "must be a finite number");
             }
@@ -484,11 +446,13 @@ impl Checker<'_> {
                 kind.default_direction()
             }
         };
-        if raw.weight > 0.0 && !kind.is_unit_score() && raw.pass_at.is_none() && raw.floor.is_none()
-        {
+        if raw.weight > 0.0 && !kind.is_unit_score() && raw.pass_at.is_none() && raw.floor.is_none() {
             self.fail(
                 &path.key("weight"),
-                format!("a {} metric earns credit only with pass_at, or floor and target; set one or make the weight 0", kind.name()),
+                format!(
+                    "a {} metric earns credit only with pass_at, or floor and target; set one or make the weight 0",
+                    kind.name()
+                ),
             );
         }
         let average = match raw.average.as_deref() {
@@ -507,10 +471,7 @@ impl Checker<'_> {
         let unused = |checker: &mut Self, keys: &[(&str, bool)]| {
             for (key, present) in keys {
                 if *present {
-                    checker.fail(
-                        &path.key(key),
-                        format!("a {} metric does not use {key}", kind.name()),
-                    );
+                    checker.fail(&path.key(key), format!("a {} metric does not use {key}", kind.name()));
                 }
             }
         };
@@ -523,8 +484,7 @@ impl Checker<'_> {
                     ("value", raw.value.is_some()),
                 ],
             );
-            let predictions =
-                self.output_ref(raw.predictions.as_deref(), &path.key("predictions"), phases);
+            let predictions = self.output_ref(raw.predictions.as_deref(), &path.key("predictions"), phases);
             let labels = match raw.labels.as_deref() {
                 Some(labels) => self.assignment_file(labels, &path.key("labels")),
                 None => {
@@ -557,27 +517,17 @@ impl Checker<'_> {
                     None
                 }
                 None => {
-                    self.fail(
-                        path,
-                        format!("a {} metric needs phase = \"NAME\"", kind.name()),
-                    );
+                    self.fail(path, format!("a {} metric needs phase = \"NAME\"", kind.name()));
                     None
                 }
             };
             let rows = if kind == MetricKind::LatencyPerRow {
-                Some(self.output_ref(
-                    raw.predictions.as_deref(),
-                    &path.key("predictions"),
-                    phases,
-                )?)
+                Some(self.output_ref(raw.predictions.as_deref(), &path.key("predictions"), phases)?)
             } else {
                 unused(self, &[("predictions", raw.predictions.is_some())]);
                 None
             };
-            MetricSource::Resource {
-                phase: phase?,
-                rows,
-            }
+            MetricSource::Resource { phase: phase?, rows }
         } else {
             unused(
                 self,
@@ -590,17 +540,11 @@ impl Checker<'_> {
             let scorer = match raw.scorer.as_deref() {
                 Some(name) if scorers.iter().any(|s| s.name == name) => Some(name.to_string()),
                 Some(name) => {
-                    self.fail(
-                        &path.key("scorer"),
-                        format!("no [[scorer]] is named {name:?}"),
-                    );
+                    self.fail(&path.key("scorer"), format!("no [[scorer]] is named {name:?}"));
                     None
                 }
                 None => {
-                    self.fail(
-                        path,
-                        "a scorer metric needs scorer = \"NAME\" of a [[scorer]]",
-                    );
+                    self.fail(path, "a scorer metric needs scorer = \"NAME\" of a [[scorer]]");
                     None
                 }
             };
@@ -618,10 +562,7 @@ impl Checker<'_> {
             source,
             average,
             pos_label: raw.pos_label.as_ref().map(|l| l.text()),
-            probability_prefix: raw
-                .probability_prefix
-                .clone()
-                .unwrap_or_else(|| "proba_".to_string()),
+            probability_prefix: raw.probability_prefix.clone().unwrap_or_else(|| "proba_".to_string()),
             direction,
             weight: raw.weight,
             pass_at: raw.pass_at,
@@ -632,33 +573,19 @@ impl Checker<'_> {
     }
 
     /// `phase:/path` naming an output some phase declares.
-    fn output_ref(
-        &mut self,
-        value: Option<&str>,
-        path: &KeyPath,
-        phases: &[Phase],
-    ) -> Option<OutputRef> {
+    fn output_ref(&mut self, value: Option<&str>, path: &KeyPath, phases: &[Phase]) -> Option<OutputRef> {
         let Some(value) = value else {
             self.fail(path, "missing: name a phase output as \"phase:/path\"");
             return None;
         };
         match parse_output_ref(value) {
-            Some(r)
-                if phases
-                    .iter()
-                    .any(|p| p.name == r.phase && p.outputs.contains(&r.path)) =>
-            {
-                Some(r)
-            }
+            Some(r) if phases.iter().any(|p| p.name == r.phase && p.outputs.contains(&r.path)) => Some(r),
             Some(r) => {
                 self.fail(path, format!("no phase declares the output {r}"));
                 None
             }
             None => {
-                self.fail(
-                    path,
-                    format!("{value:?} must name a phase output as \"phase:/path\""),
-                );
+                self.fail(path, format!("{value:?} must name a phase output as \"phase:/path\""));
                 None
             }
         }
@@ -669,7 +596,13 @@ impl Checker<'_> {
         for (i, s) in raw.scorers.iter().enumerate() {
             let path = KeyPath::root().key("scorer").index(i);
             if !is_identifier(&s.name) {
-                self.fail(&path.key("name"), format!("{:?} is not a valid scorer name: use lowercase letters, digits, '-' and '_'", s.name));
+                self.fail(
+                    &path.key("name"),
+                    format!(
+                        "{:?} is not a valid scorer name: use lowercase letters, digits, '-' and '_'",
+                        s.name
+                    ),
+                );
             } else if scorers.iter().any(|other| other.name == s.name) {
                 self.fail(
                     &path.key("name"),
@@ -680,8 +613,7 @@ impl Checker<'_> {
                 self.fail(&path.key("run"), "the command to run must not be empty");
             }
             let timeout = self.duration(&s.timeout, &path.key("timeout"), sandbox.default_timeout);
-            let predictions =
-                self.output_ref(Some(&s.predictions), &path.key("predictions"), phases);
+            let predictions = self.output_ref(Some(&s.predictions), &path.key("predictions"), phases);
             let labels = self.assignment_file(&s.labels, &path.key("labels"));
             let files = s
                 .files
@@ -715,10 +647,7 @@ impl Checker<'_> {
                 );
             }
             if !g.weight.is_finite() || g.weight < 0.0 {
-                self.fail(
-                    &path.key("weight"),
-                    format!("must be zero or more, not {}", g.weight),
-                );
+                self.fail(&path.key("weight"), format!("must be zero or more, not {}", g.weight));
             }
             if let Some(share) = g.pass_at
                 && !(0.0..=1.0).contains(&share)
@@ -755,10 +684,7 @@ impl Checker<'_> {
             None => 0.0,
             Some(t) if t.is_finite() && t >= 0.0 => t,
             Some(t) => {
-                self.fail(
-                    &path.key("tolerance"),
-                    format!("must be zero or more, not {t}"),
-                );
+                self.fail(&path.key("tolerance"), format!("must be zero or more, not {t}"));
                 0.0
             }
         };
@@ -773,10 +699,7 @@ impl Checker<'_> {
                 self.fail(&path.key("criterion"), "the criterion must have a name");
             }
             if !c.weight.is_finite() || c.weight < 0.0 {
-                self.fail(
-                    &path.key("weight"),
-                    format!("must be zero or more, not {}", c.weight),
-                );
+                self.fail(&path.key("weight"), format!("must be zero or more, not {}", c.weight));
             }
             if c.levels.is_empty() {
                 self.fail(&path.key("levels"), "list at least one level");
@@ -791,10 +714,7 @@ impl Checker<'_> {
         for (i, c) in raw.rubric.iter().enumerate() {
             if seen.insert(c.criterion.clone(), i).is_some() {
                 let path = KeyPath::root().key("rubric").index(i).key("criterion");
-                self.fail(
-                    &path,
-                    format!("criterion {:?} is listed twice", c.criterion),
-                );
+                self.fail(&path, format!("criterion {:?} is listed twice", c.criterion));
             }
         }
         rubric
@@ -821,15 +741,13 @@ fn parse_output_ref(value: &str) -> Option<OutputRef> {
 fn normal_absolute(path: &str) -> Option<Vec<&str>> {
     let rest = path.strip_prefix('/')?;
     let parts: Vec<&str> = rest.split('/').collect();
-    let clean = parts
-        .iter()
-        .all(|p| !p.is_empty() && *p != "." && *p != "..");
+    let clean = parts.iter().all(|p| !p.is_empty() && *p != "." && *p != "..");
     clean.then_some(parts)
 }
 
 fn check_mount(mount: &str) -> Result<(), String> {
-    let parts = normal_absolute(mount)
-        .ok_or_else(|| format!("{mount:?} must be a clean absolute path such as \"/data\""))?;
+    let parts =
+        normal_absolute(mount).ok_or_else(|| format!("{mount:?} must be a clean absolute path such as \"/data\""))?;
     if RESERVED_MOUNTS.contains(&parts[0]) {
         return Err(format!(
             "{mount:?} would cover /{}, which the sandbox needs; use e.g. \"/data\"",
@@ -840,8 +758,7 @@ fn check_mount(mount: &str) -> Result<(), String> {
 }
 
 fn check_output_path(output: &str) -> Result<(), String> {
-    let parts = normal_absolute(output)
-        .ok_or_else(|| format!("{output:?} must be a clean absolute path"))?;
+    let parts = normal_absolute(output).ok_or_else(|| format!("{output:?} must be a clean absolute path"))?;
     if parts.len() < 2 || !matches!(parts[0], "workspace" | "out") {
         return Err(format!(
             "{output:?} must be a file under /workspace or /out, the writable areas"

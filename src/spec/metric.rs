@@ -67,10 +67,7 @@ impl MetricKind {
     pub fn is_resource(self) -> bool {
         matches!(
             self,
-            MetricKind::WallSeconds
-                | MetricKind::CpuSeconds
-                | MetricKind::PeakMemoryBytes
-                | MetricKind::LatencyPerRow
+            MetricKind::WallSeconds | MetricKind::CpuSeconds | MetricKind::PeakMemoryBytes | MetricKind::LatencyPerRow
         )
     }
 
@@ -120,10 +117,7 @@ pub enum MetricSource {
         column: String,
     },
     /// A phase's measured resources; `rows` counts prediction rows for latency per row.
-    Resource {
-        phase: String,
-        rows: Option<OutputRef>,
-    },
+    Resource { phase: String, rows: Option<OutputRef> },
     /// A value in `scores.json` written by a scorer container.
     Scorer { scorer: String, value: String },
 }
@@ -201,12 +195,7 @@ impl Metric {
 mod tests {
     use super::*;
 
-    fn metric(
-        kind: MetricKind,
-        pass_at: Option<f64>,
-        floor: Option<f64>,
-        target: Option<f64>,
-    ) -> Metric {
+    fn metric(kind: MetricKind, pass_at: Option<f64>, floor: Option<f64>, target: Option<f64>) -> Metric {
         Metric {
             name: "m".into(),
             kind,
@@ -235,12 +224,7 @@ mod tests {
         assert!((scaled.credit(0.7) - 0.5).abs() < 1e-12);
         assert_eq!(scaled.credit(0.95), 1.0);
         assert_eq!(scaled.credit(0.1), 0.0);
-        let latency = metric(
-            MetricKind::LatencyPerRow,
-            Some(0.01),
-            Some(0.05),
-            Some(0.01),
-        );
+        let latency = metric(MetricKind::LatencyPerRow, Some(0.01), Some(0.05), Some(0.01));
         assert!(latency.passes(0.005) && !latency.passes(0.02));
         assert!((latency.credit(0.03) - 0.5).abs() < 1e-12);
         let rmse = metric(MetricKind::Rmse, Some(2.0), None, None);

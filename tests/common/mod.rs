@@ -45,11 +45,7 @@ static IMAGE: Once = Once::new();
 pub fn sandbox_image() {
     IMAGE.call_once(|| {
         let output = assay(&["image", "build", "python-ml"]);
-        assert!(
-            output.status.success(),
-            "image build failed: {}",
-            text(&output)
-        );
+        assert!(output.status.success(), "image build failed: {}", text(&output));
     });
 }
 
@@ -99,11 +95,7 @@ pub fn grade(assignment: &Path, submission: &Path) -> (i32, serde_json::Value, S
 }
 
 /// Grades into `out`, which the caller keeps (reports, logs and saved outputs).
-pub fn grade_into(
-    assignment: &Path,
-    submission: &Path,
-    out: &Path,
-) -> (i32, serde_json::Value, String) {
+pub fn grade_into(assignment: &Path, submission: &Path, out: &Path) -> (i32, serde_json::Value, String) {
     let output = assay(&[
         "grade",
         "-a",
@@ -123,11 +115,7 @@ pub fn grade_into(
         serde_json::from_str(&line).unwrap_or_else(|e| panic!("no JSON report ({e}): {log}"));
     let sha = report["submission"]["sha256"].as_str().unwrap().to_string();
     let on_disk = out.join(&sha[..16]).join("report.json");
-    assert!(
-        on_disk.is_file(),
-        "report.json missing at {}",
-        on_disk.display()
-    );
+    assert!(on_disk.is_file(), "report.json missing at {}", on_disk.display());
     assert_eq!(leftovers(&sha), "", "containers or volumes left behind");
     (output.status.code().unwrap_or(-1), report, log)
 }
@@ -152,8 +140,11 @@ pub fn sklearn(dir: &Path, script: &str) -> String {
             "none",
             "--label",
             "assay.run=test-reference",
-            "-v",
         ])
+        // Owned by this process, so a concurrent grade's sweep of dead owners leaves it alone.
+        .arg("--label")
+        .arg(format!("assay.owner={}", assay::gc::owner_label()))
+        .arg("-v")
         .arg(format!("{}:/m:ro", dir.display()))
         .args(["-w", "/m", "assay/python-ml", "python3", "-c", script])
         .output()
