@@ -49,6 +49,28 @@ pub enum Command {
         /// their own solutions without Docker; never for candidates' code.
         #[arg(long, value_enum, default_value = "docker")]
         backend: crate::grade::BackendChoice,
+        /// Runs of each submission compared for reproducibility (default: the spec's).
+        #[arg(long)]
+        runs: Option<u32>,
+        /// Runs of one submission at once (default: as many as cores and memory allow).
+        #[arg(long)]
+        run_concurrency: Option<usize>,
+    },
+    /// Grade the submission of a report again and print what changed (exit 1 when anything
+    /// did, 2 when the spec or the image changed).
+    Regrade {
+        report: PathBuf,
+        /// The assignment folder (default: the one the report names).
+        #[arg(short, long)]
+        assignment: Option<PathBuf>,
+        /// The submission (default: the copy stored beside the report).
+        #[arg(long)]
+        submission: Option<PathBuf>,
+        /// Keep the new report here (default: a temp folder, removed afterwards).
+        #[arg(short, long)]
+        out: Option<PathBuf>,
+        #[arg(long)]
+        json: bool,
     },
     /// Compute one metric on a predictions and a labels file, exactly as the grader does.
     Metric {
@@ -130,6 +152,8 @@ pub fn run(cli: Cli) -> anyhow::Result<Exit> {
             images_dir,
             json,
             backend,
+            runs,
+            run_concurrency,
         } => {
             let options = crate::grade::GradeOptions {
                 assignment,
@@ -138,6 +162,8 @@ pub fn run(cli: Cli) -> anyhow::Result<Exit> {
                 images_dir,
                 json,
                 backend,
+                runs,
+                run_concurrency,
             };
             runtime()?.block_on(crate::grade::grade(options))
         }
@@ -162,6 +188,22 @@ pub fn run(cli: Cli) -> anyhow::Result<Exit> {
             probability_prefix,
             json,
         }),
+        Command::Regrade {
+            report,
+            assignment,
+            submission,
+            out,
+            json,
+        } => {
+            let options = crate::regrade::RegradeOptions {
+                report,
+                assignment,
+                submission,
+                out,
+                json,
+            };
+            runtime()?.block_on(crate::regrade::regrade(options))
+        }
         Command::Gc { all } => runtime()?.block_on(async {
             let docker = crate::docker::connect().await?;
             let scope = if all {

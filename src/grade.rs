@@ -2,16 +2,14 @@
 //! also on Ctrl-C.
 
 use std::path::{Path, PathBuf};
-use std::time::SystemTime;
 
 use anyhow::Context;
 use bollard::Docker;
-use sha2::{Digest, Sha256};
 
 use crate::exit::{Exit, input_error};
-use crate::intake::{Rejection, intake};
-use crate::report::{self, LogSink, Progress, Report, RunVerdict};
-use crate::runner::{Backend, Event, Fanout, Sink, run_submission};
+use crate::grading::Grader;
+use crate::report::{Report, RunVerdict};
+use crate::runner::Backend;
 use crate::spec::Spec;
 use crate::text::terminal_safe;
 
@@ -22,6 +20,9 @@ pub struct GradeOptions {
     pub images_dir: PathBuf,
     pub json: bool,
     pub backend: BackendChoice,
+    /// Overrides the spec's number of reproducibility runs.
+    pub runs: Option<u32>,
+    pub run_concurrency: Option<usize>,
 }
 
 /// Where phases run; Docker unless the author explicitly asks for local processes.
@@ -58,10 +59,20 @@ pub async fn grade(options: GradeOptions) -> anyhow::Result<Exit> {
             (Backend::Process, "none".to_string(), "none".to_string())
         }
     };
+    let grader = Grader {
+        backend: &backend,
+        spec: &spec,
+        image_id,
+        engine,
+        out: options.out.clone(),
+        quiet: options.json,
+        runs: options.runs,
+        run_concurrency: options.run_concurrency,
+    };
     let work = async {
         let mut exit = Exit::Success;
         for path in &options.submissions {
-            let report = grade_one(&backend, &spec, path, &options, &image_id, &engine).await?;
+            let report = grader.grade(path).await?;
             print_summary(&report, &options);
             exit = exit.worst(match report.verdict {
                 RunVerdict::Passed => Exit::Success,
@@ -112,175 +123,6 @@ async fn ensure_image(docker: &Docker, spec: &Spec, images_dir: &Path) -> anyhow
             spec.sandbox.image
         ))),
     }
-}
-
-fn new_run_id() -> String {
-    let nanos = SystemTime::now()
-        .duration_since(SystemTime::UNIX_EPOCH)
-        .unwrap_or_default()
-        .as_nanos();
-    let seed = format!("{nanos}-{}-{:p}", std::process::id(), &nanos);
-    hex::encode(Sha256::digest(seed.as_bytes()))[..12].to_string()
-}
-
-async fn grade_one(
-    backend: &Backend,
-    spec: &Spec,
-    path: &Path,
-    options: &GradeOptions,
-    image_id: &str,
-    engine: &str,
-) -> anyhow::Result<Report> {
-    let started = SystemTime::now();
-    let run_id = new_run_id();
-    let provenance = |finished| report::Provenance {
-        assay_version: env!("CARGO_PKG_VERSION").to_string(),
-        image: spec.sandbox.image.clone(),
-        image_id: image_id.to_string(),
-        engine_version: engine.to_string(),
-        started_at: report::timestamp(started),
-        finished_at: report::timestamp(finished),
-        run_id: run_id.clone(),
-    };
-    let mut base = Report {
-        schema_version: report::SCHEMA_VERSION,
-        assignment: report::AssignmentInfo {
-            id: spec.id.clone(),
-            version: spec.version.clone(),
-            spec_sha256: spec.sha256.clone(),
-        },
-        submission: report::SubmissionInfo {
-            sha256: String::new(),
-            name: String::new(),
-            files: 0,
-            bytes: 0,
-            rejection: None,
-        },
-        verdict: RunVerdict::InvalidSubmission,
-        summary: String::new(),
-        score: None,
-        phases: Vec::new(),
-        metrics: Vec::new(),
-        tests: Vec::new(),
-        test_groups: Vec::new(),
-        reproducibility: report::Reproducibility {
-            runs: 1,
-            status: "skipped".to_string(),
-            differences: Vec::new(),
-        },
-        isolation: backend.isolation().to_string(),
-        provenance: provenance(started),
-    };
-    let submission = match intake(path, &spec.intake)? {
-        Ok(submission) => submission,
-        Err(rejection) => {
-            return rejected(base, path, &rejection, options, provenance(SystemTime::now()));
-        }
-    };
-    base.submission = report::SubmissionInfo {
-        sha256: submission.sha256.clone(),
-        name: submission.name.clone(),
-        files: submission.tally.files,
-        bytes: submission.tally.bytes,
-        rejection: None,
-    };
-    let dir = options.out.join(&submission.sha256[..16]);
-    std::fs::create_dir_all(&dir).with_context(|| format!("creating {}", dir.display()))?;
-    let mut sink = Fanout::default();
-    sink.sinks.push(Box::new(Progress { quiet: options.json }));
-    sink.sinks.push(Box::new(LogSink::new(dir.join("logs"))?));
-    sink.event(&Event::RunStarted {
-        submission: &submission.name,
-        sha256: &submission.sha256,
-        run_id: &run_id,
-    });
-    let mut record = run_submission(backend, spec, &submission, &run_id, &mut sink).await?;
-    let metrics = crate::scoring::score_metrics(spec, &mut record);
-    let (tests, test_groups) = crate::scoring::score_tests(spec, &mut record);
-    let (verdict, summary) = crate::scoring::verdict(&record.phases, &metrics, &test_groups);
-    sink.event(&Event::RunFinished {
-        verdict: verdict.as_str(),
-    });
-    let report = Report {
-        verdict,
-        summary,
-        score: (verdict != RunVerdict::HarnessError).then(|| crate::scoring::score(&metrics, &test_groups)),
-        phases: record.phases,
-        metrics,
-        tests,
-        test_groups,
-        reproducibility: report::Reproducibility {
-            runs: 1,
-            status: "skipped".to_string(),
-            differences: vec!["reruns are not part of this grade yet".to_string()],
-        },
-        provenance: provenance(SystemTime::now()),
-        ..base
-    };
-    save_outputs(&record.outputs, &dir.join("outputs"))?;
-    report::write_json(&dir, &report)?;
-    Ok(report)
-}
-
-/// Keeps the declared outputs beside the report (`outputs/PHASE/PATH`), so reviewers and
-/// authors can recompute any metric from exactly what was scored.
-fn save_outputs(
-    outputs: &std::collections::HashMap<crate::spec::OutputRef, PathBuf>,
-    dir: &Path,
-) -> anyhow::Result<()> {
-    for (reference, host) in outputs {
-        let target = dir.join(&reference.phase).join(reference.path.trim_start_matches('/'));
-        std::fs::create_dir_all(target.parent().unwrap_or(dir))?;
-        std::fs::copy(host, &target).with_context(|| format!("saving {reference} to {}", target.display()))?;
-    }
-    Ok(())
-}
-
-/// The report of a refused submission, filed under the hash of the file as received.
-fn rejected(
-    base: Report,
-    path: &Path,
-    rejection: &Rejection,
-    options: &GradeOptions,
-    provenance: report::Provenance,
-) -> anyhow::Result<Report> {
-    let sha256 = raw_sha256(path);
-    let report = Report {
-        submission: report::SubmissionInfo {
-            sha256: sha256.clone(),
-            name: path
-                .file_name()
-                .map(|n| n.to_string_lossy().into_owned())
-                .unwrap_or_default(),
-            files: 0,
-            bytes: 0,
-            rejection: Some(rejection.to_string()),
-        },
-        verdict: RunVerdict::InvalidSubmission,
-        summary: format!("the submission was refused: {rejection}"),
-        provenance,
-        ..base
-    };
-    report::write_json(&options.out.join(&sha256[..16]), &report)?;
-    Ok(report)
-}
-
-/// sha256 of a file's bytes (or of the path, for what cannot be read).
-fn raw_sha256(path: &Path) -> String {
-    let mut hasher = Sha256::new();
-    match std::fs::File::open(path) {
-        Ok(mut file) if path.is_file() => {
-            let mut buffer = vec![0u8; 64 * 1024];
-            while let Ok(n) = std::io::Read::read(&mut file, &mut buffer) {
-                if n == 0 {
-                    break;
-                }
-                hasher.update(&buffer[..n]);
-            }
-        }
-        _ => hasher.update(path.to_string_lossy().as_bytes()),
-    }
-    hex::encode(hasher.finalize())
 }
 
 fn print_summary(report: &Report, options: &GradeOptions) {

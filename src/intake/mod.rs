@@ -3,6 +3,7 @@
 mod digest;
 mod formats;
 mod rejection;
+mod stored_copy;
 mod unpacker;
 
 use std::io::Read;
@@ -12,6 +13,7 @@ use anyhow::Context;
 
 pub use digest::{Tally, digest};
 pub use rejection::{Rejection, UnpackError};
+pub use stored_copy::{STORED_COPY, store_copy};
 pub use unpacker::masked_mode;
 
 use crate::spec::IntakeLimits;

@@ -43,7 +43,9 @@ pub struct Report {
     pub metrics: Vec<MetricResult>,
     pub tests: Vec<TestResult>,
     pub test_groups: Vec<TestGroupResult>,
-    pub reproducibility: Reproducibility,
+    pub reproducibility: crate::reproducibility::Assessment,
+    /// The declared outputs as scored, by content hash.
+    pub outputs: Vec<OutputDigest>,
     pub isolation: String,
     pub provenance: Provenance,
 }
@@ -51,6 +53,8 @@ pub struct Report {
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct AssignmentInfo {
     pub id: String,
+    /// The assignment folder graded against, for `assay regrade`.
+    pub path: String,
     pub version: String,
     pub spec_sha256: String,
 }
@@ -121,10 +125,11 @@ pub struct TestGroupResult {
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct Reproducibility {
-    pub runs: u32,
-    pub status: String,
-    pub differences: Vec<String>,
+pub struct OutputDigest {
+    pub phase: String,
+    pub path: String,
+    pub sha256: String,
+    pub bytes: u64,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]

@@ -62,6 +62,7 @@ pub async fn run_submission(
     spec: &Spec,
     submission: &Submission,
     run_id: &str,
+    seed: u64,
     sink: &mut dyn Sink,
 ) -> anyhow::Result<RunRecord> {
     let scratch = tempfile::Builder::new()
@@ -102,7 +103,7 @@ pub async fn run_submission(
             workspace_out: &workspace_out,
             outputs_out: &outputs_out,
         };
-        let run = step.run(backend, run_id, &submission.sha256, sink).await;
+        let run = step.run(backend, run_id, &submission.sha256, seed, sink).await;
         let mut outcome = match run {
             Ok(run) if run.collected => {
                 workspace = Some(workspace_out.clone());
@@ -145,7 +146,7 @@ pub async fn run_submission(
         sink.event(&Event::PhaseFinished { outcome: &outcome });
         record.phases.push(outcome);
     }
-    run_scorers(backend, spec, &submission.sha256, run_id, &mut record, sink).await?;
+    run_scorers(backend, spec, &submission.sha256, run_id, seed, &mut record, sink).await?;
     Ok(record)
 }
 
@@ -166,6 +167,7 @@ impl Step<'_> {
         backend: &Backend,
         run_id: &str,
         submission_sha: &str,
+        seed: u64,
         sink: &mut dyn Sink,
     ) -> anyhow::Result<PhaseRun> {
         let mut attempt = 0;
@@ -186,7 +188,7 @@ impl Step<'_> {
                         exec: a.exec,
                     })
                     .collect(),
-                env: environment(self.phase),
+                env: environment(self.phase, seed),
                 workspace_out: self.workspace_out,
                 outputs_out: self.outputs_out,
             };
@@ -215,6 +217,7 @@ async fn run_scorers(
     spec: &Spec,
     submission_sha: &str,
     run_id: &str,
+    seed: u64,
     record: &mut RunRecord,
     sink: &mut dyn Sink,
 ) -> anyhow::Result<()> {
@@ -265,7 +268,7 @@ async fn run_scorers(
             workspace_out: &workspace_out,
             outputs_out: &outputs_out,
         };
-        let (outcome, scores) = match step.run(backend, run_id, submission_sha, sink).await {
+        let (outcome, scores) = match step.run(backend, run_id, submission_sha, seed, sink).await {
             Err(e) => (
                 PhaseOutcome::harness_error(&phase.name, &e),
                 Err(format!("the scorer could not run: {e:#}")),
@@ -316,10 +319,10 @@ fn read_scores(path: &Path) -> Result<HashMap<String, f64>, String> {
     Ok(scores)
 }
 
-fn environment(phase: &crate::spec::Phase) -> Vec<String> {
+fn environment(phase: &crate::spec::Phase, seed: u64) -> Vec<String> {
     let mut env = vec![
         "HOME=/tmp".to_string(),
-        format!("ASSAY_SEED={DEFAULT_SEED}"),
+        format!("ASSAY_SEED={seed}"),
         format!("ASSAY_PHASE={}", phase.name),
         "PYTHONHASHSEED=0".to_string(),
     ];

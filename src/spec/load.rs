@@ -409,6 +409,7 @@ impl Checker<'_> {
             return None;
         };
         let errors_before = self.errors.len();
+        let tolerance = self.tolerance(raw.tolerance, &path.key("tolerance"));
         if !raw.weight.is_finite() || raw.weight < 0.0 {
             self.fail(&path.key("weight"), format!("must be zero or more, not {}", raw.weight));
         }
@@ -569,6 +570,7 @@ impl Checker<'_> {
             floor: raw.floor,
             target: raw.target,
             required: raw.required.unwrap_or(true),
+            tolerance,
         })
     }
 
@@ -680,15 +682,32 @@ impl Checker<'_> {
     fn reproducibility(&mut self, raw: &RawSpec) -> Reproducibility {
         let path = KeyPath::root().key("reproducibility");
         let runs = self.positive(raw.reproducibility.runs, &path.key("runs"), 2) as u32;
-        let tolerance = match raw.reproducibility.tolerance {
-            None => 0.0,
-            Some(t) if t.is_finite() && t >= 0.0 => t,
-            Some(t) => {
-                self.fail(&path.key("tolerance"), format!("must be zero or more, not {t}"));
-                0.0
+        let tolerance = self
+            .tolerance(raw.reproducibility.tolerance, &path.key("tolerance"))
+            .unwrap_or(0.0);
+        let seed_runs = match raw.reproducibility.seed_runs {
+            None => 0,
+            Some(n) if n >= 0 => n as u32,
+            Some(n) => {
+                self.fail(&path.key("seed_runs"), format!("must be zero or more, not {n}"));
+                0
             }
         };
-        Reproducibility { runs, tolerance }
+        Reproducibility {
+            runs,
+            tolerance,
+            seed_runs,
+        }
+    }
+
+    fn tolerance(&mut self, value: Option<f64>, path: &KeyPath) -> Option<f64> {
+        match value {
+            Some(t) if !t.is_finite() || t < 0.0 => {
+                self.fail(path, format!("must be zero or more, not {t}"));
+                None
+            }
+            other => other,
+        }
     }
 
     fn rubric(&mut self, raw: &RawSpec) -> Vec<Criterion> {

@@ -141,6 +141,8 @@ pub struct Metric {
     pub target: Option<f64>,
     /// Missing `pass_at` fails the run.
     pub required: bool,
+    /// Reproducibility tolerance for this metric (else the spec-wide one).
+    pub tolerance: Option<f64>,
 }
 
 impl Metric {
@@ -168,6 +170,7 @@ impl Metric {
             floor: None,
             target: None,
             required: false,
+            tolerance: None,
         }
     }
 
@@ -212,6 +215,7 @@ mod tests {
             floor,
             target,
             required: true,
+            tolerance: None,
         }
     }
 

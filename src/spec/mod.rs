@@ -133,8 +133,12 @@ pub struct Scorer {
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct Reproducibility {
+    /// How many times the whole grade runs with the same seed; results are compared.
     pub runs: u32,
+    /// Largest absolute difference of a metric between runs still counted as equal.
     pub tolerance: f64,
+    /// Extra runs with other seeds, to show how much a metric depends on luck.
+    pub seed_runs: u32,
 }
 
 #[derive(Debug, Clone, PartialEq)]

@@ -96,6 +96,7 @@ pub struct RawMetric {
     pub floor: Option<f64>,
     pub target: Option<f64>,
     pub required: Option<bool>,
+    pub tolerance: Option<f64>,
 }
 
 /// A class label written as text or as a number.
@@ -124,6 +125,7 @@ fn default_weight() -> f64 {
 pub struct RawReproducibility {
     pub runs: Option<i64>,
     pub tolerance: Option<f64>,
+    pub seed_runs: Option<i64>,
 }
 
 #[derive(Debug, Deserialize)]

@@ -1,0 +1,317 @@
+//! Grading one submission: intake, every run (reruns and seed runs, concurrently when the
+//! machine has room), scoring, the reproducibility assessment, and what is kept on disk.
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::time::SystemTime;
+
+use anyhow::Context;
+use futures_util::StreamExt;
+use sha2::{Digest, Sha256};
+
+use crate::intake::{Rejection, Submission, intake};
+use crate::report::{self, LogSink, OutputDigest, Progress, Report, RunVerdict};
+use crate::reproducibility::{Assessment, Status, assess};
+use crate::runner::{Backend, DEFAULT_SEED, Event, Fanout, RunRecord, Sink, run_submission};
+use crate::spec::{OutputRef, Spec};
+
+/// Everything a grade needs besides the submission.
+pub struct Grader<'a> {
+    pub backend: &'a Backend,
+    pub spec: &'a Spec,
+    pub image_id: String,
+    pub engine: String,
+    pub out: PathBuf,
+    /// No progress on the terminal (`--json`).
+    pub quiet: bool,
+    /// Overrides the spec's `[reproducibility] runs`.
+    pub runs: Option<u32>,
+    /// How many runs of one submission may run at once; by default what the machine holds.
+    pub run_concurrency: Option<usize>,
+}
+
+/// A sink that ignores everything (reruns report only their result).
+struct Silent;
+
+impl Sink for Silent {
+    fn event(&mut self, _event: &Event) {}
+}
+
+impl Grader<'_> {
+    /// Grades one submission and writes `OUT/<sha prefix>/report.json`.
+    pub async fn grade(&self, path: &Path) -> anyhow::Result<Report> {
+        let started = SystemTime::now();
+        let submission = match intake(path, &self.spec.intake)? {
+            Ok(submission) => submission,
+            Err(rejection) => return self.rejected(path, &rejection, started),
+        };
+        let dir = self.out.join(&submission.sha256[..16]);
+        std::fs::create_dir_all(&dir).with_context(|| format!("creating {}", dir.display()))?;
+        crate::intake::store_copy(&submission, &dir.join(crate::intake::STORED_COPY))?;
+
+        let runs = self.runs.unwrap_or(self.spec.reproducibility.runs).max(1) as usize;
+        let mut seeds = vec![DEFAULT_SEED; runs];
+        seeds.extend((1..=self.spec.reproducibility.seed_runs as u64).map(|k| DEFAULT_SEED + k));
+        let mut sinks: Vec<Box<dyn Sink>> = Vec::new();
+        let mut first = Fanout::default();
+        first.sinks.push(Box::new(Progress { quiet: self.quiet }));
+        first.sinks.push(Box::new(LogSink::new(dir.join("logs"))?));
+        sinks.push(Box::new(first));
+        sinks.extend((1..seeds.len()).map(|_| Box::new(Silent) as Box<dyn Sink>));
+
+        let concurrency = self.run_concurrency.unwrap_or_else(|| machine_room(self.spec)).max(1);
+        let jobs = seeds
+            .into_iter()
+            .zip(sinks)
+            .enumerate()
+            .map(|(index, (seed, mut sink))| {
+                let submission = &submission;
+                async move {
+                    let run_id = new_run_id();
+                    if index == 0 {
+                        sink.event(&Event::RunStarted {
+                            submission: &submission.name,
+                            sha256: &submission.sha256,
+                            run_id: &run_id,
+                        });
+                    }
+                    let result = self.run_once(submission, &run_id, seed, started, sink.as_mut()).await;
+                    if let Ok((report, _)) = &result {
+                        if index == 0 {
+                            sink.event(&Event::RunFinished {
+                                verdict: report.verdict.as_str(),
+                            });
+                        } else if !self.quiet {
+                            let kind = if index < runs { "rerun" } else { "seed run" };
+                            eprintln!("  {kind} {} (seed {seed}): {}", index + 1, report.verdict.as_str());
+                        }
+                    }
+                    result
+                }
+            });
+        let results: Vec<anyhow::Result<(Report, RunRecord)>> =
+            futures_util::stream::iter(jobs).buffered(concurrency).collect().await;
+        let mut reports = Vec::new();
+        let mut first_record = None;
+        for result in results {
+            let (report, record) = result?;
+            if first_record.is_none() {
+                first_record = Some(record);
+            }
+            reports.push(report);
+        }
+        let seeded: Vec<(u64, Report)> = reports
+            .split_off(runs)
+            .into_iter()
+            .enumerate()
+            .map(|(k, r)| (DEFAULT_SEED + k as u64 + 1, r))
+            .collect();
+        let assessment = assess(self.spec, &reports, &seeded);
+        let mut report = reports.swap_remove(0);
+        explain(&mut report, &assessment);
+        report.reproducibility = assessment;
+        report.provenance.finished_at = report::timestamp(SystemTime::now());
+        if let Some(record) = &first_record {
+            save_outputs(&record.outputs, &dir.join("outputs"))?;
+        }
+        report::write_json(&dir, &report)?;
+        Ok(report)
+    }
+
+    /// One full run: every phase, the scorers, and the scoring of what came out.
+    async fn run_once(
+        &self,
+        submission: &Submission,
+        run_id: &str,
+        seed: u64,
+        started: SystemTime,
+        sink: &mut dyn Sink,
+    ) -> anyhow::Result<(Report, RunRecord)> {
+        let spec = self.spec;
+        let mut record = run_submission(self.backend, spec, submission, run_id, seed, sink).await?;
+        let metrics = crate::scoring::score_metrics(spec, &mut record);
+        let (tests, test_groups) = crate::scoring::score_tests(spec, &mut record);
+        let (verdict, summary) = crate::scoring::verdict(&record.phases, &metrics, &test_groups);
+        let score = (verdict != RunVerdict::HarnessError).then(|| crate::scoring::score(&metrics, &test_groups));
+        let report = Report {
+            verdict,
+            summary,
+            score,
+            phases: record.phases.clone(),
+            metrics,
+            tests,
+            test_groups,
+            outputs: digests(&record.outputs)?,
+            submission: report::SubmissionInfo {
+                sha256: submission.sha256.clone(),
+                name: submission.name.clone(),
+                files: submission.tally.files,
+                bytes: submission.tally.bytes,
+                rejection: None,
+            },
+            provenance: self.provenance(run_id, started),
+            ..self.empty_report(started)
+        };
+        Ok((report, record))
+    }
+
+    fn provenance(&self, run_id: &str, started: SystemTime) -> report::Provenance {
+        report::Provenance {
+            assay_version: env!("CARGO_PKG_VERSION").to_string(),
+            image: self.spec.sandbox.image.clone(),
+            image_id: self.image_id.clone(),
+            engine_version: self.engine.clone(),
+            started_at: report::timestamp(started),
+            finished_at: report::timestamp(SystemTime::now()),
+            run_id: run_id.to_string(),
+        }
+    }
+
+    fn empty_report(&self, started: SystemTime) -> Report {
+        let spec = self.spec;
+        Report {
+            schema_version: report::SCHEMA_VERSION,
+            assignment: report::AssignmentInfo {
+                id: spec.id.clone(),
+                path: std::fs::canonicalize(&spec.dir)
+                    .unwrap_or(spec.dir.clone())
+                    .display()
+                    .to_string(),
+                version: spec.version.clone(),
+                spec_sha256: spec.sha256.clone(),
+            },
+            submission: report::SubmissionInfo {
+                sha256: String::new(),
+                name: String::new(),
+                files: 0,
+                bytes: 0,
+                rejection: None,
+            },
+            verdict: RunVerdict::InvalidSubmission,
+            summary: String::new(),
+            score: None,
+            phases: Vec::new(),
+            metrics: Vec::new(),
+            tests: Vec::new(),
+            test_groups: Vec::new(),
+            reproducibility: Assessment::skipped(),
+            outputs: Vec::new(),
+            isolation: self.backend.isolation().to_string(),
+            provenance: self.provenance("", started),
+        }
+    }
+
+    /// The report of a refused submission, filed under the hash of the file as received.
+    fn rejected(&self, path: &Path, rejection: &Rejection, started: SystemTime) -> anyhow::Result<Report> {
+        let sha256 = raw_sha256(path);
+        let report = Report {
+            submission: report::SubmissionInfo {
+                sha256: sha256.clone(),
+                name: path
+                    .file_name()
+                    .map(|n| n.to_string_lossy().into_owned())
+                    .unwrap_or_default(),
+                files: 0,
+                bytes: 0,
+                rejection: Some(rejection.to_string()),
+            },
+            verdict: RunVerdict::InvalidSubmission,
+            summary: format!("the submission was refused: {rejection}"),
+            ..self.empty_report(started)
+        };
+        report::write_json(&self.out.join(&sha256[..16]), &report)?;
+        Ok(report)
+    }
+}
+
+/// Says plainly in the summary when the score cannot be trusted.
+fn explain(report: &mut Report, assessment: &Assessment) {
+    let count = assessment.differences.len();
+    match assessment.status {
+        Status::Unstable => {
+            report.summary = format!(
+                "NOT REPRODUCIBLE: a verdict, test or pass/fail decision changed between {} runs ({count} difference(s)); do not trust this score without a look. {}",
+                assessment.runs, report.summary
+            )
+        }
+        Status::Nondeterministic => {
+            report.summary = format!(
+                "{} (values varied between {} runs beyond tolerance, but every decision held: {count} difference(s))",
+                report.summary, assessment.runs
+            )
+        }
+        Status::Reproducible | Status::Skipped => {}
+    }
+}
+
+/// How many runs of this spec fit on the machine at once (cores and memory).
+fn machine_room(spec: &Spec) -> usize {
+    let cores = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1) as f64;
+    let by_cpu = (cores / spec.sandbox.cpus).floor() as usize;
+    let by_memory = total_memory()
+        .map(|m| (m as f64 * 0.75 / spec.sandbox.memory_bytes as f64) as usize)
+        .unwrap_or(1);
+    by_cpu.min(by_memory).max(1)
+}
+
+fn total_memory() -> Option<u64> {
+    let text = std::fs::read_to_string("/proc/meminfo").ok()?;
+    let line = text.lines().find(|l| l.starts_with("MemTotal:"))?;
+    let kib: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kib * 1024)
+}
+
+pub fn new_run_id() -> String {
+    static COUNTER: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+    let nanos = SystemTime::now()
+        .duration_since(SystemTime::UNIX_EPOCH)
+        .unwrap_or_default()
+        .as_nanos();
+    let count = COUNTER.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let seed = format!("{nanos}-{}-{count}", std::process::id());
+    hex::encode(Sha256::digest(seed.as_bytes()))[..12].to_string()
+}
+
+fn digests(outputs: &HashMap<OutputRef, PathBuf>) -> anyhow::Result<Vec<OutputDigest>> {
+    let mut digests = Vec::new();
+    for (reference, host) in outputs {
+        let bytes = std::fs::read(host).with_context(|| format!("reading {reference}"))?;
+        digests.push(OutputDigest {
+            phase: reference.phase.clone(),
+            path: reference.path.clone(),
+            sha256: hex::encode(Sha256::digest(&bytes)),
+            bytes: bytes.len() as u64,
+        });
+    }
+    digests.sort_by(|a, b| (&a.phase, &a.path).cmp(&(&b.phase, &b.path)));
+    Ok(digests)
+}
+
+/// Keeps the declared outputs beside the report (`outputs/PHASE/PATH`), so reviewers and
+/// authors can recompute any metric from exactly what was scored.
+fn save_outputs(outputs: &HashMap<OutputRef, PathBuf>, dir: &Path) -> anyhow::Result<()> {
+    for (reference, host) in outputs {
+        let target = dir.join(&reference.phase).join(reference.path.trim_start_matches('/'));
+        std::fs::create_dir_all(target.parent().unwrap_or(dir))?;
+        std::fs::copy(host, &target).with_context(|| format!("saving {reference} to {}", target.display()))?;
+    }
+    Ok(())
+}
+
+/// sha256 of a file's bytes (or of the path, for what cannot be read).
+fn raw_sha256(path: &Path) -> String {
+    let mut hasher = Sha256::new();
+    match std::fs::File::open(path) {
+        Ok(mut file) if path.is_file() => {
+            let mut buffer = vec![0u8; 64 * 1024];
+            while let Ok(n) = std::io::Read::read(&mut file, &mut buffer) {
+                if n == 0 {
+                    break;
+                }
+                hasher.update(&buffer[..n]);
+            }
+        }
+        _ => hasher.update(path.to_string_lossy().as_bytes()),
+    }
+    hex::encode(hasher.finalize())
+}
