@@ -56,6 +56,20 @@ pub enum Command {
         #[arg(long)]
         run_concurrency: Option<usize>,
     },
+    /// Grade each assignment's reference and known-bad solutions and hold them to their
+    /// expect.toml (exit 0 only when every expectation holds).
+    Check {
+        #[arg(required = true)]
+        assignments: Vec<PathBuf>,
+        /// Write one JUnit test case per solution and expectation here, for CI.
+        #[arg(long)]
+        junit: Option<PathBuf>,
+        /// Keep the reports here (default: a temp folder, removed afterwards).
+        #[arg(short, long)]
+        out: Option<PathBuf>,
+        #[arg(long, default_value = "sandbox-images", env = "ASSAY_IMAGES_DIR")]
+        images_dir: PathBuf,
+    },
     /// Grade the submission of a report again and print what changed (exit 1 when anything
     /// did, 2 when the spec or the image changed).
     Regrade {
@@ -188,6 +202,20 @@ pub fn run(cli: Cli) -> anyhow::Result<Exit> {
             probability_prefix,
             json,
         }),
+        Command::Check {
+            assignments,
+            junit,
+            out,
+            images_dir,
+        } => {
+            let options = crate::check::CheckOptions {
+                assignments,
+                junit,
+                images_dir,
+                out,
+            };
+            runtime()?.block_on(crate::check::check(options))
+        }
         Command::Regrade {
             report,
             assignment,

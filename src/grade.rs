@@ -97,7 +97,7 @@ pub async fn grade(options: GradeOptions) -> anyhow::Result<Exit> {
 }
 
 /// The sandbox image's id, built from `images_dir` when it is an `assay/NAME` not yet built.
-async fn ensure_image(docker: &Docker, spec: &Spec, images_dir: &Path) -> anyhow::Result<String> {
+pub async fn ensure_image(docker: &Docker, spec: &Spec, images_dir: &Path) -> anyhow::Result<String> {
     match docker.inspect_image(&spec.sandbox.image).await {
         Ok(image) => return Ok(image.id.unwrap_or_default()),
         Err(e) if crate::docker::is_not_found(&e) => {}

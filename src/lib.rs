@@ -1,5 +1,6 @@
 //! assay grades take-home assignments in locked-down Docker containers.
 
+pub mod check;
 pub mod cli;
 pub mod docker;
 pub mod exit;

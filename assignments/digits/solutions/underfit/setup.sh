@@ -1,0 +1,3 @@
+#!/bin/sh
+set -eu
+python3 train.py /data/train.csv model.pkl
