@@ -70,6 +70,17 @@ pub enum Command {
         #[arg(long, default_value = "sandbox-images", env = "ASSAY_IMAGES_DIR")]
         images_dir: PathBuf,
     },
+    /// Make a new assignment folder from a template; it passes `assay check` as made.
+    New {
+        id: String,
+        #[arg(long, value_enum, default_value = "ml-classifier")]
+        template: crate::new::Template,
+        /// The folder to make it in.
+        #[arg(long, default_value = "assignments")]
+        dir: PathBuf,
+        #[arg(long)]
+        title: Option<String>,
+    },
     /// Grade the submission of a report again and print what changed (exit 1 when anything
     /// did, 2 when the spec or the image changed).
     Regrade {
@@ -216,6 +227,17 @@ pub fn run(cli: Cli) -> anyhow::Result<Exit> {
             };
             runtime()?.block_on(crate::check::check(options))
         }
+        Command::New {
+            id,
+            template,
+            dir,
+            title,
+        } => crate::new::new_assignment(crate::new::NewOptions {
+            id,
+            template,
+            parent: dir,
+            title,
+        }),
         Command::Regrade {
             report,
             assignment,

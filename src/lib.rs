@@ -12,6 +12,7 @@ pub mod intake;
 pub mod junit;
 pub mod metric_command;
 pub mod metrics;
+pub mod new;
 pub mod regrade;
 pub mod report;
 pub mod reproducibility;

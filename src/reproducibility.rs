@@ -180,7 +180,7 @@ pub fn compare(spec: &Spec, first: &Report, other: &Report, run: u32) -> Vec<Dif
             );
         }
     }
-    for output in &first.outputs {
+    for output in first.outputs.iter().filter(|o| compared(spec, o)) {
         let theirs = other
             .outputs
             .iter()
@@ -196,6 +196,17 @@ pub fn compare(spec: &Spec, first: &Report, other: &Report, run: u32) -> Vec<Dif
         }
     }
     differences
+}
+
+/// Outputs compared by hash: not JUnit files (their tests are compared one by one, and they
+/// hold timings) nor those the spec lists in `ignore_outputs`.
+fn compared(spec: &Spec, output: &crate::report::OutputDigest) -> bool {
+    let junit = spec
+        .phases
+        .iter()
+        .any(|p| p.name == output.phase && p.junit.as_deref() == Some(output.path.as_str()));
+    let reference = format!("{}:{}", output.phase, output.path);
+    !junit && !spec.reproducibility.ignore_outputs.contains(&reference)
 }
 
 fn status_name(status: crate::junit::TestStatus) -> &'static str {

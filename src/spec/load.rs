@@ -693,10 +693,25 @@ impl Checker<'_> {
                 0
             }
         };
+        let mut ignore_outputs = Vec::new();
+        for (i, output) in raw.reproducibility.ignore_outputs.iter().enumerate() {
+            let declared = parse_output_ref(output).is_some_and(|r| {
+                raw.phases
+                    .iter()
+                    .any(|p| p.name == r.phase && (p.outputs.contains(&r.path) || p.junit.as_ref() == Some(&r.path)))
+            });
+            if declared {
+                ignore_outputs.push(output.clone());
+            } else {
+                let message = format!("{output:?} is not an output a phase declares (phase:/path)");
+                self.fail(&path.key("ignore_outputs").index(i), message);
+            }
+        }
         Reproducibility {
             runs,
             tolerance,
             seed_runs,
+            ignore_outputs,
         }
     }
 

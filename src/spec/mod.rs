@@ -139,6 +139,8 @@ pub struct Reproducibility {
     pub tolerance: f64,
     /// Extra runs with other seeds, to show how much a metric depends on luck.
     pub seed_runs: u32,
+    /// Outputs (`phase:/path`) not compared by content, e.g. ones that record timings.
+    pub ignore_outputs: Vec<String>,
 }
 
 #[derive(Debug, Clone, PartialEq)]

@@ -126,6 +126,8 @@ pub struct RawReproducibility {
     pub runs: Option<i64>,
     pub tolerance: Option<f64>,
     pub seed_runs: Option<i64>,
+    #[serde(default)]
+    pub ignore_outputs: Vec<String>,
 }
 
 #[derive(Debug, Deserialize)]

@@ -1,0 +1,1 @@
+raise SystemExit("this known-bad solution gives up")
