@@ -1,0 +1,1 @@
+exec python3 serve.py 8000
