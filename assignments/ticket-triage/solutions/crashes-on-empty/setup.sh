@@ -1,0 +1,2 @@
+set -eu
+python3 train.py /data/train.csv model.pkl
