@@ -55,6 +55,14 @@ pub enum Command {
         /// Runs of one submission at once (default: as many as cores and memory allow).
         #[arg(long)]
         run_concurrency: Option<usize>,
+        /// Also write results for another grader: gradescope or prairielearn (repeatable).
+        #[arg(long = "format", value_enum)]
+        formats: Vec<crate::report::exports::Format>,
+    },
+    /// Rubric review: blank sheets for reviewers, and merging them into the grade.
+    Review {
+        #[command(subcommand)]
+        command: ReviewCommand,
     },
     /// Grade each assignment's reference and known-bad solutions and hold them to their
     /// expect.toml (exit 0 only when every expectation holds).
@@ -137,6 +145,25 @@ pub enum Command {
 }
 
 #[derive(Debug, Subcommand)]
+pub enum ReviewCommand {
+    /// Write a blank rubric sheet for one reviewer beside the report.
+    Init {
+        report: PathBuf,
+        #[arg(long)]
+        reviewer: String,
+        /// Where to write the sheet (default: review-REVIEWER.toml beside the report).
+        #[arg(short, long)]
+        out: Option<PathBuf>,
+    },
+    /// Merge filled-in sheets into the report (JSON, HTML, Markdown, feedback).
+    Merge {
+        report: PathBuf,
+        #[arg(required = true)]
+        sheets: Vec<PathBuf>,
+    },
+}
+
+#[derive(Debug, Subcommand)]
 pub enum ImageCommand {
     /// Build sandbox-images/NAME as assay/NAME (all when omitted); unchanged folders are not rebuilt.
     Build {
@@ -179,6 +206,7 @@ pub fn run(cli: Cli) -> anyhow::Result<Exit> {
             backend,
             runs,
             run_concurrency,
+            formats,
         } => {
             let options = crate::grade::GradeOptions {
                 assignment,
@@ -189,6 +217,7 @@ pub fn run(cli: Cli) -> anyhow::Result<Exit> {
                 backend,
                 runs,
                 run_concurrency,
+                formats,
             };
             runtime()?.block_on(crate::grade::grade(options))
         }
@@ -213,6 +242,10 @@ pub fn run(cli: Cli) -> anyhow::Result<Exit> {
             probability_prefix,
             json,
         }),
+        Command::Review { command } => match command {
+            ReviewCommand::Init { report, reviewer, out } => crate::review::init(&report, &reviewer, out),
+            ReviewCommand::Merge { report, sheets } => crate::review::merge_command(&report, &sheets),
+        },
         Command::Check {
             assignments,
             junit,

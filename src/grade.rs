@@ -23,6 +23,7 @@ pub struct GradeOptions {
     /// Overrides the spec's number of reproducibility runs.
     pub runs: Option<u32>,
     pub run_concurrency: Option<usize>,
+    pub formats: Vec<crate::report::exports::Format>,
 }
 
 /// Where phases run; Docker unless the author explicitly asks for local processes.
@@ -68,6 +69,7 @@ pub async fn grade(options: GradeOptions) -> anyhow::Result<Exit> {
         quiet: options.json,
         runs: options.runs,
         run_concurrency: options.run_concurrency,
+        exports: options.formats.clone(),
     };
     let work = async {
         let mut exit = Exit::Success;

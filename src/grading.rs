@@ -28,6 +28,8 @@ pub struct Grader<'a> {
     pub runs: Option<u32>,
     /// How many runs of one submission may run at once; by default what the machine holds.
     pub run_concurrency: Option<usize>,
+    /// Extra results.json files for other graders, written beside the report.
+    pub exports: Vec<crate::report::exports::Format>,
 }
 
 /// A sink that ignores everything (reruns report only their result).
@@ -114,8 +116,21 @@ impl Grader<'_> {
         if let Some(record) = &first_record {
             save_outputs(&record.outputs, &dir.join("outputs"))?;
         }
-        report::write_json(&dir, &report)?;
+        report::write_all(&dir, &report)?;
+        self.export(&dir, &report)?;
         Ok(report)
+    }
+
+    fn export(&self, dir: &Path, report: &Report) -> anyhow::Result<()> {
+        for format in &self.exports {
+            let name = match format {
+                crate::report::exports::Format::Gradescope => "gradescope-results.json",
+                crate::report::exports::Format::Prairielearn => "prairielearn-results.json",
+            };
+            let value = crate::report::exports::render(report, *format);
+            std::fs::write(dir.join(name), serde_json::to_string_pretty(&value)? + "\n")?;
+        }
+        Ok(())
     }
 
     /// One full run: every phase, the scorers, and the scoring of what came out.
@@ -197,6 +212,8 @@ impl Grader<'_> {
             reproducibility: Assessment::skipped(),
             outputs: Vec::new(),
             isolation: self.backend.isolation().to_string(),
+            rubric: spec.rubric.clone(),
+            review: None,
             provenance: self.provenance("", started),
         }
     }
@@ -219,7 +236,10 @@ impl Grader<'_> {
             summary: format!("the submission was refused: {rejection}"),
             ..self.empty_report(started)
         };
-        report::write_json(&self.out.join(&sha256[..16]), &report)?;
+        let dir = self.out.join(&sha256[..16]);
+        std::fs::create_dir_all(&dir)?;
+        report::write_all(&dir, &report)?;
+        self.export(&dir, &report)?;
         Ok(report)
     }
 }

@@ -16,6 +16,7 @@ pub mod new;
 pub mod regrade;
 pub mod report;
 pub mod reproducibility;
+pub mod review;
 pub mod runner;
 pub mod scoring;
 pub mod spec;

@@ -90,6 +90,7 @@ pub async fn regrade(options: RegradeOptions) -> anyhow::Result<Exit> {
         quiet: options.json,
         runs: Some(1),
         run_concurrency: Some(1),
+        exports: Vec::new(),
     };
     let now = grader.grade(&submission).await?;
     if now.submission.sha256 != earlier.submission.sha256 {

@@ -115,6 +115,7 @@ fn result(metric: &Metric, value: Value, phases: &[PhaseOutcome]) -> MetricResul
         assignment_error: false,
         message: None,
         confusion_matrix: None,
+        visibility: metric.visibility,
     };
     match value {
         Value::Computed(value, confusion) => {
@@ -262,6 +263,7 @@ pub fn score_tests(spec: &Spec, record: &mut RunRecord) -> (Vec<TestResult>, Vec
                         seconds: case.seconds,
                         message: case.message,
                         candidate_influenced: true,
+                        visibility: group.map(|g| g.visibility).unwrap_or(crate::spec::Visibility::Hidden),
                     });
                 }
             }
@@ -301,6 +303,7 @@ pub fn score_tests(spec: &Spec, record: &mut RunRecord) -> (Vec<TestResult>, Vec
             points: group.weight * fraction,
             pass_at: group.pass_at,
             passed: group.pass_at.is_none_or(|needed| total > 0 && fraction >= needed),
+            visibility: group.visibility,
         });
     }
     (tests, groups)

@@ -60,6 +60,7 @@ pub async fn check(options: CheckOptions) -> anyhow::Result<Exit> {
             quiet: true,
             runs: None,
             run_concurrency: None,
+            exports: Vec::new(),
         };
         let mut suite = TestSuite::new(format!("assay check {}", spec.id));
         for (name, solution) in solutions(dir)? {

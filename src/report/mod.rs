@@ -1,8 +1,14 @@
 //! Reports of a grade: `report.json` (the contract), the phase logs, the terminal display.
 
+pub mod exports;
+mod feedback;
+mod html;
+mod junit_xml;
 mod logs;
+pub mod markdown;
 mod model;
 mod progress;
+pub mod view;
 
 use std::path::Path;
 
@@ -11,6 +17,22 @@ use anyhow::Context;
 pub use logs::LogSink;
 pub use model::*;
 pub use progress::Progress;
+
+/// The JSON Schema every report.json follows.
+pub const SCHEMA: &str = include_str!("report.schema.json");
+
+/// Writes every rendering of the report into `dir`: report.json, report.md, report.html,
+/// junit.xml and feedback.md.
+pub fn write_all(dir: &Path, report: &Report) -> anyhow::Result<()> {
+    write_json(dir, report)?;
+    let write =
+        |name: &str, text: String| std::fs::write(dir.join(name), text).with_context(|| format!("writing {name}"));
+    write("report.md", markdown::render(report))?;
+    write("report.html", html::render(report)?)?;
+    write("junit.xml", junit_xml::render(report)?)?;
+    write("feedback.md", feedback::render(report))?;
+    Ok(())
+}
 
 /// Writes `report.json` into `dir`.
 pub fn write_json(dir: &Path, report: &Report) -> anyhow::Result<()> {

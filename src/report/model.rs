@@ -5,7 +5,7 @@ use serde::{Deserialize, Serialize};
 use crate::junit::TestStatus;
 use crate::metrics::ConfusionMatrix;
 use crate::runner::PhaseOutcome;
-use crate::spec::Direction;
+use crate::spec::{Criterion, Direction, Visibility};
 
 pub const SCHEMA_VERSION: u32 = 1;
 
@@ -47,6 +47,11 @@ pub struct Report {
     /// The declared outputs as scored, by content hash.
     pub outputs: Vec<OutputDigest>,
     pub isolation: String,
+    /// The criteria reviewers score by hand, from the spec.
+    pub rubric: Vec<Criterion>,
+    /// The merged rubric review, once `assay review merge` ran.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub review: Option<crate::review::Review>,
     pub provenance: Provenance,
 }
 
@@ -96,6 +101,8 @@ pub struct MetricResult {
     pub message: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub confusion_matrix: Option<ConfusionMatrix>,
+    /// Whether feedback.md may show it.
+    pub visibility: Visibility,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -110,6 +117,8 @@ pub struct TestResult {
     pub message: Option<String>,
     /// Written in a container that ran candidate code, so the candidate could have forged it.
     pub candidate_influenced: bool,
+    /// Its group's visibility; hidden when it belongs to none.
+    pub visibility: Visibility,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -122,6 +131,7 @@ pub struct TestGroupResult {
     pub pass_at: Option<f64>,
     /// The group met its `pass_at` share (true when it has none).
     pub passed: bool,
+    pub visibility: Visibility,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]

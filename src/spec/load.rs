@@ -8,7 +8,7 @@ use sha2::{Digest, Sha256};
 use super::diagnostic::{KeyPath, Locator, SpecError};
 use super::raw::{RawMetric, RawPatterns, RawPhase, RawSpec};
 use super::*;
-use super::{Direction, MetricSource};
+use super::{Direction, MetricSource, Visibility};
 use crate::units::{parse_duration, parse_size};
 
 pub const SPEC_FILE: &str = "assignment.toml";
@@ -571,7 +571,21 @@ impl Checker<'_> {
             target: raw.target,
             required: raw.required.unwrap_or(true),
             tolerance,
+            visibility: self.visibility(raw.visibility.as_deref(), &path.key("visibility"), Visibility::Visible),
         })
+    }
+
+    fn visibility(&mut self, value: Option<&str>, path: &KeyPath, default: Visibility) -> Visibility {
+        match value {
+            None => default,
+            Some(text) => Visibility::parse(text).unwrap_or_else(|| {
+                self.fail(
+                    path,
+                    format!("{text:?} is not a visibility; use visible, hidden or after_review"),
+                );
+                default
+            }),
+        }
     }
 
     /// `phase:/path` naming an output some phase declares.
@@ -669,11 +683,13 @@ impl Checker<'_> {
                     "give one or more non-empty globs, e.g. \"test_edge_*\"",
                 );
             }
+            let visibility = self.visibility(g.visibility.as_deref(), &path.key("visibility"), Visibility::Hidden);
             groups.push(TestGroup {
                 name: g.name.clone(),
                 patterns,
                 weight: g.weight,
                 pass_at: g.pass_at,
+                visibility,
             });
         }
         groups

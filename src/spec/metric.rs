@@ -143,6 +143,8 @@ pub struct Metric {
     pub required: bool,
     /// Reproducibility tolerance for this metric (else the spec-wide one).
     pub tolerance: Option<f64>,
+    /// Whether feedback.md shows it (default: visible).
+    pub visibility: super::Visibility,
 }
 
 impl Metric {
@@ -171,6 +173,7 @@ impl Metric {
             target: None,
             required: false,
             tolerance: None,
+            visibility: super::Visibility::Visible,
         }
     }
 
@@ -216,6 +219,7 @@ mod tests {
             target,
             required: true,
             tolerance: None,
+            visibility: super::super::Visibility::Visible,
         }
     }
 

@@ -8,6 +8,8 @@ mod raw;
 use std::path::PathBuf;
 use std::time::Duration;
 
+use serde::{Deserialize, Serialize};
+
 pub use diagnostic::{KeyPath, SpecError};
 pub use load::{SPEC_FILE, load};
 pub use metric::{Average, Direction, Metric, MetricKind, MetricSource};
@@ -79,6 +81,27 @@ pub struct Phase {
     pub ok_exit_codes: Vec<i64>,
 }
 
+/// What feedback.md, the report safe to send to the candidate, may show.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Visibility {
+    Visible,
+    Hidden,
+    /// Shown once the rubric review is merged.
+    AfterReview,
+}
+
+impl Visibility {
+    pub fn parse(text: &str) -> Option<Visibility> {
+        match text {
+            "visible" => Some(Visibility::Visible),
+            "hidden" => Some(Visibility::Hidden),
+            "after_review" => Some(Visibility::AfterReview),
+            _ => None,
+        }
+    }
+}
+
 /// Hidden tests whose names match `patterns` (globs) share `weight` by the share that pass.
 #[derive(Debug, Clone, PartialEq)]
 pub struct TestGroup {
@@ -87,6 +110,8 @@ pub struct TestGroup {
     pub weight: f64,
     /// The share of the group's tests that must pass, when it is required.
     pub pass_at: Option<f64>,
+    /// Hidden unless the author shows it: test names can give hidden tests away.
+    pub visibility: Visibility,
 }
 
 /// Files put into a phase's container at `mount`, read-only for the candidate's purposes.
@@ -143,7 +168,7 @@ pub struct Reproducibility {
     pub ignore_outputs: Vec<String>,
 }
 
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Criterion {
     pub criterion: String,
     pub weight: f64,

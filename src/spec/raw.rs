@@ -97,6 +97,7 @@ pub struct RawMetric {
     pub target: Option<f64>,
     pub required: Option<bool>,
     pub tolerance: Option<f64>,
+    pub visibility: Option<String>,
 }
 
 /// A class label written as text or as a number.
@@ -158,6 +159,7 @@ pub struct RawTestGroup {
     pub patterns: RawPatterns,
     pub weight: f64,
     pub pass_at: Option<f64>,
+    pub visibility: Option<String>,
 }
 
 /// One glob or a list of them.

@@ -152,3 +152,20 @@ pub fn sklearn(dir: &Path, script: &str) -> String {
     assert!(output.status.success(), "{}", text(&output));
     String::from_utf8_lossy(&output.stdout).trim().to_string()
 }
+
+/// Every report the tests write must follow the published schema.
+pub fn assert_valid_report(path: &Path) {
+    let schema: serde_json::Value = serde_json::from_str(assay::report::SCHEMA).unwrap();
+    let validator = jsonschema::validator_for(&schema).expect("the schema compiles");
+    let report: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+    let errors: Vec<String> = validator
+        .iter_errors(&report)
+        .map(|e| format!("{} at {}", e, e.instance_path()))
+        .collect();
+    assert!(
+        errors.is_empty(),
+        "{} does not follow report.schema.json:\n{}",
+        path.display(),
+        errors.join("\n")
+    );
+}

@@ -1,0 +1,116 @@
+//! feedback.md: what may be sent to the candidate. It shows only what the spec marks visible
+//! (metrics default to visible, hidden tests to hidden) and never log output, hidden data or
+//! messages that quote it.
+
+use std::fmt::Write;
+
+use super::Report;
+use crate::runner::PhaseVerdict;
+use crate::spec::Visibility;
+
+/// `reviewed`: the rubric review is merged, so `after_review` items are shown too.
+pub fn render(report: &Report) -> String {
+    let reviewed = report.review.is_some();
+    let shown = |visibility: Visibility| {
+        visibility == Visibility::Visible || (reviewed && visibility == Visibility::AfterReview)
+    };
+    let mut md = String::new();
+    let _ = writeln!(md, "# Feedback on your submission for {}\n", report.assignment.id);
+    let outcome = match report.verdict {
+        super::RunVerdict::Passed => "Your submission ran and met every requirement that is checked automatically.",
+        super::RunVerdict::Failed => {
+            "Your submission ran, but did not meet every requirement that is checked automatically."
+        }
+        super::RunVerdict::InvalidSubmission => "Your submission could not be accepted as sent.",
+        super::RunVerdict::HarnessError => {
+            "Grading failed on our side; this is not your fault, and it will be run again."
+        }
+    };
+    let _ = writeln!(md, "{outcome}\n");
+    if let Some(rejection) = &report.submission.rejection {
+        let _ = writeln!(
+            md,
+            "Reason: {}\n",
+            super::markdown::cell(&serde_json::Value::from(super::view::plain(rejection)))
+        );
+    }
+    if !report.phases.is_empty() {
+        let _ = writeln!(md, "## Steps\n\n| step | result |\n|---|---|");
+        for phase in &report.phases {
+            let _ = writeln!(md, "| {} | {} |", phase.name, explain(phase.verdict));
+        }
+        md.push('\n');
+    }
+    let metrics: Vec<_> = report.metrics.iter().filter(|m| shown(m.visibility)).collect();
+    if !metrics.is_empty() {
+        let _ = writeln!(
+            md,
+            "## Measures\n\n| measure | value | needed | result |\n|---|---|---|---|"
+        );
+        for m in metrics {
+            let needed = match (m.pass_at, m.direction) {
+                (None, _) => "—".to_string(),
+                (Some(t), crate::spec::Direction::Higher) => format!("≥ {}", super::view::number(Some(t))),
+                (Some(t), crate::spec::Direction::Lower) => format!("≤ {}", super::view::number(Some(t))),
+            };
+            let result = if m.passed { "met" } else { "not met" };
+            let _ = writeln!(
+                md,
+                "| {} | {} | {needed} | {result} |",
+                m.name,
+                super::view::number(m.value)
+            );
+        }
+        md.push('\n');
+    }
+    let groups: Vec<_> = report.test_groups.iter().filter(|g| shown(g.visibility)).collect();
+    if !groups.is_empty() {
+        let _ = writeln!(md, "## Tests\n");
+        for group in groups {
+            let _ = writeln!(
+                md,
+                "- {}: {} of {} passed",
+                group.name, group.passed_tests, group.total_tests
+            );
+            for test in report
+                .tests
+                .iter()
+                .filter(|t| t.group.as_deref() == Some(group.name.as_str()))
+            {
+                let status = serde_json::to_value(test.status)
+                    .ok()
+                    .and_then(|v| v.as_str().map(String::from))
+                    .unwrap_or_default();
+                let _ = writeln!(
+                    md,
+                    "  - {}: {status}",
+                    super::markdown::cell(&serde_json::Value::from(super::view::plain(&test.name)))
+                );
+            }
+        }
+        md.push('\n');
+    }
+    if let Some(review) = &report.review {
+        let _ = writeln!(md, "## Review\n");
+        for criterion in &review.criteria {
+            let levels: Vec<&str> = criterion.ratings.iter().map(|r| r.level.as_str()).collect();
+            let _ = writeln!(md, "- {}: {}", criterion.criterion, levels.join(", "));
+        }
+    }
+    md
+}
+
+/// What a phase verdict means, in words that quote nothing from the run.
+fn explain(verdict: PhaseVerdict) -> &'static str {
+    match verdict {
+        PhaseVerdict::Passed => "completed",
+        PhaseVerdict::Failed => "exited with an error",
+        PhaseVerdict::TimedOut => "ran out of time",
+        PhaseVerdict::MemoryExceeded => "ran out of memory",
+        PhaseVerdict::OutputExceeded => "printed more output than allowed",
+        PhaseVerdict::Crashed => "crashed",
+        PhaseVerdict::InvalidOutput => "wrote output in the wrong form",
+        PhaseVerdict::HarnessError => "could not be run (our fault)",
+        PhaseVerdict::Skipped => "not run, as an earlier step did not complete",
+    }
+}

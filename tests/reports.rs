@@ -1,0 +1,335 @@
+//! The renderings of a grade: report.md, report.html, junit.xml, feedback.md and exports, for
+//! several verdicts and for a candidate whose output is hostile.
+
+mod common;
+
+use std::path::{Path, PathBuf};
+
+use common::*;
+
+/// Grades into a kept folder and returns the report folder with the parsed report.
+fn graded(assignment: &Path, submission: &Path, extra: &[&str]) -> (tempfile::TempDir, PathBuf, serde_json::Value) {
+    let out = tempfile::tempdir().unwrap();
+    let mut args = vec![
+        "grade",
+        "--json",
+        "-a",
+        assignment.to_str().unwrap(),
+        "-o",
+        out.path().to_str().unwrap(),
+    ];
+    args.extend(extra);
+    args.push(submission.to_str().unwrap());
+    let output = assay(&args);
+    let line = String::from_utf8_lossy(&output.stdout)
+        .lines()
+        .last()
+        .unwrap_or("")
+        .to_string();
+    let report: serde_json::Value = serde_json::from_str(&line).unwrap_or_else(|e| panic!("{e}: {}", text(&output)));
+    let dir = out.path().join(&report["submission"]["sha256"].as_str().unwrap()[..16]);
+    assert_valid_report(&dir.join("report.json"));
+    (out, dir, report)
+}
+
+fn read(dir: &Path, name: &str) -> String {
+    String::from_utf8_lossy(&std::fs::read(dir.join(name)).unwrap()).into_owned()
+}
+
+fn one_phase(run: &str, extra: &str) -> tempfile::TempDir {
+    assignment(
+        &format!("[[phase]]\nname = \"main\"\nrun = '''{run}'''\n{extra}\n"),
+        "[reproducibility]\nruns = 1\n",
+    )
+}
+
+fn submission(name: &str) -> tempfile::TempDir {
+    let s = tempfile::tempdir().unwrap();
+    write(s.path(), "main.txt", name);
+    s
+}
+
+/// Every rendering exists and says the verdict; junit.xml parses.
+fn renderings(dir: &Path, verdict: &str, phase_verdict: &str) {
+    let md = read(dir, "report.md");
+    let html = read(dir, "report.html");
+    let junit = read(dir, "junit.xml");
+    assert!(md.contains(&format!("**{verdict}**")), "{md}");
+    assert!(md.contains(&format!("| main | {phase_verdict} |")), "{md}");
+    assert!(
+        html.contains(&format!("<span class=\"bad\">{verdict}</span>")) || html.contains(&format!(">{verdict}</span>")),
+        "{html}"
+    );
+    assert!(html.contains(&format!(">{phase_verdict}</td>")), "{html}");
+    roxmltree::Document::parse(&junit).unwrap_or_else(|e| panic!("junit.xml does not parse: {e}\n{junit}"));
+}
+
+#[test]
+fn reports_for_failing_timed_out_and_memory_exceeded_grades() {
+    if !engine() {
+        return;
+    }
+    sandbox_image();
+    let cases = [
+        ("exit 3", "", "failed", "failed"),
+        ("sleep 30", "timeout = \"1s\"", "failed", "timed_out"),
+        (
+            "python3 -c 'b = bytearray(600 * 1024 * 1024)'",
+            "",
+            "failed",
+            "memory_exceeded",
+        ),
+        ("echo fine", "", "passed", "passed"),
+    ];
+    for (run, extra, verdict, phase_verdict) in cases {
+        let a = one_phase(run, extra);
+        let (_keep, dir, report) = graded(a.path(), submission(run).path(), &[]);
+        assert_eq!(report["verdict"], verdict);
+        renderings(&dir, verdict, phase_verdict);
+        let feedback = read(&dir, "feedback.md");
+        let said = match phase_verdict {
+            "timed_out" => "ran out of time",
+            "memory_exceeded" => "ran out of memory",
+            "failed" => "exited with an error",
+            _ => "completed",
+        };
+        assert!(feedback.contains(&format!("| main | {said} |")), "{feedback}");
+    }
+}
+
+#[test]
+fn report_for_an_invalid_submission_says_why() {
+    if !engine() {
+        return;
+    }
+    sandbox_image();
+    let a = one_phase("true", "");
+    let s = tempfile::tempdir().unwrap();
+    write(s.path(), "ok.txt", "x");
+    std::os::unix::fs::symlink("/etc/passwd", s.path().join("link")).unwrap();
+    let (_keep, dir, report) = graded(a.path(), s.path(), &[]);
+    assert_eq!(report["verdict"], "invalid_submission");
+    assert!(read(&dir, "report.md").contains("## Why the submission was refused"));
+    assert!(read(&dir, "report.html").contains("symbolic link"));
+    assert!(read(&dir, "feedback.md").contains("could not be accepted"));
+}
+
+#[test]
+fn report_for_an_unstable_grade_says_so_everywhere() {
+    if !engine() {
+        return;
+    }
+    sandbox_image();
+    let a = assignment(
+        "[[phase]]\nname = \"main\"\nrun = '''python3 -c \"import random, sys; sys.exit(random.SystemRandom().randint(0, 1))\"'''\n",
+        "[reproducibility]\nruns = 10\n",
+    );
+    let (_keep, dir, report) = graded(a.path(), submission("coin").path(), &[]);
+    assert_eq!(report["reproducibility"]["status"], "unstable");
+    let md = read(&dir, "report.md");
+    assert!(md.contains("NOT REPRODUCIBLE"), "{md}");
+    assert!(md.contains("| phase main |"), "{md}");
+    assert!(read(&dir, "report.html").contains("<span class=\"bad\">unstable</span>"));
+}
+
+const PAYLOADS: &str = "<script>document.body.setAttribute('data-pwned','script')</script> <img src=x onerror=\"document.body.setAttribute('data-pwned','img')\"> <a href=\"javascript:document.body.setAttribute('data-pwned','link')\">click</a>";
+
+/// A candidate printing hostile markup, terminal escapes, NUL, `]]>` and invalid UTF-8, with a
+/// hidden test named after them.
+fn hostile(listener_port: u16) -> (tempfile::TempDir, tempfile::TempDir) {
+    let a = assignment(
+        "[[phase]]\nname = \"test\"\nrun = \"cp -r /tests t && python3 -P -m pytest -q t --junitxml=/out/junit.xml; sh /workspace/shout.sh\"\ninputs = { \"/tests\" = \"hidden/tests\" }\njunit = \"/out/junit.xml\"\nok_exit_codes = [0, 1]\n",
+        "[[test_group]]\nname = \"all\"\nmatch = \"*\"\nweight = 1\nvisibility = \"visible\"\n\n[reproducibility]\nruns = 1\n",
+    );
+    write(
+        a.path(),
+        "hidden/tests/test_hostile.py",
+        &format!(
+            "def test_prints_payloads():\n    assert False, {:?} + '\\x1b[31m ]]> \\x00 ' + '<img src=\"http://127.0.0.1:{listener_port}/fetched\">'\n",
+            PAYLOADS
+        ),
+    );
+    let s = tempfile::tempdir().unwrap();
+    write(
+        s.path(),
+        "shout.sh",
+        &format!(
+            "printf '%s\\n' '{}'\nprintf '\\033[2J\\033]8;;http://x\\007osc\\033]8;;\\007 ]]> \\000 \\377\\376 bad utf8\\n'\nprintf '<img src=\"http://127.0.0.1:{listener_port}/fetched\">\\n' >&2\n",
+            PAYLOADS.replace('\'', "'\\''")
+        ),
+    );
+    (a, s)
+}
+
+#[test]
+fn hostile_output_is_escaped_and_junit_stays_valid() {
+    if !engine() {
+        return;
+    }
+    sandbox_image();
+    let (a, s) = hostile(9);
+    let (_keep, dir, report) = graded(a.path(), s.path(), &[]);
+    assert_eq!(phase(&report, "test")["verdict"], "passed", "{report}");
+    let junit = read(&dir, "junit.xml");
+    let parsed = roxmltree::Document::parse(&junit).unwrap_or_else(|e| panic!("junit.xml does not parse: {e}"));
+    assert!(
+        parsed
+            .descendants()
+            .any(|n| n.attribute("name") == Some("t.test_hostile::test_prints_payloads"))
+    );
+    assert!(!junit.contains('\u{1b}') && !junit.contains('\u{0}'));
+    let html = read(&dir, "report.html");
+    assert!(!html.contains("<script>document"), "unescaped script in report.html");
+    assert!(!html.contains("<img src=x"), "unescaped img in report.html");
+    assert!(
+        !html.contains("href=\"javascript:"),
+        "live javascript: link in report.html"
+    );
+    assert!(
+        html.contains("&lt;script&gt;document.body.setAttribute"),
+        "the payload should show as text"
+    );
+    assert!(!html.contains('\u{1b}'));
+    let md = read(&dir, "report.md");
+    assert!(!md.contains('\u{1b}'), "{md}");
+    // Outside fenced log blocks (where markup is inert), no raw markup.
+    let mut fenced = false;
+    for line in md.lines() {
+        if line.starts_with("~~~") {
+            fenced = !fenced;
+        } else if !fenced {
+            assert!(
+                !line.contains("<script") && !line.contains("<img"),
+                "raw markup in report.md: {line}"
+            );
+        }
+    }
+}
+
+#[test]
+fn report_html_runs_no_payload_and_fetches_nothing_in_chromium() {
+    let Some(chromium) = ["chromium", "chromium-browser"]
+        .into_iter()
+        .find(|c| std::process::Command::new(c).arg("--version").output().is_ok())
+    else {
+        eprintln!("SKIPPED: chromium is not installed (.ci/run installs it)");
+        return;
+    };
+    if !engine() {
+        return;
+    }
+    sandbox_image();
+    // A listener on loopback that counts every connection the page might make.
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let fetched = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let counter = fetched.clone();
+    std::thread::spawn(move || {
+        for connection in listener.incoming() {
+            counter.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            drop(connection);
+        }
+    });
+    let (a, s) = hostile(port);
+    let (_keep, dir, _) = graded(a.path(), s.path(), &[]);
+    let profile = tempfile::tempdir().unwrap();
+    // Bounded, so a page that hangs fails the test instead of stalling it.
+    let output = std::process::Command::new("timeout")
+        .args([
+            "60",
+            chromium,
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--virtual-time-budget=3000",
+            "--dump-dom",
+        ])
+        .arg(format!("--user-data-dir={}", profile.path().display()))
+        .arg(format!("file://{}", dir.join("report.html").display()))
+        .output()
+        .unwrap();
+    let dom = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        dom.contains("</html>"),
+        "chromium printed no DOM: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    // The payloads set an attribute when they run; as text they only mention it.
+    assert!(!dom.contains("data-pwned=\""), "a payload ran: {dom}");
+    assert!(!dom.contains("<script"), "a script element is in the DOM");
+    assert!(dom.contains("&lt;script&gt;"), "the payload should be text");
+    let fetched = fetched.load(std::sync::atomic::Ordering::SeqCst);
+    assert_eq!(fetched, 0, "the page made {fetched} request(s)");
+}
+
+#[test]
+fn feedback_never_shows_hidden_data_or_hidden_tests() {
+    if !engine() {
+        return;
+    }
+    sandbox_image();
+    let canary = "CANARY-feedback-51c2";
+    let a = assignment(
+        &format!(
+            "[[phase]]\nname = \"predict\"\nrun = '''cat /data/x.csv; printf 'id,label\\n{canary},1\\n' > /out/p.csv'''\ninputs = {{ \"/data\" = \"hidden/features\" }}\noutputs = [\"/out/p.csv\"]\n\n[[phase]]\nname = \"test\"\nrun = \"cp -r /tests t && python3 -P -m pytest -q t --junitxml=/out/junit.xml\"\ninputs = {{ \"/tests\" = \"hidden/tests\" }}\njunit = \"/out/junit.xml\"\n"
+        ),
+        "[[metric]]\nname = \"accuracy\"\nkind = \"accuracy\"\npredictions = \"predict:/out/p.csv\"\nlabels = \"hidden/labels.csv\"\nweight = 1\n\n[[test_group]]\nname = \"secret\"\nmatch = \"*\"\nweight = 1\n\n[reproducibility]\nruns = 1\n",
+    );
+    write(a.path(), "hidden/features/x.csv", &format!("id\n{canary}-feature\n"));
+    write(a.path(), "hidden/labels.csv", &format!("id,label\n{canary}-label,1\n"));
+    write(
+        a.path(),
+        "hidden/tests/test_secret.py",
+        &format!("def test_{}():\n    assert True\n", canary.replace('-', "_")),
+    );
+    let (_keep, dir, _) = graded(a.path(), submission("canary").path(), &[]);
+    let md = read(&dir, "report.md");
+    assert!(
+        md.contains(canary),
+        "the reviewer's report should show it (else this test proves nothing)"
+    );
+    let feedback = read(&dir, "feedback.md");
+    assert!(
+        !feedback.contains(canary) && !feedback.contains(&canary.replace('-', "_")),
+        "{feedback}"
+    );
+    assert!(
+        feedback.contains("| predict | wrote output in the wrong form |"),
+        "{feedback}"
+    );
+}
+
+#[test]
+fn exports_for_gradescope_and_prairielearn() {
+    if !engine() {
+        return;
+    }
+    sandbox_image();
+    let a = assignment(
+        "[[phase]]\nname = \"predict\"\nrun = '''printf 'id,label\\na,1\\nb,3\\n' > /out/p.csv'''\noutputs = [\"/out/p.csv\"]\n",
+        "[[metric]]\nname = \"accuracy\"\nkind = \"accuracy\"\npredictions = \"predict:/out/p.csv\"\nlabels = \"hidden/labels.csv\"\nweight = 10\npass_at = 0.4\n\n[reproducibility]\nruns = 1\n",
+    );
+    let (_keep, dir, _) = graded(
+        a.path(),
+        submission("exports").path(),
+        &["--format", "gradescope", "--format", "prairielearn"],
+    );
+    let gradescope: serde_json::Value = serde_json::from_str(&read(&dir, "gradescope-results.json")).unwrap();
+    assert_eq!(gradescope["score"], 5.0);
+    assert_eq!(gradescope["tests"][0]["max_score"], 10.0);
+    assert_eq!(gradescope["tests"][0]["status"], "passed");
+    assert_eq!(gradescope["tests"][0]["visibility"], "visible");
+    assert!(gradescope["execution_time"].is_u64());
+    let prairielearn: serde_json::Value = serde_json::from_str(&read(&dir, "prairielearn-results.json")).unwrap();
+    assert_eq!(prairielearn["gradable"], true);
+    assert_eq!(prairielearn["score"], 0.5);
+    assert_eq!(prairielearn["tests"][0]["points"], 5.0);
+    assert_eq!(prairielearn["tests"][0]["max_points"], 10.0);
+}
+
+#[test]
+fn the_schema_rejects_a_broken_report() {
+    let schema: serde_json::Value = serde_json::from_str(assay::report::SCHEMA).unwrap();
+    let validator = jsonschema::validator_for(&schema).unwrap();
+    assert!(!validator.is_valid(&serde_json::json!({"schema_version": 1, "verdict": "great"})));
+}
