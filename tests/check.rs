@@ -103,7 +103,7 @@ fn reports_a_flaky_hidden_test_by_name() {
     sandbox_image();
     let a = assignment(
         "[[phase]]\nname = \"test\"\nrun = \"cp -r /tests t && python3 -P -m pytest -q t --junitxml=/out/junit.xml\"\ninputs = { \"/tests\" = \"hidden/tests\" }\njunit = \"/out/junit.xml\"\n",
-        "[[test_group]]\nname = \"all\"\nmatch = \"*\"\nweight = 10\n\n[reproducibility]\nruns = 8\n",
+        "[[test_group]]\nname = \"all\"\nmatch = \"*\"\nweight = 10\n\n[reproducibility]\nruns = 12\n",
     );
     write(
         a.path(),

@@ -64,27 +64,33 @@ fn unseeded_randomness_is_caught_with_its_differences() {
         return;
     }
     sandbox_image();
+    // Continuous random predictions: two runs give the same RMSE with probability zero.
     let a = predicting(
-        &predictions("random.SystemRandom().randint(0, 1)"),
-        "[reproducibility]\nruns = 2\n",
+        &predictions("random.SystemRandom().random()").replace("%d' % (i,", "%r' % (i,"),
+        "\n[[metric]]\nname = \"rmse\"\nkind = \"rmse\"\npredictions = \"predict:/out/p.csv\"\nlabels = \"hidden/labels.csv\"\nweight = 0\n\n[reproducibility]\nruns = 2\n",
     );
     let (_, report, log) = grade(a.path(), submission("unseeded").path());
     let status = report["reproducibility"]["status"].as_str().unwrap();
     assert!(status == "nondeterministic" || status == "unstable", "{status}: {log}");
     let what = differences(&report);
-    assert!(what.contains(&"metric accuracy".to_string()), "{what:?}");
+    assert!(what.contains(&"metric rmse".to_string()), "{what:?}");
     assert!(what.contains(&"output predict:/out/p.csv".to_string()), "{what:?}");
     let metric = report["reproducibility"]["differences"]
         .as_array()
         .unwrap()
         .iter()
-        .find(|d| d["what"] == "metric accuracy")
+        .find(|d| d["what"] == "metric rmse")
         .unwrap();
     assert_ne!(metric["first"], metric["other"]);
-    assert_eq!(
-        metric["first"].as_str().unwrap().parse::<f64>().unwrap(),
-        report["metrics"][0]["value"].as_f64().unwrap()
-    );
+    let rmse = report["metrics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|m| m["name"] == "rmse")
+        .unwrap()["value"]
+        .as_f64()
+        .unwrap();
+    assert_eq!(metric["first"].as_str().unwrap().parse::<f64>().unwrap(), rmse);
 }
 
 #[test]
