@@ -38,8 +38,16 @@ pub enum Command {
         /// Where reports go: OUT/<submission sha256 prefix>/report.json.
         #[arg(short, long, default_value = "assay-out")]
         out: PathBuf,
-        #[arg(required = true)]
         submissions: Vec<PathBuf>,
+        /// Also grade every file and folder in this folder (a hiring round).
+        #[arg(long)]
+        dir: Option<PathBuf>,
+        /// Submissions graded at once (default: what cores and memory hold).
+        #[arg(short, long)]
+        jobs: Option<usize>,
+        /// Grade again what OUT already holds for the same submission, spec and image.
+        #[arg(long)]
+        force: bool,
         #[arg(long, default_value = "sandbox-images", env = "ASSAY_IMAGES_DIR")]
         images_dir: PathBuf,
         /// One JSON report per line on stdout instead of the human summary.
@@ -207,6 +215,9 @@ pub fn run(cli: Cli) -> anyhow::Result<Exit> {
             runs,
             run_concurrency,
             formats,
+            dir,
+            jobs,
+            force,
         } => {
             let options = crate::grade::GradeOptions {
                 assignment,
@@ -218,6 +229,9 @@ pub fn run(cli: Cli) -> anyhow::Result<Exit> {
                 runs,
                 run_concurrency,
                 formats,
+                dir,
+                jobs,
+                force,
             };
             runtime()?.block_on(crate::grade::grade(options))
         }

@@ -7,8 +7,10 @@ use anyhow::Context;
 use bollard::Docker;
 
 use crate::exit::{Exit, input_error};
+use futures_util::StreamExt;
+
 use crate::grading::Grader;
-use crate::report::{Report, RunVerdict};
+use crate::report::RunVerdict;
 use crate::runner::Backend;
 use crate::spec::Spec;
 use crate::text::terminal_safe;
@@ -24,6 +26,11 @@ pub struct GradeOptions {
     pub runs: Option<u32>,
     pub run_concurrency: Option<usize>,
     pub formats: Vec<crate::report::exports::Format>,
+    /// A folder whose every entry is a submission.
+    pub dir: Option<PathBuf>,
+    /// Submissions graded at once (default: what the machine holds).
+    pub jobs: Option<usize>,
+    pub force: bool,
 }
 
 /// Where phases run; Docker unless the author explicitly asks for local processes.
@@ -60,28 +67,61 @@ pub async fn grade(options: GradeOptions) -> anyhow::Result<Exit> {
             (Backend::Process, "none".to_string(), "none".to_string())
         }
     };
+    let submissions = submissions(&options)?;
+    let display = crate::report::Display::for_terminal(options.json);
     let grader = Grader {
         backend: &backend,
         spec: &spec,
         image_id,
         engine,
         out: options.out.clone(),
-        quiet: options.json,
+        display: display.clone(),
+        force: options.force,
         runs: options.runs,
         run_concurrency: options.run_concurrency,
         exports: options.formats.clone(),
     };
+    let jobs = options
+        .jobs
+        .unwrap_or_else(|| default_jobs(&spec, options.runs, options.run_concurrency))
+        .max(1);
+    let overall = match &display {
+        crate::report::Display::Bars(multi) if submissions.len() > 1 => {
+            let bar = multi.add(indicatif::ProgressBar::new(submissions.len() as u64));
+            bar.set_style(
+                indicatif::ProgressStyle::with_template("{bar:30} {pos}/{len} graded, {elapsed}")
+                    .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+            );
+            Some(bar)
+        }
+        _ => None,
+    };
     let work = async {
         let mut exit = Exit::Success;
-        for path in &options.submissions {
-            let report = grader.grade(path).await?;
-            print_summary(&report, &options);
-            exit = exit.worst(match report.verdict {
+        let mut graded = futures_util::stream::iter(submissions.iter())
+            .map(|path| grader.grade(path))
+            .buffer_unordered(jobs);
+        while let Some(result) = graded.next().await {
+            let graded = result?;
+            if let Some(bar) = &overall {
+                bar.inc(1);
+            }
+            print_summary(&graded, &options, &display);
+            exit = exit.worst(match graded.report.verdict {
                 RunVerdict::Passed => Exit::Success,
                 RunVerdict::Failed => Exit::Failed,
                 RunVerdict::InvalidSubmission => Exit::Input,
                 RunVerdict::HarnessError => Exit::Harness,
             });
+        }
+        if let Some(bar) = &overall {
+            bar.finish_and_clear();
+        }
+        if submissions.len() > 1 || options.dir.is_some() {
+            crate::round::write(&options.out)?;
+            if !options.json {
+                display.println(&format!("round summary: {}", options.out.join("index.html").display()));
+            }
         }
         anyhow::Ok(exit)
     };
@@ -96,6 +136,34 @@ pub async fn grade(options: GradeOptions) -> anyhow::Result<Exit> {
             Ok(Exit::Harness)
         }
     }
+}
+
+/// The submissions named, then every entry of `--dir` (files and folders, by name).
+fn submissions(options: &GradeOptions) -> anyhow::Result<Vec<PathBuf>> {
+    let mut paths = options.submissions.clone();
+    if let Some(dir) = &options.dir {
+        let mut found: Vec<PathBuf> = std::fs::read_dir(dir)
+            .map_err(|e| input_error(format!("cannot read {}: {e}", dir.display())))?
+            .filter_map(|e| e.ok())
+            .filter(|e| !e.file_name().to_string_lossy().starts_with('.'))
+            .map(|e| e.path())
+            .collect();
+        found.sort();
+        paths.extend(found);
+    }
+    if paths.is_empty() {
+        return Err(input_error("no submissions: name some, or give --dir"));
+    }
+    Ok(paths)
+}
+
+/// Submissions graded at once so the machine is never oversubscribed: the room the spec's
+/// CPU and memory limits leave, shared by each submission's concurrent runs.
+fn default_jobs(spec: &Spec, runs: Option<u32>, run_concurrency: Option<usize>) -> usize {
+    let room = crate::grading::machine_room(spec);
+    let runs = runs.unwrap_or(spec.reproducibility.runs) as usize;
+    let per_submission = run_concurrency.unwrap_or(room).min(runs).max(1);
+    (room / per_submission).max(1)
 }
 
 /// The sandbox image's id, built from `images_dir` when it is an `assay/NAME` not yet built.
@@ -127,38 +195,42 @@ pub async fn ensure_image(docker: &Docker, spec: &Spec, images_dir: &Path) -> an
     }
 }
 
-fn print_summary(report: &Report, options: &GradeOptions) {
+fn print_summary(graded: &crate::grading::Graded, options: &GradeOptions, display: &crate::report::Display) {
+    let report = &graded.report;
     if options.json {
         println!("{}", serde_json::to_string(report).unwrap_or_default());
+        return;
+    }
+    if graded.skipped {
+        display.println(&format!(
+            "{}: already graded ({}), skipped; --force grades it again",
+            terminal_safe(&report.submission.name),
+            report.verdict.as_str()
+        ));
         return;
     }
     let score = report
         .score
         .map(|s| format!(" score {:.2}/{:.2}", s.total, s.max))
         .unwrap_or_default();
-    println!(
+    let mut lines = vec![format!(
         "{}: {}{score} — {}",
         terminal_safe(&report.submission.name),
         report.verdict.as_str(),
         terminal_safe(&report.summary)
-    );
+    )];
     for metric in &report.metrics {
         let value = metric
             .value
             .map(|v| format!("{v:.4}"))
             .unwrap_or_else(|| "-".to_string());
-        println!(
+        lines.push(format!(
             "  {} = {value}{}",
             metric.name,
             if metric.passed { "" } else { " (missed)" }
-        );
+        ));
     }
-    println!(
-        "  report: {}",
-        options
-            .out
-            .join(&report.submission.sha256[..16])
-            .join("report.json")
-            .display()
-    );
+    let path = options.out.join(&report.submission.sha256[..16]).join("report.json");
+    lines.push(format!("  report: {}", path.display()));
+    display.println(&lines.join("\n"));
 }

@@ -22,14 +22,23 @@ pub struct Grader<'a> {
     pub image_id: String,
     pub engine: String,
     pub out: PathBuf,
-    /// No progress on the terminal (`--json`).
-    pub quiet: bool,
+    /// How progress is shown on the terminal.
+    pub display: crate::report::Display,
+    /// Grade again even when OUT holds a report of the same submission, spec and image.
+    pub force: bool,
     /// Overrides the spec's `[reproducibility] runs`.
     pub runs: Option<u32>,
     /// How many runs of one submission may run at once; by default what the machine holds.
     pub run_concurrency: Option<usize>,
     /// Extra results.json files for other graders, written beside the report.
     pub exports: Vec<crate::report::exports::Format>,
+}
+
+/// A grade, or the earlier one found in OUT.
+pub struct Graded {
+    pub report: Report,
+    /// OUT already held this grade (same submission, spec and image); nothing was run.
+    pub skipped: bool,
 }
 
 /// A sink that ignores everything (reruns report only their result).
@@ -40,14 +49,63 @@ impl Sink for Silent {
 }
 
 impl Grader<'_> {
-    /// Grades one submission and writes `OUT/<sha prefix>/report.json`.
-    pub async fn grade(&self, path: &Path) -> anyhow::Result<Report> {
+    /// Grades one submission and writes `OUT/<sha prefix>/report.json`. A harness failure
+    /// becomes a `harness_error` report, so one bad submission never stops a batch.
+    pub async fn grade(&self, path: &Path) -> anyhow::Result<Graded> {
         let started = SystemTime::now();
+        match self.grade_or_fail(path, started).await {
+            Ok(graded) => Ok(graded),
+            Err(error) => {
+                let report = Report {
+                    verdict: RunVerdict::HarnessError,
+                    summary: format!("the harness failed (not the candidate's fault; grade again): {error:#}"),
+                    submission: report::SubmissionInfo {
+                        sha256: raw_sha256(path),
+                        name: path
+                            .file_name()
+                            .map(|n| n.to_string_lossy().into_owned())
+                            .unwrap_or_default(),
+                        files: 0,
+                        bytes: 0,
+                        rejection: None,
+                    },
+                    ..self.empty_report(started)
+                };
+                let dir = self.out.join(&report.submission.sha256[..16]);
+                std::fs::create_dir_all(&dir)?;
+                report::write_all(&dir, &report)?;
+                Ok(Graded { report, skipped: false })
+            }
+        }
+    }
+
+    /// A report already in OUT for this submission, spec and image, which need not be redone.
+    fn earlier(&self, dir: &Path, sha256: &str) -> Option<Report> {
+        let text = std::fs::read_to_string(dir.join("report.json")).ok()?;
+        let report: Report = serde_json::from_str(&text).ok()?;
+        let same = report.submission.sha256 == sha256
+            && report.assignment.spec_sha256 == self.spec.sha256
+            && report.provenance.image_id == self.image_id
+            && report.verdict != RunVerdict::HarnessError;
+        same.then_some(report)
+    }
+
+    async fn grade_or_fail(&self, path: &Path, started: SystemTime) -> anyhow::Result<Graded> {
         let submission = match intake(path, &self.spec.intake)? {
             Ok(submission) => submission,
-            Err(rejection) => return self.rejected(path, &rejection, started),
+            Err(rejection) => {
+                return Ok(Graded {
+                    report: self.rejected(path, &rejection, started)?,
+                    skipped: false,
+                });
+            }
         };
         let dir = self.out.join(&submission.sha256[..16]);
+        if !self.force
+            && let Some(report) = self.earlier(&dir, &submission.sha256)
+        {
+            return Ok(Graded { report, skipped: true });
+        }
         std::fs::create_dir_all(&dir).with_context(|| format!("creating {}", dir.display()))?;
         crate::intake::store_copy(&submission, &dir.join(crate::intake::STORED_COPY))?;
 
@@ -56,7 +114,9 @@ impl Grader<'_> {
         seeds.extend((1..=self.spec.reproducibility.seed_runs as u64).map(|k| DEFAULT_SEED + k));
         let mut sinks: Vec<Box<dyn Sink>> = Vec::new();
         let mut first = Fanout::default();
-        first.sinks.push(Box::new(Progress { quiet: self.quiet }));
+        first
+            .sinks
+            .push(Box::new(Progress::new(self.display.clone(), &submission.name)));
         first.sinks.push(Box::new(LogSink::new(dir.join("logs"))?));
         sinks.push(Box::new(first));
         sinks.extend((1..seeds.len()).map(|_| Box::new(Silent) as Box<dyn Sink>));
@@ -83,9 +143,10 @@ impl Grader<'_> {
                             sink.event(&Event::RunFinished {
                                 verdict: report.verdict.as_str(),
                             });
-                        } else if !self.quiet {
+                        } else if matches!(self.display, crate::report::Display::Lines) {
                             let kind = if index < runs { "rerun" } else { "seed run" };
-                            eprintln!("  {kind} {} (seed {seed}): {}", index + 1, report.verdict.as_str());
+                            let verdict = report.verdict.as_str();
+                            eprintln!("{}: {kind} {} (seed {seed}): {verdict}", submission.name, index + 1);
                         }
                     }
                     result
@@ -118,7 +179,7 @@ impl Grader<'_> {
         }
         report::write_all(&dir, &report)?;
         self.export(&dir, &report)?;
-        Ok(report)
+        Ok(Graded { report, skipped: false })
     }
 
     fn export(&self, dir: &Path, report: &Report) -> anyhow::Result<()> {
@@ -265,7 +326,7 @@ fn explain(report: &mut Report, assessment: &Assessment) {
 }
 
 /// How many runs of this spec fit on the machine at once (cores and memory).
-fn machine_room(spec: &Spec) -> usize {
+pub fn machine_room(spec: &Spec) -> usize {
     let cores = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1) as f64;
     let by_cpu = (cores / spec.sandbox.cpus).floor() as usize;
     let by_memory = total_memory()

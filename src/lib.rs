@@ -17,6 +17,7 @@ pub mod regrade;
 pub mod report;
 pub mod reproducibility;
 pub mod review;
+pub mod round;
 pub mod runner;
 pub mod scoring;
 pub mod spec;

@@ -87,12 +87,13 @@ pub async fn regrade(options: RegradeOptions) -> anyhow::Result<Exit> {
         image_id,
         engine,
         out,
-        quiet: options.json,
+        display: crate::report::Display::for_terminal(options.json),
+        force: true,
         runs: Some(1),
         run_concurrency: Some(1),
         exports: Vec::new(),
     };
-    let now = grader.grade(&submission).await?;
+    let now = grader.grade(&submission).await?.report;
     if now.submission.sha256 != earlier.submission.sha256 {
         println!(
             "a different submission: the report graded {}, {} is {}",

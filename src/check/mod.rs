@@ -57,7 +57,8 @@ pub async fn check(options: CheckOptions) -> anyhow::Result<Exit> {
             image_id,
             engine: engine.clone(),
             out,
-            quiet: true,
+            display: crate::report::Display::Quiet,
+            force: true,
             runs: None,
             run_concurrency: None,
             exports: Vec::new(),
@@ -67,7 +68,7 @@ pub async fn check(options: CheckOptions) -> anyhow::Result<Exit> {
             let reference = name == "reference";
             let started = std::time::Instant::now();
             let expectations = expect::load(&solution, reference)?;
-            let report = grader.grade(&solution).await?;
+            let report = grader.grade(&solution).await?.report;
             let outcomes = judge(&report, &expectations);
             let failures: Vec<&Outcome> = outcomes.iter().filter(|o| o.failure.is_some()).collect();
             let label = format!("{}/{name}", spec.id);

@@ -16,7 +16,7 @@ use anyhow::Context;
 
 pub use logs::LogSink;
 pub use model::*;
-pub use progress::Progress;
+pub use progress::{Display, Progress};
 
 /// The JSON Schema every report.json follows.
 pub const SCHEMA: &str = include_str!("report.schema.json");

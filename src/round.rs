@@ -1,0 +1,221 @@
+//! The summary of a hiring round: `summary.csv` and `index.html` over every report in OUT.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use anyhow::Context;
+use base64::Engine;
+use sha2::{Digest, Sha256};
+
+use crate::report::view::{plain, xml_escape};
+use crate::report::{Report, RunVerdict};
+
+/// Sorts the table when a header is clicked. The page's CSP allows this script by its hash
+/// and nothing else.
+const SORT_SCRIPT: &str = r#"document.querySelectorAll('th[data-sort]').forEach(function (th, column) {
+  th.addEventListener('click', function () {
+    var body = th.closest('table').tBodies[0];
+    var rows = Array.from(body.rows);
+    var numeric = th.dataset.sort === 'number';
+    var ascending = th.dataset.ascending !== 'true';
+    th.dataset.ascending = ascending;
+    rows.sort(function (a, b) {
+      var x = a.cells[column].dataset.value || a.cells[column].textContent;
+      var y = b.cells[column].dataset.value || b.cells[column].textContent;
+      var order = numeric ? (parseFloat(x) || 0) - (parseFloat(y) || 0) : x.localeCompare(y);
+      return ascending ? order : -order;
+    });
+    rows.forEach(function (row) { body.appendChild(row); });
+  });
+});"#;
+
+/// Every report.json one level below `out`, by submission name.
+pub fn reports(out: &Path) -> anyhow::Result<Vec<Report>> {
+    let mut reports = Vec::new();
+    for entry in std::fs::read_dir(out).with_context(|| format!("reading {}", out.display()))? {
+        let path = entry?.path().join("report.json");
+        if let Ok(text) = std::fs::read_to_string(&path)
+            && let Ok(report) = serde_json::from_str::<Report>(&text)
+        {
+            reports.push(report);
+        }
+    }
+    reports.sort_by(|a, b| (&a.submission.name, &a.submission.sha256).cmp(&(&b.submission.name, &b.submission.sha256)));
+    Ok(reports)
+}
+
+/// Keeps a spreadsheet from reading a candidate's file name as a formula.
+fn cell(text: &str) -> String {
+    let text = plain(text);
+    if text.starts_with(['=', '+', '-', '@', '\t', '\r']) {
+        format!("'{text}")
+    } else {
+        text
+    }
+}
+
+fn wall(report: &Report) -> f64 {
+    report.phases.iter().map(|p| p.wall_seconds).sum()
+}
+
+fn status(report: &Report) -> String {
+    serde_json::to_value(report.reproducibility.status)
+        .ok()
+        .and_then(|v| v.as_str().map(String::from))
+        .unwrap_or_default()
+}
+
+pub fn write(out: &Path) -> anyhow::Result<()> {
+    let reports = reports(out)?;
+    let metric_names: Vec<String> = {
+        let mut names: Vec<String> = Vec::new();
+        for report in &reports {
+            for metric in &report.metrics {
+                if !names.contains(&metric.name) {
+                    names.push(metric.name.clone());
+                }
+            }
+        }
+        names
+    };
+    let mut csv = csv::Writer::from_path(out.join("summary.csv"))?;
+    let mut header = vec![
+        "name".to_string(),
+        "sha256".into(),
+        "verdict".into(),
+        "score".into(),
+        "max_score".into(),
+    ];
+    header.extend(metric_names.iter().cloned());
+    header.extend(["reproducibility".to_string(), "wall_seconds".into(), "report".into()]);
+    csv.write_record(&header)?;
+    for report in &reports {
+        let mut row = vec![
+            cell(&report.submission.name),
+            report.submission.sha256.clone(),
+            report.verdict.as_str().to_string(),
+            report.score.map(|s| s.total.to_string()).unwrap_or_default(),
+            report.score.map(|s| s.max.to_string()).unwrap_or_default(),
+        ];
+        for name in &metric_names {
+            let value = report.metrics.iter().find(|m| m.name == *name).and_then(|m| m.value);
+            row.push(value.map(|v| v.to_string()).unwrap_or_default());
+        }
+        row.push(status(report));
+        row.push(format!("{:.3}", wall(report)));
+        row.push(format!("{}/report.json", &report.submission.sha256[..16]));
+        csv.write_record(&row)?;
+    }
+    csv.flush()?;
+    std::fs::write(out.join("index.html"), index_html(&reports, &metric_names))?;
+    Ok(())
+}
+
+fn index_html(reports: &[Report], metric_names: &[String]) -> String {
+    let hash = base64::engine::general_purpose::STANDARD.encode(Sha256::digest(SORT_SCRIPT.as_bytes()));
+    let mut html = format!(
+        "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\n<meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; style-src 'unsafe-inline'; script-src 'sha256-{hash}'; base-uri 'none'; form-action 'none'\">\n<meta name=\"referrer\" content=\"no-referrer\">\n<title>Hiring round: {} submission(s)</title>\n<style>body {{ font: 14px/1.45 system-ui, sans-serif; margin: 2rem auto; max-width: 80rem; padding: 0 1rem; }} table {{ border-collapse: collapse; width: 100%; }} th, td {{ text-align: left; padding: .25rem .5rem; border-bottom: 1px solid #eef1f5; }} th[data-sort] {{ cursor: pointer; }} .good {{ color: #11703a; font-weight: 600; }} .bad {{ color: #b3261e; font-weight: 600; }} .neutral {{ color: #8a5a00; font-weight: 600; }}</style>\n</head><body>\n<h1>Hiring round: {} submission(s)</h1>\n",
+        reports.len(),
+        reports.len()
+    );
+    html.push_str("<h2>Submissions</h2>\n<p>Click a column to sort.</p>\n<table><thead><tr><th data-sort=\"text\">name</th><th data-sort=\"text\">verdict</th><th data-sort=\"number\">score</th>");
+    for name in metric_names {
+        html.push_str(&format!("<th data-sort=\"number\">{}</th>", xml_escape(name)));
+    }
+    html.push_str(
+        "<th data-sort=\"text\">reproducibility</th><th data-sort=\"number\">wall</th></tr></thead><tbody>\n",
+    );
+    for report in reports {
+        let share = report.score.filter(|s| s.max > 0.0).map(|s| s.total / s.max);
+        let verdict = report.verdict.as_str();
+        html.push_str(&format!(
+            "<tr><td><a href=\"{}/report.html\">{}</a></td><td class=\"{}\">{verdict}</td><td data-value=\"{}\">{}</td>",
+            &report.submission.sha256[..16],
+            xml_escape(&plain(&report.submission.name)),
+            crate::report::view::tone(verdict),
+            share.map(|s| s.to_string()).unwrap_or_else(|| "-1".into()),
+            report.score.map(|s| format!("{:.2} / {:.2}", s.total, s.max)).unwrap_or_else(|| "—".into())
+        ));
+        for name in metric_names {
+            let value = report.metrics.iter().find(|m| m.name == *name).and_then(|m| m.value);
+            html.push_str(&format!(
+                "<td data-value=\"{}\">{}</td>",
+                value.map(|v| v.to_string()).unwrap_or_default(),
+                crate::report::view::number(value)
+            ));
+        }
+        let status = status(report);
+        html.push_str(&format!(
+            "<td class=\"{}\">{status}</td><td data-value=\"{:.3}\">{:.1} s</td></tr>\n",
+            crate::report::view::tone(&status),
+            wall(report),
+            wall(report)
+        ));
+    }
+    html.push_str("</tbody></table>\n<h2>Score distribution</h2>\n");
+    html.push_str(&histogram(reports));
+    let tests = test_shares(reports);
+    if !tests.is_empty() {
+        html.push_str("<h2>Hidden tests: share of submissions that passed</h2>\n<table><thead><tr><th data-sort=\"text\">test</th><th data-sort=\"number\">passed</th></tr></thead><tbody>\n");
+        for (name, (passed, total)) in tests {
+            html.push_str(&format!(
+                "<tr><td><code>{}</code></td><td data-value=\"{}\">{passed} of {total}</td></tr>\n",
+                xml_escape(&plain(&name)),
+                passed as f64 / total as f64
+            ));
+        }
+        html.push_str("</tbody></table>\n");
+    }
+    html.push_str(&format!("<script>{SORT_SCRIPT}</script>\n</body></html>\n"));
+    html
+}
+
+/// Scores as a share of the maximum, in ten bins, as an SVG bar chart.
+fn histogram(reports: &[Report]) -> String {
+    let mut bins = [0usize; 10];
+    let mut none = 0;
+    for report in reports {
+        match report.score.filter(|s| s.max > 0.0) {
+            Some(score) if report.verdict != RunVerdict::InvalidSubmission => {
+                let bin = ((score.total / score.max) * 10.0).floor().clamp(0.0, 9.0) as usize;
+                bins[bin] += 1;
+            }
+            _ => none += 1,
+        }
+    }
+    let top = bins.iter().copied().max().unwrap_or(0).max(1) as f64;
+    let mut svg = String::from("<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"560\" height=\"190\" role=\"img\">");
+    for (i, count) in bins.iter().enumerate() {
+        let height = *count as f64 / top * 140.0;
+        let x = 20.0 + i as f64 * 52.0;
+        svg.push_str(&format!(
+            "<rect x=\"{x}\" y=\"{:.1}\" width=\"44\" height=\"{height:.1}\" fill=\"#5b8def\"/><text x=\"{:.1}\" y=\"{:.1}\" font-size=\"11\">{count}</text><text x=\"{x}\" y=\"180\" font-size=\"11\">{}–{}%</text>",
+            150.0 - height,
+            x + 16.0,
+            145.0 - height,
+            i * 10,
+            i * 10 + 10
+        ));
+    }
+    svg.push_str("</svg>");
+    if none > 0 {
+        svg.push_str(&format!(
+            "<p>{none} submission(s) without a score (refused, or the harness failed).</p>"
+        ));
+    }
+    svg
+}
+
+fn test_shares(reports: &[Report]) -> BTreeMap<String, (usize, usize)> {
+    let mut shares: BTreeMap<String, (usize, usize)> = BTreeMap::new();
+    for report in reports {
+        for test in &report.tests {
+            let entry = shares.entry(test.name.clone()).or_default();
+            entry.1 += 1;
+            if test.status == crate::junit::TestStatus::Passed {
+                entry.0 += 1;
+            }
+        }
+    }
+    shares
+}
