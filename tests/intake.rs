@@ -1,6 +1,6 @@
 //! Intake of hostile and ordinary archives: refusals name the entry and the reason.
 
-use std::io::Write;
+use std::io::{Read, Write};
 use std::path::Path;
 
 use assay::intake::intake;
@@ -101,8 +101,28 @@ fn zip_bomb_stops_at_the_byte_cap() {
     assert!(std::fs::metadata(&path).unwrap().len() < 200 * 1024);
     let started = std::time::Instant::now();
     let why = refused(&path);
-    assert!(why.contains("more than 1.0 MiB"), "{why}");
+    assert!(why.contains("more than the limit of 1.0 MiB"), "{why}");
     assert!(started.elapsed().as_secs() < 5);
+}
+
+#[test]
+fn bytes_are_counted_while_decompressing() {
+    // A tar.gz of 64 MiB of zeros in one entry: refused once 1 MiB has come out.
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("bomb.tar.gz");
+    let file = std::fs::File::create(&path).unwrap();
+    let mut builder = tar::Builder::new(flate2::write::GzEncoder::new(file, flate2::Compression::best()));
+    let mut header = header(tar::EntryType::Regular, 64 << 20, 0o644);
+    builder
+        .append_data(&mut header, "zeros", std::io::repeat(0).take(64 << 20))
+        .unwrap();
+    builder.into_inner().unwrap().finish().unwrap();
+    assert!(std::fs::metadata(&path).unwrap().len() < 200 * 1024);
+    let why = refused(&path);
+    assert!(
+        why.contains("entry \"zeros\": the submission unpacks to more than 1.0 MiB"),
+        "{why}"
+    );
 }
 
 #[test]

@@ -12,7 +12,7 @@ const S_IFMT: u32 = 0o170000;
 const S_IFREG: u32 = 0o100000;
 const S_IFDIR: u32 = 0o040000;
 
-pub fn unpack_zip(path: &Path, out: &mut Unpacker, max_entries: u64) -> Result<(), UnpackError> {
+pub fn unpack_zip(path: &Path, out: &mut Unpacker, max_entries: u64, max_bytes: u64) -> Result<(), UnpackError> {
     let file = File::open(path)?;
     let mut archive = zip::ZipArchive::new(BufReader::new(file))
         .map_err(|e| Rejection::new(format!("not a readable zip archive: {e}")))?;
@@ -20,6 +20,19 @@ pub fn unpack_zip(path: &Path, out: &mut Unpacker, max_entries: u64) -> Result<(
         return Err(Rejection::new(format!(
             "the archive lists {} entries, more than the limit of {max_entries}",
             archive.len()
+        ))
+        .into());
+    }
+    // Sizes in the central directory can lie, so bytes are counted while decompressing too;
+    // but an archive that admits to being too large is refused before any work.
+    let declared: u64 = (0..archive.len())
+        .filter_map(|i| archive.by_index_raw(i).ok().map(|e| e.size()))
+        .fold(0u64, |total, size| total.saturating_add(size));
+    if declared > max_bytes {
+        return Err(Rejection::new(format!(
+            "the archive declares {} unpacked, more than the limit of {}",
+            crate::units::format_size(declared),
+            crate::units::format_size(max_bytes)
         ))
         .into());
     }

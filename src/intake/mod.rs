@@ -78,7 +78,7 @@ fn unpack(path: &Path, unpacker: &mut Unpacker, limits: &IntakeLimits) -> Result
     let mut magic = [0u8; 4];
     let read = std::fs::File::open(path)?.read(&mut magic)?;
     match &magic[..read] {
-        [b'P', b'K', ..] => formats::unpack_zip(path, unpacker, limits.max_entries),
+        [b'P', b'K', ..] => formats::unpack_zip(path, unpacker, limits.max_entries, limits.max_bytes),
         [0x1f, 0x8b, ..] => {
             let file = std::io::BufReader::new(std::fs::File::open(path)?);
             formats::unpack_tar(flate2::read::GzDecoder::new(file), unpacker)

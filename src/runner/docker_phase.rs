@@ -49,6 +49,8 @@ pub struct PhaseRequest<'a> {
     pub env: Vec<String>,
     /// Where the workspace after the phase is saved as a tar (for the next phase).
     pub workspace_out: &'a Path,
+    /// A later phase starts from this workspace, so it is saved.
+    pub keep_workspace: bool,
     /// Where the declared outputs are saved as a tar.
     pub outputs_out: &'a Path,
 }
@@ -242,10 +244,13 @@ async fn finish(docker: &Docker, id: &str) -> Measured {
         exec::run(docker, id, &["/bin/sh", "-c", FINISH_SCRIPT], None, None, 4096),
     )
     .await;
-    let mut measured = match read {
-        Ok(Ok(result)) if result.exit_code == 0 => Measured::parse(&String::from_utf8_lossy(&result.stdout)),
-        _ => Measured::default(),
-    };
+    if let Ok(Ok(result)) = &read
+        && result.exit_code == 0
+    {
+        return Measured::parse(&String::from_utf8_lossy(&result.stdout));
+    }
+    // The container can run nothing more: ask the engine what became of it.
+    let mut measured = Measured::default();
     if let Ok(state) = docker.inspect_container(id, None).await
         && let Some(state) = state.state
     {
@@ -260,25 +265,40 @@ async fn kill(docker: &Docker, id: &str) {
     let _ = docker.kill_container(id, Some(options)).await;
 }
 
-/// Saves the workspace and the declared outputs as tars; `Ok(Err)` when the candidate's
-/// files cannot be carried (too large for the limits).
+/// Saves the workspace (when a later phase needs it) and the declared outputs as tars;
+/// `Ok(Err)` when the candidate's files cannot be carried (too large for the limits).
 async fn collect(docker: &Docker, id: &str, request: &PhaseRequest<'_>) -> anyhow::Result<Result<(), String>> {
     let sandbox = request.sandbox;
+    if request.keep_workspace
+        && let Err(why) = save_workspace(docker, id, request).await?
+    {
+        return Ok(Err(why));
+    }
+    if request.phase.outputs.is_empty() {
+        return Ok(Ok(()));
+    }
+    let mut command = vec!["/bin/tar", "-c", "-f", "-", "-C", "/"];
+    command.extend(request.phase.outputs.iter().map(|o| o.trim_start_matches('/')));
+    let limit = sandbox.workspace_bytes + 2 * sandbox.tmp_bytes;
+    let outputs = exec::run(docker, id, &command, None, Some(request.outputs_out), limit).await?;
+    if outputs.truncated {
+        return Ok(Err(
+            "the declared outputs are larger than the writable areas allow".to_string()
+        ));
+    }
+    // A missing output makes tar exit 2; extract_outputs names which one.
+    Ok(Ok(()))
+}
+
+async fn save_workspace(docker: &Docker, id: &str, request: &PhaseRequest<'_>) -> anyhow::Result<Result<(), String>> {
     // Tar headers add up to 1.5 KiB a file on top of the content the tmpfs size bounds.
-    let workspace_limit = sandbox.workspace_bytes + 64 * 1024 * 1024;
-    let saved = exec::run(
-        docker,
-        id,
-        &["/bin/tar", "-c", "-f", "-", "-C", "/", "workspace"],
-        None,
-        Some(request.workspace_out),
-        workspace_limit,
-    )
-    .await?;
+    let limit = request.sandbox.workspace_bytes + 64 * 1024 * 1024;
+    let command = ["/bin/tar", "-c", "-f", "-", "-C", "/", "workspace"];
+    let saved = exec::run(docker, id, &command, None, Some(request.workspace_out), limit).await?;
     if saved.truncated {
+        let size = crate::units::format_size(limit);
         return Ok(Err(format!(
-            "the workspace is larger than {} as a tar and cannot be carried to the next phase",
-            crate::units::format_size(workspace_limit)
+            "the workspace is larger than {size} as a tar and cannot be carried to the next phase"
         )));
     }
     if saved.exit_code != 0 {
@@ -288,24 +308,5 @@ async fn collect(docker: &Docker, id: &str, request: &PhaseRequest<'_>) -> anyho
             saved.stderr.trim()
         );
     }
-    if request.phase.outputs.is_empty() {
-        return Ok(Ok(()));
-    }
-    let mut command = vec!["/bin/tar", "-c", "-f", "-", "-C", "/"];
-    let relative: Vec<&str> = request
-        .phase
-        .outputs
-        .iter()
-        .map(|o| o.trim_start_matches('/'))
-        .collect();
-    command.extend(relative.iter().copied());
-    let limit = sandbox.workspace_bytes + 2 * sandbox.tmp_bytes;
-    let outputs = exec::run(docker, id, &command, None, Some(request.outputs_out), limit).await?;
-    if outputs.truncated {
-        return Ok(Err(
-            "the declared outputs are larger than the writable areas allow".to_string()
-        ));
-    }
-    // A missing output makes tar exit 2; extract_outputs names which one.
     Ok(Ok(()))
 }

@@ -102,6 +102,7 @@ pub async fn run_submission(
             input_areas: &input_areas,
             workspace_out: &workspace_out,
             outputs_out: &outputs_out,
+            keep_workspace: index + 1 < spec.phases.len(),
         };
         let run = step.run(backend, run_id, &submission.sha256, seed, sink).await;
         let mut outcome = match run {
@@ -158,6 +159,7 @@ struct Step<'a> {
     input_areas: &'a [Area],
     workspace_out: &'a Path,
     outputs_out: &'a Path,
+    keep_workspace: bool,
 }
 
 impl Step<'_> {
@@ -191,6 +193,7 @@ impl Step<'_> {
                 env: environment(self.phase, seed),
                 workspace_out: self.workspace_out,
                 outputs_out: self.outputs_out,
+                keep_workspace: self.keep_workspace,
             };
             match backend.run_phase(request, sink).await {
                 Ok(run) => return Ok(run),
@@ -267,6 +270,7 @@ async fn run_scorers(
             input_areas: &input_areas,
             workspace_out: &workspace_out,
             outputs_out: &outputs_out,
+            keep_workspace: false,
         };
         let (outcome, scores) = match step.run(backend, run_id, submission_sha, seed, sink).await {
             Err(e) => (

@@ -226,9 +226,11 @@ fn children_usage() -> (f64, u64) {
 /// The workspace and the declared outputs as tars, as the Docker backend saves them.
 /// Outputs that are links are saved as links, so they are refused just the same.
 fn collect(request: &PhaseRequest<'_>, root: &Path) -> anyhow::Result<()> {
-    let mut workspace = transfer::create(request.workspace_out)?;
-    transfer::tar_folder(&mut workspace, &root.join("workspace"), "workspace")?;
-    workspace.finish()?;
+    if request.keep_workspace {
+        let mut workspace = transfer::create(request.workspace_out)?;
+        transfer::tar_folder(&mut workspace, &root.join("workspace"), "workspace")?;
+        workspace.finish()?;
+    }
     let mut outputs = transfer::create(request.outputs_out)?;
     for output in &request.phase.outputs {
         let relative = output.trim_start_matches('/');
