@@ -6,6 +6,10 @@ use bollard::models::{ContainerCreateBody, HostConfig, ResourcesUlimits};
 
 use crate::spec::Sandbox;
 
+/// Syscalls refused inside every sandbox (EPERM), on top of dropped capabilities: kernel
+/// modules and keys, namespaces and mounts, ptrace and cross-process memory, io_uring, bpf.
+const SECCOMP_PROFILE: &str = include_str!("seccomp.json");
+
 /// The unprivileged user that runs candidate code and owns the writable areas.
 pub const CANDIDATE_USER: &str = "1000:1000";
 
@@ -50,7 +54,10 @@ pub fn container_body(
     let host_config = HostConfig {
         network_mode: Some("none".to_string()),
         cap_drop: Some(vec!["ALL".to_string()]),
-        security_opt: Some(vec!["no-new-privileges:true".to_string()]),
+        security_opt: Some(vec![
+            "no-new-privileges:true".to_string(),
+            format!("seccomp={SECCOMP_PROFILE}"),
+        ]),
         readonly_rootfs: Some(true),
         tmpfs: Some(tmpfs),
         memory: Some(sandbox.memory_bytes as i64),
