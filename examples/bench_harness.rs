@@ -146,6 +146,34 @@ fn main() {
         format!("{:.2}x (target <= 1.2x)", ours / cli),
     ));
 
+    // 1b. What one more phase costs inside assay: a two-phase grade minus a one-phase grade.
+    let two_phases = dir.join("echo2/assignment");
+    write(
+        &two_phases.join("assignment.toml"),
+        "[assignment]\nid = \"bench2\"\ntitle = \"Bench\"\n\n[[phase]]\nname = \"first\"\nrun = \"echo hi\"\n\n[[phase]]\nname = \"second\"\nrun = \"echo hi\"\n\n[reproducibility]\nruns = 1\n",
+    );
+    let (mut one, mut two) = (Vec::new(), Vec::new());
+    for i in 0..11 {
+        one.push(timed(&mut grade(
+            &echo,
+            &dir.join(format!("p1-{i}")),
+            &[],
+            std::slice::from_ref(&submission),
+        )));
+        two.push(timed(&mut grade(
+            &two_phases,
+            &dir.join(format!("p2-{i}")),
+            &[],
+            std::slice::from_ref(&submission),
+        )));
+    }
+    let per_phase = median(two) - median(one);
+    rows.push((
+        "one more phase inside assay vs docker run (median of 11)".into(),
+        format!("{per_phase:.3} s vs {cli:.3} s"),
+        format!("{:.2}x (target <= 0.8x)", per_phase / cli),
+    ));
+
     // 2. 40 trivial submissions, -j 2 against -j 1.
     let many: Vec<PathBuf> = (0..40)
         .map(|i| {
