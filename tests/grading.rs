@@ -303,16 +303,13 @@ outputs = ["/out/p.csv"]
     assert_eq!(report["score"]["total"], 5.0);
 }
 
-#[test]
-fn killed_harness_leaves_nothing_after_gc() {
-    if !engine() {
-        return;
-    }
-    sandbox_image();
+/// A grade of a sleeping phase, started as a child process; returns it once its container
+/// exists, with a function listing the containers it owns.
+fn grade_in_background(name: &str) -> (std::process::Child, impl Fn() -> String, Vec<tempfile::TempDir>) {
     let a = one_phase("sleep 120", "timeout = \"100s\"");
-    let s = submission(&[("main.py", "killed harness")]);
+    let s = submission(&[("main.py", name)]);
     let out = tempfile::tempdir().unwrap();
-    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_assay"))
+    let child = std::process::Command::new(env!("CARGO_BIN_EXE_assay"))
         .args([
             "grade",
             "-a",
@@ -322,12 +319,12 @@ fn killed_harness_leaves_nothing_after_gc() {
             s.path().to_str().unwrap(),
         ])
         .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
         .spawn()
         .unwrap();
     let host = std::fs::read_to_string("/proc/sys/kernel/hostname").unwrap();
     let filter = format!("label=assay.owner={}/{}", host.trim(), child.id());
-    let listed = || {
+    let listed = move || {
         let o = std::process::Command::new("docker")
             .args(["ps", "-aq", "--filter", &filter])
             .output()
@@ -339,6 +336,16 @@ fn killed_harness_leaves_nothing_after_gc() {
         assert!(std::time::Instant::now() < deadline, "no container appeared");
         std::thread::sleep(std::time::Duration::from_millis(100));
     }
+    (child, listed, vec![a, s, out])
+}
+
+#[test]
+fn killed_harness_leaves_nothing_after_gc() {
+    if !engine() {
+        return;
+    }
+    sandbox_image();
+    let (mut child, listed, _keep) = grade_in_background("killed harness");
     child.kill().unwrap(); // SIGKILL: no chance to clean up
     child.wait().unwrap();
     assert!(!listed().is_empty(), "the container should outlive a SIGKILLed harness");
@@ -358,36 +365,7 @@ fn ctrl_c_removes_the_runs_containers() {
         return;
     }
     sandbox_image();
-    let a = one_phase("sleep 120", "timeout = \"100s\"");
-    let s = submission(&[("main.py", "interrupted harness")]);
-    let out = tempfile::tempdir().unwrap();
-    let child = std::process::Command::new(env!("CARGO_BIN_EXE_assay"))
-        .args([
-            "grade",
-            "-a",
-            a.path().to_str().unwrap(),
-            "-o",
-            out.path().to_str().unwrap(),
-            s.path().to_str().unwrap(),
-        ])
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
-    let host = std::fs::read_to_string("/proc/sys/kernel/hostname").unwrap();
-    let filter = format!("label=assay.owner={}/{}", host.trim(), child.id());
-    let listed = || {
-        let o = std::process::Command::new("docker")
-            .args(["ps", "-aq", "--filter", &filter])
-            .output()
-            .unwrap();
-        String::from_utf8_lossy(&o.stdout).trim().to_string()
-    };
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
-    while listed().is_empty() {
-        assert!(std::time::Instant::now() < deadline, "no container appeared");
-        std::thread::sleep(std::time::Duration::from_millis(100));
-    }
+    let (child, listed, _keep) = grade_in_background("interrupted harness");
     // SAFETY: signalling our own child.
     unsafe {
         libc::kill(child.id() as i32, libc::SIGINT);
