@@ -56,24 +56,8 @@ impl Grader<'_> {
         match self.grade_or_fail(path, started).await {
             Ok(graded) => Ok(graded),
             Err(error) => {
-                let report = Report {
-                    verdict: RunVerdict::HarnessError,
-                    summary: format!("the harness failed (not the candidate's fault; grade again): {error:#}"),
-                    submission: report::SubmissionInfo {
-                        sha256: raw_sha256(path),
-                        name: path
-                            .file_name()
-                            .map(|n| n.to_string_lossy().into_owned())
-                            .unwrap_or_default(),
-                        files: 0,
-                        bytes: 0,
-                        rejection: None,
-                    },
-                    ..self.empty_report(started)
-                };
-                let dir = self.out.join(&report.submission.sha256[..16]);
-                std::fs::create_dir_all(&dir)?;
-                report::write_all(&dir, &report)?;
+                let summary = format!("the harness failed (not the candidate's fault; grade again): {error:#}");
+                let report = self.unopened(path, RunVerdict::HarnessError, summary, None, started)?;
                 Ok(Graded { report, skipped: false })
             }
         }
@@ -281,6 +265,26 @@ impl Grader<'_> {
 
     /// The report of a refused submission, filed under the hash of the file as received.
     fn rejected(&self, path: &Path, rejection: &Rejection, started: SystemTime) -> anyhow::Result<Report> {
+        let summary = format!("the submission was refused: {rejection}");
+        self.unopened(
+            path,
+            RunVerdict::InvalidSubmission,
+            summary,
+            Some(rejection.to_string()),
+            started,
+        )
+    }
+
+    /// Writes the report of a submission that was never run, filed under the hash of the file
+    /// as received (its contents may never have been read).
+    fn unopened(
+        &self,
+        path: &Path,
+        verdict: RunVerdict,
+        summary: String,
+        rejection: Option<String>,
+        started: SystemTime,
+    ) -> anyhow::Result<Report> {
         let sha256 = raw_sha256(path);
         let report = Report {
             submission: report::SubmissionInfo {
@@ -291,10 +295,10 @@ impl Grader<'_> {
                     .unwrap_or_default(),
                 files: 0,
                 bytes: 0,
-                rejection: Some(rejection.to_string()),
+                rejection,
             },
-            verdict: RunVerdict::InvalidSubmission,
-            summary: format!("the submission was refused: {rejection}"),
+            verdict,
+            summary,
             ..self.empty_report(started)
         };
         let dir = self.out.join(&sha256[..16]);

@@ -28,6 +28,8 @@ fn grade_process(phases: &str, extra: &str, name: &str) -> (i32, serde_json::Val
         .unwrap_or("")
         .to_string();
     let report: serde_json::Value = serde_json::from_str(&line).unwrap_or_else(|e| panic!("no report ({e}): {log}"));
+    let sha = report["submission"]["sha256"].as_str().unwrap();
+    assert_valid_report(&out.path().join(&sha[..16]).join("report.json"));
     (output.status.code().unwrap_or(-1), report, log)
 }
 

@@ -22,7 +22,7 @@ impl BuildContext {
         for relative in &files {
             let full = dir.join(relative);
             let bytes = std::fs::read(&full).with_context(|| format!("reading {}", full.display()))?;
-            let executable = is_executable(&full)?;
+            let executable = crate::tarball::mode_of(&std::fs::metadata(&full)?) & 0o111 != 0;
             let name = relative.to_string_lossy().replace('\\', "/");
             hasher.update((name.len() as u64).to_le_bytes());
             hasher.update(name.as_bytes());
@@ -61,17 +61,6 @@ fn collect(root: &Path, relative: PathBuf, files: &mut Vec<PathBuf>) -> anyhow::
         }
     }
     Ok(())
-}
-
-#[cfg(unix)]
-fn is_executable(path: &Path) -> anyhow::Result<bool> {
-    use std::os::unix::fs::PermissionsExt;
-    Ok(std::fs::metadata(path)?.permissions().mode() & 0o111 != 0)
-}
-
-#[cfg(not(unix))]
-fn is_executable(_path: &Path) -> anyhow::Result<bool> {
-    Ok(false)
 }
 
 #[cfg(test)]

@@ -150,7 +150,7 @@ fn copy_folder(
             copy_folder(root, &format!("{name}/"), out, depth + 1, max_depth)?;
         } else if kind.is_file() {
             let mut file = File::open(entry.path())?;
-            out.file(name.as_bytes(), file_mode(&entry.metadata()?), &mut file)?;
+            out.file(name.as_bytes(), crate::tarball::mode_of(&entry.metadata()?), &mut file)?;
         } else {
             return Err(Unpacker::refuse(
                 name.as_bytes(),
@@ -159,15 +159,4 @@ fn copy_folder(
         }
     }
     Ok(())
-}
-
-#[cfg(unix)]
-fn file_mode(metadata: &std::fs::Metadata) -> u32 {
-    use std::os::unix::fs::PermissionsExt;
-    metadata.permissions().mode()
-}
-
-#[cfg(not(unix))]
-fn file_mode(_metadata: &std::fs::Metadata) -> u32 {
-    0o644
 }

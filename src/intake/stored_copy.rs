@@ -6,7 +6,6 @@ use std::path::Path;
 use anyhow::Context;
 
 use super::Submission;
-use super::unpacker::masked_mode;
 
 /// File name of the stored copy inside a report folder.
 pub const STORED_COPY: &str = "submission.tar.gz";
@@ -16,38 +15,7 @@ pub const STORED_COPY: &str = "submission.tar.gz";
 pub fn store_copy(submission: &Submission, path: &Path) -> anyhow::Result<()> {
     let file = File::create(path).with_context(|| format!("creating {}", path.display()))?;
     let mut builder = tar::Builder::new(flate2::write::GzEncoder::new(file, flate2::Compression::default()));
-    append(&mut builder, &submission.root, "submission")?;
+    crate::tarball::tar_folder(&mut builder, &submission.root, "submission")?;
     builder.into_inner()?.finish()?;
     Ok(())
-}
-
-fn append(builder: &mut tar::Builder<impl std::io::Write>, dir: &Path, prefix: &str) -> anyhow::Result<()> {
-    let mut entries: Vec<_> = std::fs::read_dir(dir)?.collect::<Result<_, _>>()?;
-    entries.sort_by_key(|e| e.file_name());
-    for entry in entries {
-        let name = format!("{prefix}/{}", entry.file_name().to_string_lossy());
-        let metadata = entry.metadata()?;
-        if metadata.is_dir() {
-            append(builder, &entry.path(), &name)?;
-        } else if metadata.is_file() {
-            let mut header = tar::Header::new_gnu();
-            header.set_entry_type(tar::EntryType::Regular);
-            header.set_size(metadata.len());
-            header.set_mode(masked_mode(mode_of(&metadata)));
-            header.set_mtime(0);
-            builder.append_data(&mut header, &name, File::open(entry.path())?)?;
-        }
-    }
-    Ok(())
-}
-
-#[cfg(unix)]
-fn mode_of(metadata: &std::fs::Metadata) -> u32 {
-    use std::os::unix::fs::PermissionsExt;
-    metadata.permissions().mode()
-}
-
-#[cfg(not(unix))]
-fn mode_of(_metadata: &std::fs::Metadata) -> u32 {
-    0o644
 }

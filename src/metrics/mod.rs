@@ -118,9 +118,8 @@ fn probabilistic(
     key: &str,
     column: &str,
 ) -> Result<Evaluation, MetricError> {
-    let all_labels = table::label_values(labels, key, column).map_err(MetricError::Assignment)?;
-    let all_labels: Vec<&str> = all_labels.iter().map(String::as_str).collect();
-    let classes = labels::encode(&all_labels, &[]).classes;
+    let truth_table = table::read_labels(labels, key, column).map_err(MetricError::Assignment)?;
+    let classes = labels::encode(&truth_table.values(), &[]).classes;
     if classes.len() < 2 {
         return Err(MetricError::Assignment(format!(
             "{} needs at least two classes in the labels",
@@ -148,7 +147,7 @@ fn probabilistic(
             .collect()
     };
     let wanted: Vec<&str> = names.iter().map(String::as_str).collect();
-    let joined = join(predictions, labels, key, column, &wanted).map_err(invalid)?;
+    let joined = table::join_labels(predictions, truth_table, key, &wanted).map_err(invalid)?;
     let truth = labels::encode(&joined.labels(), &[]).truth;
     let mut columns = Vec::new();
     let mut problems = Problems::default();

@@ -155,12 +155,24 @@ fn read(path: &Path, what: &str, key: &str, columns: &[&str]) -> Result<Table, S
     problems.into_result(table)
 }
 
-/// The label column of the hidden labels, in file order.
-pub fn label_values(labels: &Path, key: &str, column: &str) -> Result<Vec<String>, String> {
-    let table = read(labels, "hidden labels", key, &[column])?;
-    Ok((0..table.lines.len())
-        .map(|i| table.columns[0].get(i).to_string())
-        .collect())
+/// The hidden labels, read once, for metrics that need the classes before the join.
+pub struct Labels {
+    table: Table,
+}
+
+impl Labels {
+    /// The label column, in file order.
+    pub fn values(&self) -> Vec<&str> {
+        (0..self.table.lines.len())
+            .map(|i| self.table.columns[0].get(i))
+            .collect()
+    }
+}
+
+pub fn read_labels(labels: &Path, key: &str, column: &str) -> Result<Labels, String> {
+    Ok(Labels {
+        table: read(labels, "hidden labels", key, &[column])?,
+    })
 }
 
 /// Joins the predictions' `columns` to the labels' `label_column` on `key`. `Err` is the
@@ -184,7 +196,16 @@ pub fn join(
         )
     });
     let truth = truth.map_err(|e| format!("assignment error: {e}"))?;
-    let predicted = predicted?;
+    join_tables(truth, predicted?, key, columns)
+}
+
+/// Like `join`, with labels already read.
+pub fn join_labels(predictions: &Path, labels: Labels, key: &str, columns: &[&str]) -> Result<Joined, String> {
+    let predicted = read(predictions, "predictions", key, columns)?;
+    join_tables(labels.table, predicted, key, columns)
+}
+
+fn join_tables(truth: Table, predicted: Table, key: &str, columns: &[&str]) -> Result<Joined, String> {
     let mut problems = Problems::default();
     let rows = predicted.lines.len();
     let mut by_id: FxHashMap<&str, usize> = FxHashMap::default();

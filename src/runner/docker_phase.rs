@@ -19,7 +19,7 @@ use super::events::{Event, Sink, Stream};
 use super::exec;
 use super::outcome::{PhaseOutcome, PhaseVerdict};
 use super::sandbox::{Area, container_body};
-use super::verdict::{Ending, Measured, decide};
+use super::verdict::{Ending, Measured, outcome};
 use crate::spec::{Phase, Sandbox};
 
 /// How long a phase gets between SIGTERM and SIGKILL when its time is up.
@@ -200,21 +200,7 @@ async fn inside(
         _ => None,
     };
     let measured = finish(docker, id).await;
-    let decision = decide(ending, exit_code, &measured, phase, request.sandbox);
-    let mut outcome = PhaseOutcome {
-        name: phase.name.clone(),
-        verdict: decision.verdict,
-        exit_code,
-        signal: decision.signal,
-        wall_seconds: wall,
-        cpu_seconds: measured.cpu_seconds,
-        peak_memory_bytes: measured.peak_memory_bytes,
-        stdout_bytes: capture.stdout_bytes,
-        stderr_bytes: capture.stderr_bytes,
-        stdout_tail: capture.stdout_tail(),
-        stderr_tail: capture.stderr_tail(),
-        message: decision.message,
-    };
+    let mut outcome = outcome(ending, exit_code, wall, &measured, &capture, phase, request.sandbox);
     if outcome.verdict != PhaseVerdict::Passed {
         kill(docker, id).await;
         return Ok(PhaseRun {
@@ -255,7 +241,6 @@ async fn finish(docker: &Docker, id: &str) -> Measured {
         && let Some(state) = state.state
     {
         measured.container_oom_killed = state.oom_killed.unwrap_or(false);
-        measured.container_running = state.running.unwrap_or(false);
     }
     measured
 }

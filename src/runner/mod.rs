@@ -11,9 +11,7 @@ mod sandbox;
 mod transfer;
 mod verdict;
 
-pub use capture::TAIL_BYTES;
 pub use docker_phase::remove as remove_container;
 pub use events::{Event, Fanout, Sink, Stream};
 pub use outcome::{PhaseOutcome, PhaseVerdict};
 pub use pipeline::{Backend, DEFAULT_SEED, RunRecord, ScorerRun, run_submission};
-pub use sandbox::CANDIDATE_USER;

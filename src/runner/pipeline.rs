@@ -20,7 +20,6 @@ pub const DEFAULT_SEED: u64 = 42;
 
 /// What one run produced: phase outcomes and, on the host, the declared outputs.
 pub struct RunRecord {
-    pub run_id: String,
     pub phases: Vec<PhaseOutcome>,
     /// Host copies of declared outputs, by `phase:/path`.
     pub outputs: HashMap<OutputRef, PathBuf>,
@@ -70,7 +69,6 @@ pub async fn run_submission(
         .tempdir()
         .context("making the run's temp folder")?;
     let mut record = RunRecord {
-        run_id: run_id.to_string(),
         phases: Vec::new(),
         outputs: HashMap::new(),
         scorers: Vec::new(),
@@ -358,18 +356,18 @@ fn write_upload(
     workspace: Workspace,
     outputs: &HashMap<OutputRef, PathBuf>,
 ) -> anyhow::Result<Vec<Area>> {
-    let mut builder = transfer::create(path)?;
+    let mut builder = crate::tarball::create(path)?;
     match workspace {
         Workspace::Previous(previous) => {
             let mut file = std::fs::File::open(previous)?;
             std::io::copy(&mut file, builder.get_mut())?;
         }
         Workspace::Submission(root) => {
-            transfer::tar_folder(&mut builder, root, "workspace")?;
+            crate::tarball::tar_folder(&mut builder, root, "workspace")?;
         }
         Workspace::Empty => {
             let empty = tempfile::tempdir()?;
-            transfer::tar_folder(&mut builder, empty.path(), "workspace")?;
+            crate::tarball::tar_folder(&mut builder, empty.path(), "workspace")?;
         }
     }
     let mut areas = Vec::new();
@@ -379,13 +377,13 @@ fn write_upload(
             Source::Assignment(relative) => {
                 let host = spec.dir.join(relative);
                 if host.is_dir() {
-                    transfer::tar_folder(&mut builder, &host, prefix)?
+                    crate::tarball::tar_folder(&mut builder, &host, prefix)?
                 } else {
                     let name = format!(
                         "{prefix}/{}",
                         relative.file_name().unwrap_or_default().to_string_lossy()
                     );
-                    transfer::tar_file(&mut builder, &host, &name)?
+                    crate::tarball::tar_file(&mut builder, &host, &name)?
                 }
             }
             Source::PhaseOutput(reference) => {
@@ -393,7 +391,7 @@ fn write_upload(
                     .get(reference)
                     .with_context(|| format!("{reference} was not copied out"))?;
                 let name = format!("{prefix}/{}", reference.path.rsplit('/').next().unwrap_or("output"));
-                transfer::tar_file(&mut builder, host, &name)?
+                crate::tarball::tar_file(&mut builder, host, &name)?
             }
         };
         // The folder holds exactly the inputs, plus room for file system overhead.

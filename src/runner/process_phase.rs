@@ -16,9 +16,8 @@ use wait_timeout::ChildExt;
 use super::capture::Capture;
 use super::docker_phase::{PhaseRequest, PhaseRun};
 use super::events::{Event, Sink, Stream};
-use super::outcome::{PhaseOutcome, PhaseVerdict};
-use super::transfer;
-use super::verdict::{Ending, Measured, decide};
+use super::outcome::PhaseVerdict;
+use super::verdict::{Ending, Measured, outcome};
 
 const GRACE: Duration = Duration::from_secs(2);
 
@@ -163,21 +162,7 @@ fn execute(request: &PhaseRequest<'_>, root: &Path, command: &str) -> anyhow::Re
             .or(status.signal().map(|s| 128 + i64::from(s))),
         _ => None,
     };
-    let decision = decide(ending, exit_code, &measured, request.phase, sandbox);
-    let outcome = PhaseOutcome {
-        name: request.phase.name.clone(),
-        verdict: decision.verdict,
-        exit_code,
-        signal: decision.signal,
-        wall_seconds: wall,
-        cpu_seconds: measured.cpu_seconds,
-        peak_memory_bytes: measured.peak_memory_bytes,
-        stdout_bytes: capture.stdout_bytes,
-        stderr_bytes: capture.stderr_bytes,
-        stdout_tail: capture.stdout_tail(),
-        stderr_tail: capture.stderr_tail(),
-        message: decision.message,
-    };
+    let outcome = outcome(ending, exit_code, wall, &measured, &capture, request.phase, sandbox);
     Ok((
         PhaseRun {
             outcome,
@@ -227,11 +212,11 @@ fn children_usage() -> (f64, u64) {
 /// Outputs that are links are saved as links, so they are refused just the same.
 fn collect(request: &PhaseRequest<'_>, root: &Path) -> anyhow::Result<()> {
     if request.keep_workspace {
-        let mut workspace = transfer::create(request.workspace_out)?;
-        transfer::tar_folder(&mut workspace, &root.join("workspace"), "workspace")?;
+        let mut workspace = crate::tarball::create(request.workspace_out)?;
+        crate::tarball::tar_folder(&mut workspace, &root.join("workspace"), "workspace")?;
         workspace.finish()?;
     }
-    let mut outputs = transfer::create(request.outputs_out)?;
+    let mut outputs = crate::tarball::create(request.outputs_out)?;
     for output in &request.phase.outputs {
         let relative = output.trim_start_matches('/');
         let host = root.join(relative);
@@ -244,7 +229,7 @@ fn collect(request: &PhaseRequest<'_>, root: &Path) -> anyhow::Result<()> {
                 outputs.append_link(&mut header, relative, target)?;
             }
             Ok(meta) if meta.is_file() => {
-                transfer::tar_file(&mut outputs, &host, relative)?;
+                crate::tarball::tar_file(&mut outputs, &host, relative)?;
             }
             _ => {}
         }

@@ -1,77 +1,9 @@
-//! Files into and out of phase containers as tar streams. What comes out was written by
-//! candidate code: it is parsed as a hostile archive and never unpacked onto the host as is.
+//! Files out of phase containers. What comes out was written by candidate code: it is parsed
+//! as a hostile archive and never unpacked onto the host as is.
 
 use std::fs::File;
-use std::io::{BufWriter, Read, Write};
+use std::io::Read;
 use std::path::{Path, PathBuf};
-
-use anyhow::Context;
-
-use crate::intake::masked_mode;
-
-/// Writes a tar of `dir`'s files under `prefix/` (e.g. `workspace/`), owned by the candidate.
-pub fn tar_folder(builder: &mut tar::Builder<impl Write>, dir: &Path, prefix: &str) -> anyhow::Result<u64> {
-    let mut bytes = 0;
-    append_dir_entry(builder, prefix)?;
-    let mut entries: Vec<_> = std::fs::read_dir(dir)
-        .with_context(|| format!("reading {}", dir.display()))?
-        .collect::<Result<_, _>>()?;
-    entries.sort_by_key(|e| e.file_name());
-    for entry in entries {
-        let name = format!("{prefix}/{}", entry.file_name().to_string_lossy());
-        let kind = entry.file_type()?;
-        if kind.is_dir() {
-            bytes += tar_folder(builder, &entry.path(), &name)?;
-        } else if kind.is_file() {
-            bytes += tar_file(builder, &entry.path(), &name)?;
-        }
-    }
-    Ok(bytes)
-}
-
-/// Appends one host file as `name`.
-pub fn tar_file(builder: &mut tar::Builder<impl Write>, path: &Path, name: &str) -> anyhow::Result<u64> {
-    let metadata = std::fs::metadata(path)?;
-    let mut header = tar::Header::new_gnu();
-    header.set_entry_type(tar::EntryType::Regular);
-    header.set_size(metadata.len());
-    header.set_mode(masked_mode(mode_of(&metadata)));
-    header.set_uid(1000);
-    header.set_gid(1000);
-    header.set_mtime(0);
-    let file = File::open(path).with_context(|| format!("reading {}", path.display()))?;
-    builder.append_data(&mut header, name, file)?;
-    Ok(metadata.len())
-}
-
-fn append_dir_entry(builder: &mut tar::Builder<impl Write>, name: &str) -> anyhow::Result<()> {
-    let mut header = tar::Header::new_gnu();
-    header.set_entry_type(tar::EntryType::Directory);
-    header.set_size(0);
-    header.set_mode(0o755);
-    header.set_uid(1000);
-    header.set_gid(1000);
-    header.set_mtime(0);
-    builder.append_data(&mut header, format!("{name}/"), std::io::empty())?;
-    Ok(())
-}
-
-#[cfg(unix)]
-fn mode_of(metadata: &std::fs::Metadata) -> u32 {
-    use std::os::unix::fs::PermissionsExt;
-    metadata.permissions().mode()
-}
-
-#[cfg(not(unix))]
-fn mode_of(_metadata: &std::fs::Metadata) -> u32 {
-    0o644
-}
-
-/// Starts a tar file at `path`.
-pub fn create(path: &Path) -> anyhow::Result<tar::Builder<BufWriter<File>>> {
-    let file = File::create(path).with_context(|| format!("creating {}", path.display()))?;
-    Ok(tar::Builder::new(BufWriter::new(file)))
-}
 
 /// Copies declared outputs out of a tar a container produced into `dest`, refusing links,
 /// devices, folders and oversize files. Returns each output's host path, or why it is invalid.

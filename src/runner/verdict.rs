@@ -1,6 +1,7 @@
 //! Deciding a phase's verdict from how it ended and what the engine measured.
 
-use super::outcome::{PhaseVerdict, signal_name};
+use super::capture::Capture;
+use super::outcome::{PhaseOutcome, PhaseVerdict, signal_name};
 use crate::spec::{Phase, Sandbox};
 use crate::units::format_size;
 
@@ -20,7 +21,6 @@ pub struct Measured {
     /// OOM kills in the container's cgroup.
     pub oom_kills: Option<u64>,
     pub container_oom_killed: bool,
-    pub container_running: bool,
 }
 
 impl Measured {
@@ -136,6 +136,33 @@ pub fn decide(
         );
     }
     decision(PhaseVerdict::Failed, None, format!("exited with code {code}"))
+}
+
+/// The outcome of a phase that ran: its verdict decided, its measurements and output tails.
+pub fn outcome(
+    ending: Ending,
+    exit_code: Option<i64>,
+    wall_seconds: f64,
+    measured: &Measured,
+    capture: &Capture,
+    phase: &Phase,
+    sandbox: &Sandbox,
+) -> PhaseOutcome {
+    let decision = decide(ending, exit_code, measured, phase, sandbox);
+    PhaseOutcome {
+        name: phase.name.clone(),
+        verdict: decision.verdict,
+        exit_code,
+        signal: decision.signal,
+        wall_seconds,
+        cpu_seconds: measured.cpu_seconds,
+        peak_memory_bytes: measured.peak_memory_bytes,
+        stdout_bytes: capture.stdout_bytes,
+        stderr_bytes: capture.stderr_bytes,
+        stdout_tail: capture.stdout_tail(),
+        stderr_tail: capture.stderr_tail(),
+        message: decision.message,
+    }
 }
 
 #[cfg(test)]

@@ -1,0 +1,74 @@
+//! Host folders and files written into tar streams the way assay hands files to containers:
+//! sorted, owned by the candidate user, modes masked, timestamps zeroed.
+
+use std::fs::File;
+use std::io::{BufWriter, Write};
+use std::path::Path;
+
+use anyhow::Context;
+
+use crate::intake::masked_mode;
+
+/// Writes a tar of `dir`'s files under `prefix/` (e.g. `workspace/`), owned by the candidate.
+pub fn tar_folder(builder: &mut tar::Builder<impl Write>, dir: &Path, prefix: &str) -> anyhow::Result<u64> {
+    let mut bytes = 0;
+    append_dir_entry(builder, prefix)?;
+    let mut entries: Vec<_> = std::fs::read_dir(dir)
+        .with_context(|| format!("reading {}", dir.display()))?
+        .collect::<Result<_, _>>()?;
+    entries.sort_by_key(|e| e.file_name());
+    for entry in entries {
+        let name = format!("{prefix}/{}", entry.file_name().to_string_lossy());
+        let kind = entry.file_type()?;
+        if kind.is_dir() {
+            bytes += tar_folder(builder, &entry.path(), &name)?;
+        } else if kind.is_file() {
+            bytes += tar_file(builder, &entry.path(), &name)?;
+        }
+    }
+    Ok(bytes)
+}
+
+/// Appends one host file as `name`.
+pub fn tar_file(builder: &mut tar::Builder<impl Write>, path: &Path, name: &str) -> anyhow::Result<u64> {
+    let metadata = std::fs::metadata(path)?;
+    let mut header = tar::Header::new_gnu();
+    header.set_entry_type(tar::EntryType::Regular);
+    header.set_size(metadata.len());
+    header.set_mode(masked_mode(mode_of(&metadata)));
+    header.set_uid(1000);
+    header.set_gid(1000);
+    header.set_mtime(0);
+    let file = File::open(path).with_context(|| format!("reading {}", path.display()))?;
+    builder.append_data(&mut header, name, file)?;
+    Ok(metadata.len())
+}
+
+fn append_dir_entry(builder: &mut tar::Builder<impl Write>, name: &str) -> anyhow::Result<()> {
+    let mut header = tar::Header::new_gnu();
+    header.set_entry_type(tar::EntryType::Directory);
+    header.set_size(0);
+    header.set_mode(0o755);
+    header.set_uid(1000);
+    header.set_gid(1000);
+    header.set_mtime(0);
+    builder.append_data(&mut header, format!("{name}/"), std::io::empty())?;
+    Ok(())
+}
+
+#[cfg(unix)]
+pub fn mode_of(metadata: &std::fs::Metadata) -> u32 {
+    use std::os::unix::fs::PermissionsExt;
+    metadata.permissions().mode()
+}
+
+#[cfg(not(unix))]
+pub fn mode_of(_metadata: &std::fs::Metadata) -> u32 {
+    0o644
+}
+
+/// Starts a tar file at `path`.
+pub fn create(path: &Path) -> anyhow::Result<tar::Builder<BufWriter<File>>> {
+    let file = File::create(path).with_context(|| format!("creating {}", path.display()))?;
+    Ok(tar::Builder::new(BufWriter::new(file)))
+}
