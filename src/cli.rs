@@ -310,8 +310,8 @@ pub fn run(cli: Cli) -> anyhow::Result<Exit> {
             };
             let swept = crate::gc::sweep(&docker, &scope).await?;
             println!(
-                "removed {} container(s) and {} volume(s)",
-                swept.containers, swept.volumes
+                "removed {} container(s), {} volume(s) and {} temp folder(s)",
+                swept.containers, swept.volumes, swept.temp_dirs
             );
             Ok(Exit::Success)
         }),

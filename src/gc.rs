@@ -1,5 +1,6 @@
-//! Finding and removing what assay left on the engine: containers and volumes labelled
-//! `assay.run` whose owning process is gone (or all of them, when asked).
+//! Finding and removing what assay left behind: containers and volumes labelled `assay.run`
+//! whose owning process is gone (or all of them, when asked), and temp folders named after
+//! a process that is gone.
 
 use std::collections::HashMap;
 
@@ -16,6 +17,40 @@ fn hostname() -> String {
     std::fs::read_to_string("/proc/sys/kernel/hostname")
         .map(|h| h.trim().to_string())
         .unwrap_or_else(|_| "unknown".to_string())
+}
+
+/// A temp folder owned by this process: its name starts `assay-<pid>-<purpose>-`, so a
+/// later start can remove it when this process was killed before it could.
+pub fn temp_dir(purpose: &str) -> std::io::Result<tempfile::TempDir> {
+    tempfile::Builder::new()
+        .prefix(&format!("assay-{}-{purpose}-", std::process::id()))
+        .tempdir()
+}
+
+/// Removes the temp folders of assay processes of this host that have ended.
+pub fn sweep_temp_dirs() -> usize {
+    let Ok(entries) = std::fs::read_dir(std::env::temp_dir()) else {
+        return 0;
+    };
+    let mut removed = 0;
+    for entry in entries.flatten() {
+        let name = entry.file_name().to_string_lossy().into_owned();
+        let Some(pid) = name
+            .strip_prefix("assay-")
+            .and_then(|rest| rest.split('-').next())
+            .and_then(|pid| pid.parse::<u32>().ok())
+        else {
+            continue;
+        };
+        let is_dir = entry.file_type().map(|t| t.is_dir()).unwrap_or(false);
+        if is_dir && !std::path::Path::new(&format!("/proc/{pid}")).exists() {
+            match std::fs::remove_dir_all(entry.path()) {
+                Ok(()) => removed += 1,
+                Err(e) => tracing::warn!("could not remove {}: {e}", entry.path().display()),
+            }
+        }
+    }
+    removed
 }
 
 /// True when the owner label names a process of this host that no longer runs.
@@ -37,6 +72,7 @@ fn owner_is_gone(owner: Option<&String>) -> bool {
 pub struct Swept {
     pub containers: usize,
     pub volumes: usize,
+    pub temp_dirs: usize,
 }
 
 /// Which labelled objects a sweep removes.
@@ -90,6 +126,10 @@ pub async fn sweep(docker: &Docker, scope: &Scope) -> anyhow::Result<Swept> {
         if docker.remove_volume(&volume.name, Some(options)).await.is_ok() {
             swept.volumes += 1;
         }
+    }
+    // Temp folders carry no owner but a pid; only those of ended processes are removed.
+    if !matches!(scope, Scope::Run(_) | Scope::Owner(_)) {
+        swept.temp_dirs = sweep_temp_dirs();
     }
     Ok(swept)
 }

@@ -49,10 +49,10 @@ pub async fn grade(options: GradeOptions) -> anyhow::Result<Exit> {
         BackendChoice::Docker => {
             let docker = crate::docker::connect().await?;
             let swept = crate::gc::sweep(&docker, &crate::gc::Scope::Stale).await?;
-            if swept.containers + swept.volumes > 0 {
+            if swept.containers + swept.volumes + swept.temp_dirs > 0 {
                 eprintln!(
-                    "removed {} container(s) and {} volume(s) left by an earlier run that was killed",
-                    swept.containers, swept.volumes
+                    "removed {} container(s), {} volume(s) and {} temp folder(s) left by an earlier run that was killed",
+                    swept.containers, swept.volumes, swept.temp_dirs
                 );
             }
             let image_id = ensure_image(&docker, &spec, &options.images_dir).await?;
@@ -64,6 +64,7 @@ pub async fn grade(options: GradeOptions) -> anyhow::Result<Exit> {
                 "WARNING: --backend process runs the submission as local processes of this user with NO isolation \
                  (no container, network on, your files readable). Use it only for your own reference solutions."
             );
+            crate::gc::sweep_temp_dirs();
             (Backend::Process, "none".to_string(), "none".to_string())
         }
     };

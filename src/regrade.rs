@@ -77,7 +77,7 @@ pub async fn regrade(options: RegradeOptions) -> anyhow::Result<Exit> {
             submission.display()
         )));
     }
-    let temp = tempfile::Builder::new().prefix("assay-regrade-").tempdir()?;
+    let temp = crate::gc::temp_dir("regrade")?;
     let out = options.out.clone().unwrap_or_else(|| temp.path().to_path_buf());
     let engine = crate::docker::engine_version(&docker).await;
     let backend = Backend::Docker(docker);

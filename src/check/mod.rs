@@ -34,7 +34,7 @@ pub async fn check(options: CheckOptions) -> anyhow::Result<Exit> {
     let docker = crate::docker::connect().await?;
     let engine = crate::docker::engine_version(&docker).await;
     let backend = Backend::Docker(docker);
-    let temp = tempfile::Builder::new().prefix("assay-check-").tempdir()?;
+    let temp = crate::gc::temp_dir("check")?;
     let mut exit = Exit::Success;
     let mut junit = JunitReport::new("assay check");
     for dir in &options.assignments {

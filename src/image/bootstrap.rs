@@ -48,7 +48,7 @@ pub async fn bootstrap(docker: &Docker, image: &str, progress: &mut dyn FnMut(&s
     which("debootstrap").context(
         "debootstrap is not installed (apt-get install debootstrap); it makes the base image when no registry is reachable",
     )?;
-    let root = tempfile::Builder::new().prefix("assay-bootstrap-").tempdir()?;
+    let root = crate::gc::temp_dir("bootstrap")?;
     let target = root.path().join("rootfs");
     let mut command = tokio::process::Command::new("debootstrap");
     command.args(["--variant=minbase", &suite]).arg(&target);

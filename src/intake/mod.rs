@@ -38,10 +38,7 @@ pub fn intake(path: &Path, limits: &IntakeLimits) -> anyhow::Result<Result<Submi
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_else(|| path.display().to_string());
-    let dir = tempfile::Builder::new()
-        .prefix("assay-submission-")
-        .tempdir()
-        .context("making a temp folder for the submission")?;
+    let dir = crate::gc::temp_dir("submission").context("making a temp folder for the submission")?;
     let files = dir.path().join("files");
     std::fs::create_dir(&files)?;
     let mut unpacker = Unpacker::new(&files, limits);

@@ -43,8 +43,10 @@ pub struct PhaseRequest<'a> {
     pub sandbox: &'a Sandbox,
     pub labels: HashMap<String, String>,
     pub container_name: String,
-    /// A tar with `workspace/...` and each input folder, unpacked at `/`.
+    /// A tar with `workspace/...`, unpacked at `/` as the candidate.
     pub upload: &'a Path,
+    /// A tar with each input folder, unpacked at `/` as root (None when there are none).
+    pub inputs_upload: Option<&'a Path>,
     pub input_areas: Vec<Area>,
     pub env: Vec<String>,
     /// Where the workspace after the phase is saved as a tar (for the next phase).
@@ -67,23 +69,22 @@ pub async fn run_phase(docker: &Docker, request: PhaseRequest<'_>, sink: &mut dy
             path: "/workspace".into(),
             bytes: request.sandbox.workspace_bytes,
             exec: true,
+            read_only: false,
         },
         Area {
             path: "/tmp".into(),
             bytes: request.sandbox.tmp_bytes,
             exec: true,
+            read_only: false,
         },
         Area {
             path: "/out".into(),
             bytes: request.sandbox.tmp_bytes,
             exec: false,
+            read_only: false,
         },
     ];
-    areas.extend(request.input_areas.iter().map(|a| Area {
-        path: a.path.clone(),
-        bytes: a.bytes,
-        exec: a.exec,
-    }));
+    areas.extend(request.input_areas.iter().cloned());
     let body = container_body(request.sandbox, request.labels.clone(), &areas, request.env.clone());
     let options = CreateContainerOptionsBuilder::default()
         .name(&request.container_name)
@@ -133,6 +134,31 @@ async fn inside(
             upload.exit_code,
             upload.stderr.trim()
         );
+    }
+
+    if let Some(inputs) = request.inputs_upload {
+        // Root owns the inputs: candidate code reads them but cannot rewrite them, e.g. hidden
+        // tests that pytest has not collected yet. Root here holds no capabilities, so tar
+        // keeps neither owners nor modes from the archive.
+        let command = [
+            "/bin/tar",
+            "-x",
+            "-i",
+            "--no-same-owner",
+            "--no-same-permissions",
+            "-f",
+            "-",
+            "-C",
+            "/",
+        ];
+        let unpacked = exec::run_as(docker, id, "0:0", &command, Some(inputs), None, 0).await?;
+        if unpacked.exit_code != 0 {
+            bail!(
+                "unpacking the inputs into the container failed (tar exit {}): {}",
+                unpacked.exit_code,
+                unpacked.stderr.trim()
+            );
+        }
     }
 
     sink.event(&Event::PhaseStarted { phase: &phase.name });

@@ -29,9 +29,20 @@ pub async fn start(
     env: Vec<String>,
     stdin: bool,
 ) -> anyhow::Result<(String, StartExecResults)> {
+    start_as(docker, container, CANDIDATE_USER, cmd, env, stdin).await
+}
+
+async fn start_as(
+    docker: &Docker,
+    container: &str,
+    user: &str,
+    cmd: Vec<String>,
+    env: Vec<String>,
+    stdin: bool,
+) -> anyhow::Result<(String, StartExecResults)> {
     let options = CreateExecOptions {
         cmd: Some(cmd),
-        user: Some(CANDIDATE_USER.to_string()),
+        user: Some(user.to_string()),
         env: Some(env),
         working_dir: Some("/workspace".to_string()),
         attach_stdin: Some(stdin),
@@ -59,8 +70,8 @@ pub async fn exit_code(docker: &Docker, exec_id: &str) -> anyhow::Result<Option<
     Ok(None)
 }
 
-/// Runs a helper to the end: stdin from `stdin_file`, stdout kept up to `limit` bytes in
-/// memory or streamed into `stdout_file`.
+/// Runs a helper as the candidate user to the end: stdin from `stdin_file`, stdout kept up
+/// to `limit` bytes in memory or streamed into `stdout_file`.
 pub async fn run(
     docker: &Docker,
     container: &str,
@@ -69,8 +80,22 @@ pub async fn run(
     stdout_file: Option<&Path>,
     limit: u64,
 ) -> anyhow::Result<ExecResult> {
+    run_as(docker, container, CANDIDATE_USER, cmd, stdin_file, stdout_file, limit).await
+}
+
+/// `run` as another user of the container (root for files the candidate must not change;
+/// root there holds no capabilities).
+pub async fn run_as(
+    docker: &Docker,
+    container: &str,
+    user: &str,
+    cmd: &[&str],
+    stdin_file: Option<&Path>,
+    stdout_file: Option<&Path>,
+    limit: u64,
+) -> anyhow::Result<ExecResult> {
     let cmd = cmd.iter().map(|s| s.to_string()).collect();
-    let (id, started) = start(docker, container, cmd, Vec::new(), stdin_file.is_some()).await?;
+    let (id, started) = start_as(docker, container, user, cmd, Vec::new(), stdin_file.is_some()).await?;
     let StartExecResults::Attached { mut output, mut input } = started else {
         bail!("the engine did not attach to the exec");
     };

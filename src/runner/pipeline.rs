@@ -64,10 +64,7 @@ pub async fn run_submission(
     seed: u64,
     sink: &mut dyn Sink,
 ) -> anyhow::Result<RunRecord> {
-    let scratch = tempfile::Builder::new()
-        .prefix("assay-run-")
-        .tempdir()
-        .context("making the run's temp folder")?;
+    let scratch = crate::gc::temp_dir("run").context("making the run's temp folder")?;
     let mut record = RunRecord {
         phases: Vec::new(),
         outputs: HashMap::new(),
@@ -85,18 +82,19 @@ pub async fn run_submission(
         }
         let dir = record.scratch.path().join(format!("{index}-{}", phase.name));
         std::fs::create_dir_all(&dir)?;
-        let upload = dir.join("upload.tar");
+        let (upload, inputs) = (dir.join("upload.tar"), dir.join("inputs.tar"));
         let start = match &workspace {
             Some(previous) => Workspace::Previous(previous),
             None => Workspace::Submission(&submission.root),
         };
-        let input_areas = write_upload(&upload, spec, phase, start, &record.outputs)?;
+        let input_areas = write_upload(&upload, &inputs, spec, phase, start, &record.outputs)?;
         let workspace_out = dir.join("workspace.tar");
         let outputs_out = dir.join("outputs.tar");
         let step = Step {
             phase,
             sandbox: &spec.sandbox,
             upload: &upload,
+            inputs: &inputs,
             input_areas: &input_areas,
             workspace_out: &workspace_out,
             outputs_out: &outputs_out,
@@ -154,6 +152,7 @@ struct Step<'a> {
     phase: &'a crate::spec::Phase,
     sandbox: &'a crate::spec::Sandbox,
     upload: &'a Path,
+    inputs: &'a Path,
     input_areas: &'a [Area],
     workspace_out: &'a Path,
     outputs_out: &'a Path,
@@ -179,15 +178,8 @@ impl Step<'_> {
                 labels: labels(run_id, submission_sha),
                 container_name: format!("assay-{run_id}-{}-{attempt}", self.phase.name),
                 upload: self.upload,
-                input_areas: self
-                    .input_areas
-                    .iter()
-                    .map(|a| Area {
-                        path: a.path.clone(),
-                        bytes: a.bytes,
-                        exec: a.exec,
-                    })
-                    .collect(),
+                inputs_upload: (!self.input_areas.is_empty()).then_some(self.inputs),
+                input_areas: self.input_areas.to_vec(),
                 env: environment(self.phase, seed),
                 workspace_out: self.workspace_out,
                 outputs_out: self.outputs_out,
@@ -258,13 +250,14 @@ async fn run_scorers(
         };
         let dir = record.scratch.path().join(&phase.name);
         std::fs::create_dir_all(&dir)?;
-        let upload = dir.join("upload.tar");
-        let input_areas = write_upload(&upload, spec, &phase, Workspace::Empty, &record.outputs)?;
+        let (upload, inputs) = (dir.join("upload.tar"), dir.join("inputs.tar"));
+        let input_areas = write_upload(&upload, &inputs, spec, &phase, Workspace::Empty, &record.outputs)?;
         let (workspace_out, outputs_out) = (dir.join("workspace.tar"), dir.join("outputs.tar"));
         let step = Step {
             phase: &phase,
             sandbox: &sandbox,
             upload: &upload,
+            inputs: &inputs,
             input_areas: &input_areas,
             workspace_out: &workspace_out,
             outputs_out: &outputs_out,
@@ -337,8 +330,6 @@ fn environment(phase: &crate::spec::Phase, seed: u64) -> Vec<String> {
     env
 }
 
-/// Writes the tar a phase starts from: the workspace (the submission, or the previous phase's
-/// workspace) followed by each declared input. Returns the tmpfs areas the inputs need.
 /// What `/workspace` starts as.
 enum Workspace<'a> {
     /// The unpacked submission (first phase).
@@ -349,8 +340,12 @@ enum Workspace<'a> {
     Empty,
 }
 
+/// Writes the tars a phase starts from: the workspace (the submission, or the previous
+/// phase's workspace) into `path`, each declared input into `inputs_path`. Returns the tmpfs
+/// areas the inputs need.
 fn write_upload(
     path: &Path,
+    inputs_path: &Path,
     spec: &Spec,
     phase: &crate::spec::Phase,
     workspace: Workspace,
@@ -366,10 +361,12 @@ fn write_upload(
             crate::tarball::tar_folder(&mut builder, root, "workspace")?;
         }
         Workspace::Empty => {
-            let empty = tempfile::tempdir()?;
+            let empty = crate::gc::temp_dir("empty")?;
             crate::tarball::tar_folder(&mut builder, empty.path(), "workspace")?;
         }
     }
+    builder.finish()?;
+    let mut builder = crate::tarball::create(inputs_path)?;
     let mut areas = Vec::new();
     for input in &phase.inputs {
         let prefix = input.mount.trim_start_matches('/');
@@ -399,6 +396,7 @@ fn write_upload(
             path: input.mount.clone(),
             bytes: bytes + bytes / 10 + 1024 * 1024,
             exec: false,
+            read_only: true,
         });
     }
     builder.finish()?;

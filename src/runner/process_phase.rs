@@ -28,10 +28,12 @@ type Chunks = Vec<(Stream, Vec<u8>)>;
 pub const ISOLATION: &str = "NONE: phases ran as local processes of the grading user (--backend process); only rlimits, the wall clock and the output cap applied";
 
 pub fn run_phase(request: &PhaseRequest<'_>, sink: &mut dyn Sink) -> anyhow::Result<PhaseRun> {
-    let root = tempfile::Builder::new().prefix("assay-process-").tempdir()?;
-    let mut archive = tar::Archive::new(std::fs::File::open(request.upload)?);
-    archive.set_ignore_zeros(true);
-    archive.unpack(root.path()).context("unpacking the phase's files")?;
+    let root = crate::gc::temp_dir("process")?;
+    for upload in std::iter::once(request.upload).chain(request.inputs_upload) {
+        let mut archive = tar::Archive::new(std::fs::File::open(upload)?);
+        archive.set_ignore_zeros(true);
+        archive.unpack(root.path()).context("unpacking the phase's files")?;
+    }
     for area in ["workspace", "out", "tmp"] {
         std::fs::create_dir_all(root.path().join(area))?;
     }

@@ -23,10 +23,13 @@ pub fn labels(run_id: &str, submission_sha: &str) -> HashMap<String, String> {
 }
 
 /// A mount point with the size of its tmpfs.
+#[derive(Clone)]
 pub struct Area {
     pub path: String,
     pub bytes: u64,
     pub exec: bool,
+    /// Owned by root: the candidate reads it but cannot change it (the assignment's inputs).
+    pub read_only: bool,
 }
 
 /// The container for one phase. Its main process only holds the container open: a root
@@ -42,7 +45,11 @@ pub fn container_body(
         .iter()
         .map(|area| {
             let exec = if area.exec { "exec" } else { "noexec" };
-            let options = format!("rw,{exec},nosuid,nodev,size={},uid=1000,gid=1000,mode=0755", area.bytes);
+            let owner = if area.read_only { 0 } else { 1000 };
+            let options = format!(
+                "rw,{exec},nosuid,nodev,size={},uid={owner},gid={owner},mode=0755",
+                area.bytes
+            );
             (area.path.clone(), options)
         })
         .collect();
