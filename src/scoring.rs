@@ -261,7 +261,8 @@ pub fn score_tests(spec: &Spec, record: &mut RunRecord) -> (Vec<TestResult>, Vec
                         status: case.status,
                         weight: 0.0,
                         seconds: case.seconds,
-                        message: case.message,
+                        // Candidate output can reach a message; it is shown without escapes.
+                        message: case.message.map(|m| crate::text::strip_ansi(&m)),
                         candidate_influenced: true,
                         visibility: group.map(|g| g.visibility).unwrap_or(crate::spec::Visibility::Hidden),
                     });

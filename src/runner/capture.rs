@@ -56,9 +56,11 @@ impl Capture {
     }
 }
 
+/// The last bytes as text without terminal escapes, which reports and `jq -r` would
+/// otherwise replay (the full raw output stays in the log files).
 fn tail_text(bytes: &[u8]) -> String {
     let start = bytes.len().saturating_sub(TAIL_BYTES);
-    String::from_utf8_lossy(&bytes[start..]).into_owned()
+    crate::text::strip_ansi(&String::from_utf8_lossy(&bytes[start..]))
 }
 
 #[cfg(test)]
