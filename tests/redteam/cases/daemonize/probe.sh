@@ -1,0 +1,2 @@
+# Case 8, second phase: lists every process it can see.
+ps -eo user,pid,args

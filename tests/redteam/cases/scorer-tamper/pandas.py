@@ -1,0 +1,1 @@
+exec(open("/workspace/forge.py").read())

@@ -1,0 +1,666 @@
+//! The red-team corpus: hostile submissions that must be contained. One test per case of the
+//! corpus (numbered as in `tests/redteam/README.md`); `corpus.rs` checks after every case
+//! that the harness answered, nothing was left, the host canaries are unchanged and the
+//! canary planted in the hidden labels reached nothing assay wrote.
+
+mod archives;
+#[path = "../common/mod.rs"]
+mod common;
+mod corpus;
+
+use std::path::Path;
+
+use common::{engine, write};
+use corpus::{Corpus, Graded, case};
+
+/// Grades a corpus case folder; None when no engine answers (the test says so and passes).
+fn graded(name: &str) -> Option<(Corpus, Graded)> {
+    if !engine() {
+        return None;
+    }
+    let corpus = Corpus::new();
+    let submission = case(name);
+    let graded = corpus.grade(submission.path());
+    Some((corpus, graded))
+}
+
+/// Each probe line reads `NAME ok` or `NAME REFUSED`; every name must be refused.
+fn all_refused(output: &str, names: &[&str]) {
+    for name in names {
+        assert!(
+            output.contains(&format!("{name} REFUSED")),
+            "{name} was not refused:\n{output}"
+        );
+    }
+    assert!(!output.contains(" ok\n"), "something was allowed:\n{output}");
+}
+
+fn passed_tests(graded: &Graded) -> Vec<String> {
+    graded.report["tests"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|t| t["status"] == "passed")
+        .map(|t| t["name"].as_str().unwrap().rsplit("::").next().unwrap().to_string())
+        .collect()
+}
+
+#[test]
+fn reference_passes_with_full_marks() {
+    let Some((_corpus, graded)) = graded("reference") else {
+        return;
+    };
+    assert_eq!(graded.verdict(), "passed", "{}", graded.log());
+    assert_eq!(graded.exit, 0);
+    assert_eq!(graded.score(), 100.0);
+    assert_eq!(passed_tests(&graded).len(), 4);
+    assert_eq!(graded.metric("scorer_accuracy"), Some(1.0));
+}
+
+#[test]
+fn case_01_fork_bomb_is_held_and_other_grades_go_on() {
+    if !engine() {
+        return;
+    }
+    let corpus = Corpus::new();
+    let round = tempfile::tempdir().unwrap();
+    for name in ["fork-bomb", "reference"] {
+        let target = round.path().join(name);
+        std::fs::create_dir(&target).unwrap();
+        corpus::copy_tree(case(name).path(), &target);
+    }
+    let graded = corpus.grade_args(&["--dir", round.path().to_str().unwrap(), "-j", "2"]);
+    assert_eq!(graded.reports.len(), 2);
+    for report in &graded.reports {
+        let build = common::phase(report, "build");
+        if report["submission"]["name"] == "fork-bomb" {
+            let verdict = build["verdict"].as_str().unwrap();
+            assert!(verdict == "timed_out" || verdict == "failed", "{build}");
+            let output = format!("{}{}", build["stdout_tail"], build["stderr_tail"]);
+            assert!(output.contains("fork"), "the bomb never hit the pids limit: {output}");
+        } else {
+            assert_eq!(
+                report["verdict"], "passed",
+                "the grade beside the bomb suffered: {report}"
+            );
+            assert_eq!(report["score"]["total"], 100.0);
+        }
+    }
+    assert!(graded.elapsed.as_secs() < 90, "took {:?}", graded.elapsed);
+}
+
+#[test]
+fn case_02_mem_balloon_is_memory_exceeded() {
+    let Some((_corpus, graded)) = graded("mem-balloon") else {
+        return;
+    };
+    assert_eq!(
+        graded.phase("predict")["verdict"],
+        "memory_exceeded",
+        "{}",
+        graded.log()
+    );
+    assert_eq!(graded.verdict(), "failed");
+    assert_eq!(graded.exit, 1);
+}
+
+#[test]
+fn case_03_tmpfs_fill_stops_at_the_area_size_with_enospc() {
+    if !engine() {
+        return;
+    }
+    let free_before = docker_root_free_bytes();
+    let (_, graded) = graded("tmpfs-fill").unwrap();
+    let build = graded.phase("build");
+    assert_eq!(build["verdict"], "failed", "{}", graded.log());
+    let output = graded.output("build");
+    assert!(output.contains("No space left on device"), "{output}");
+    // 32 MiB of workspace hold 7 files of 4 MiB beside the submission; 16 MiB of /tmp hold 4.
+    assert!(output.contains("workspace full after 7 files"), "{output}");
+    assert!(output.contains("tmp full after 4 files"), "{output}");
+    let free_after = docker_root_free_bytes();
+    assert!(
+        free_after + 256 * 1024 * 1024 > free_before,
+        "the engine's disk lost {} MiB",
+        (free_before - free_after) / 1024 / 1024
+    );
+}
+
+#[test]
+fn case_04_stdout_flood_is_output_exceeded_with_bounded_memory() {
+    // corpus.rs holds assay's peak memory under its limit on every case, this one included.
+    let Some((_corpus, graded)) = graded("stdout-flood") else {
+        return;
+    };
+    let predict = graded.phase("predict");
+    assert_eq!(predict["verdict"], "output_exceeded", "{}", graded.log());
+    assert!(predict["stdout_tail"].as_str().unwrap().contains("flood"));
+}
+
+#[test]
+fn case_05_cpu_spin_is_timed_out_and_held_to_its_cpus() {
+    let Some((_corpus, graded)) = graded("cpu-spin") else {
+        return;
+    };
+    let build = graded.phase("build");
+    assert_eq!(build["verdict"], "timed_out", "{}", graded.log());
+    let wall = build["wall_seconds"].as_f64().unwrap();
+    let cpu = build["cpu_seconds"].as_f64().expect("cpu time measured");
+    // Four spinning processes on a 1-CPU sandbox: at most one CPU's worth of time.
+    assert!(cpu < wall * 1.0 * 1.15 + 0.5, "{cpu} s of CPU in {wall} s of wall time");
+    assert!(cpu > wall * 0.5, "the spin did not run: {cpu} s of CPU");
+}
+
+#[test]
+fn case_06_sleep_forever_is_timed_out_close_to_the_limit() {
+    let Some((_corpus, graded)) = graded("sleep-forever") else {
+        return;
+    };
+    let predict = graded.phase("predict");
+    assert_eq!(predict["verdict"], "timed_out", "{}", graded.log());
+    let wall = predict["wall_seconds"].as_f64().unwrap();
+    assert!((6.0..9.0).contains(&wall), "timed out after {wall} s (limit 6 s)");
+    assert!(graded.elapsed.as_secs() < 45, "the grade took {:?}", graded.elapsed);
+}
+
+#[test]
+fn case_07_sigterm_trap_is_still_stopped() {
+    let Some((_corpus, graded)) = graded("pid1-trap") else {
+        return;
+    };
+    let build = graded.phase("build");
+    assert_eq!(build["verdict"], "timed_out", "{}", graded.log());
+    assert!(build["wall_seconds"].as_f64().unwrap() < 9.0);
+    assert!(graded.elapsed.as_secs() < 45, "the grade took {:?}", graded.elapsed);
+}
+
+#[test]
+fn case_08_daemons_do_not_survive_into_the_next_phase() {
+    let Some((_corpus, graded)) = graded("daemonize") else {
+        return;
+    };
+    assert_eq!(graded.phase("build")["verdict"], "passed", "{}", graded.log());
+    // Both daemons were running when the build ended...
+    assert!(graded.output("build").starts_with('2'), "{}", graded.output("build"));
+    // ...and none of them is in the next phase's process list.
+    let listing = graded.output("predict");
+    assert!(listing.contains("python3 predict.py"), "{listing}");
+    assert!(
+        !listing.contains("sleep 4242") && !listing.contains("sleep 4343"),
+        "{listing}"
+    );
+    assert_eq!(graded.verdict(), "passed");
+}
+
+#[test]
+fn case_09_dns_and_egress_fail_inside_and_the_phase_is_its_own() {
+    let Some((_corpus, graded)) = graded("dns-egress") else {
+        return;
+    };
+    all_refused(&graded.output("predict"), &["dns", "dns-ip", "egress", "http", "pypi"]);
+    assert_eq!(graded.phase("predict")["verdict"], "passed");
+    assert_eq!(graded.score(), 100.0);
+}
+
+#[test]
+fn case_10_host_loopback_listener_sees_no_connection() {
+    if !engine() {
+        return;
+    }
+    let listener = std::net::TcpListener::bind("0.0.0.0:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    listener.set_nonblocking(true).unwrap();
+    let mut targets = vec!["127.0.0.1".to_string(), bridge_gateway()];
+    targets.extend(host_addresses());
+    let submission = case("host-loopback");
+    let lines: String = targets.iter().map(|t| format!("{t} {port}\n")).collect();
+    write(submission.path(), "targets.txt", &lines);
+    let corpus = Corpus::new();
+    let graded = corpus.grade(submission.path());
+    let names: Vec<String> = targets.iter().map(|t| format!("{t}:{port}")).collect();
+    let names: Vec<&str> = names.iter().map(String::as_str).collect();
+    all_refused(&graded.output("predict"), &names);
+    let mut seen = 0;
+    while listener.accept().is_ok() {
+        seen += 1;
+    }
+    assert_eq!(seen, 0, "the host listener saw {seen} connection(s)");
+    // Defence check of the test itself: the listener does answer from the host.
+    assert!(std::net::TcpStream::connect(("127.0.0.1", port)).is_ok());
+}
+
+#[test]
+fn case_11_engine_api_is_absent_or_refused() {
+    let Some((_corpus, graded)) = graded("docker-api") else {
+        return;
+    };
+    all_refused(
+        &graded.output("build"),
+        &[
+            "var-run-sock",
+            "run-sock",
+            "any-sock",
+            "tcp-127.0.0.1-2375",
+            "tcp-127.0.0.1-2376",
+            "tcp-172.17.0.1-2375",
+            "tcp-172.17.0.1-2376",
+        ],
+    );
+}
+
+#[test]
+fn case_12_label_hunt_finds_no_canary() {
+    // corpus.rs fails the test if the canary reaches any report, log or output.
+    let Some((corpus, graded)) = graded("label-hunt") else {
+        return;
+    };
+    for phase in ["build", "predict"] {
+        let output = graded.output(phase);
+        assert!(output.contains(&format!("hunt done in {phase}")), "{output}");
+        assert!(!output.contains("ASSAY-CANARY"), "{output}");
+        assert!(!output.contains("labels"), "the labels file was found: {output}");
+    }
+    // In the tests phase the hunt's findings come out through a failing test's message.
+    let smuggled = graded.report["tests"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|t| t["name"].as_str().unwrap().ends_with("test_returns_an_int"))
+        .unwrap()["message"]
+        .to_string();
+    assert!(smuggled.contains("hunt done in tests"), "{smuggled}");
+    assert!(!smuggled.contains("ASSAY-CANARY") && !smuggled.contains(&corpus.canary));
+}
+
+/// The honest twin of the tampering cases: the same wrong answers, no tricks.
+fn underfit_twin() -> Graded {
+    let corpus = Corpus::new();
+    corpus.grade(case("underfit").path())
+}
+
+fn same_grade(tampered: &Graded, twin: &Graded) {
+    assert_eq!(tampered.score(), twin.score(), "{}", tampered.log());
+    for metric in ["accuracy", "scorer_accuracy"] {
+        assert_eq!(tampered.metric(metric), twin.metric(metric), "{metric}");
+    }
+    assert_eq!(passed_tests(tampered), ["test_returns_an_int"]);
+    assert_eq!(passed_tests(twin), ["test_returns_an_int"]);
+    assert!(twin.score() < 60.0, "the twin should score low: {}", twin.score());
+}
+
+#[test]
+fn case_13_scorer_tamper_earns_what_the_true_predictions_earn() {
+    let Some((_corpus, tampered)) = graded("scorer-tamper") else {
+        return;
+    };
+    let twin = underfit_twin();
+    same_grade(&tampered, &twin);
+    assert_eq!(tampered.verdict(), "failed");
+    // The build's PATH change and user site died with its container; the .pth write failed.
+    let build = tampered.output("build");
+    assert!(!build.contains("pth written"), "{build}");
+    assert!(build.contains("build python /usr/bin/python3"), "{build}");
+}
+
+#[test]
+fn case_14_forged_results_are_ignored() {
+    let Some((_corpus, forged)) = graded("forged-results") else {
+        return;
+    };
+    let twin = underfit_twin();
+    same_grade(&forged, &twin);
+    // assay printed one report, the real one; the fake lines are the candidate's output.
+    assert_eq!(forged.reports.len(), 1);
+    assert_eq!(forged.verdict(), "failed");
+    assert!(forged.output("predict").contains("\"summary\":\"forged\""));
+    assert!(!forged.stderr.contains("forged"), "{}", forged.stderr);
+    let report: serde_json::Value = serde_json::from_str(&forged.file("report.json")).unwrap();
+    assert_eq!(report["verdict"], "failed");
+    // Every test result is marked as written beside candidate code.
+    for test in forged.report["tests"].as_array().unwrap() {
+        assert_eq!(test["candidate_influenced"], true);
+    }
+}
+
+#[test]
+fn case_15_writes_outside_the_writable_areas_are_refused() {
+    let Some((_corpus, graded)) = graded("write-outside") else {
+        return;
+    };
+    assert_eq!(graded.phase("build")["verdict"], "passed", "{}", graded.log());
+    all_refused(
+        &graded.output("build"),
+        &["etc", "etc-new", "usr", "usr-lib", "root", "home", "var", "data"],
+    );
+}
+
+#[test]
+fn case_16_to_20_hostile_archives_are_refused() {
+    if !engine() {
+        return;
+    }
+    let corpus = Corpus::new();
+    let dir = tempfile::tempdir().unwrap();
+    for (name, archive, reason) in archives::refused(dir.path()) {
+        let graded = corpus.grade(&archive);
+        assert_eq!(graded.verdict(), "invalid_submission", "{name}: {}", graded.log());
+        let rejection = graded.report["submission"]["rejection"].as_str().unwrap_or("");
+        assert!(
+            rejection.contains(reason),
+            "{name}: {rejection:?} should mention {reason:?}"
+        );
+        assert!(graded.report["phases"].as_array().unwrap().is_empty(), "{name} ran");
+        assert!(graded.elapsed.as_secs() < 20, "{name} took {:?}", graded.elapsed);
+    }
+    assert!(!Path::new("/tmp/x-assay-slip").exists() && !Path::new("/x-assay-slip").exists());
+}
+
+#[test]
+fn case_21_setuid_in_archive_is_masked() {
+    if !engine() {
+        return;
+    }
+    let corpus = Corpus::new();
+    let dir = tempfile::tempdir().unwrap();
+    let graded = corpus.grade(&archives::setuid(dir.path()));
+    assert_eq!(graded.phase("build")["verdict"], "passed", "{}", graded.log());
+    let build = graded.output("build");
+    assert!(build.contains("mode of tool: 755"), "{build}");
+    assert!(build.contains("setuid files: 0"), "{build}");
+}
+
+#[test]
+fn case_22_privileged_syscalls_are_refused() {
+    let Some((_corpus, graded)) = graded("priv-syscalls") else {
+        return;
+    };
+    assert_eq!(graded.phase("build")["verdict"], "passed", "{}", graded.log());
+    all_refused(
+        &graded.output("build"),
+        &["mount", "unshare", "unshare-net", "mknod", "ptrace", "chroot"],
+    );
+}
+
+#[test]
+fn case_23_kernel_knobs_and_limits_cannot_be_changed() {
+    let Some((_corpus, graded)) = graded("proc-sys") else {
+        return;
+    };
+    let build = graded.output("build");
+    all_refused(
+        &build,
+        &["proc-sys", "sysrq", "memory-limit", "pids-limit", "cpu-limit"],
+    );
+    assert!(
+        build.contains(&format!("memory limit {}", 256 * 1024 * 1024)),
+        "{build}"
+    );
+    assert!(build.contains("pids limit 64"), "{build}");
+}
+
+#[test]
+fn case_24_setuid_helpers_give_no_privilege() {
+    let Some((_corpus, graded)) = graded("setuid-binaries") else {
+        return;
+    };
+    let build = graded.output("build");
+    all_refused(
+        &build,
+        &[
+            "su",
+            "sudo",
+            "setuid-root",
+            "setresuid",
+            "setgid-root",
+            "mount-helper",
+            "passwd-helper",
+            "chsh-helper",
+            "newgrp-helper",
+        ],
+    );
+    assert!(build.contains("NoNewPrivs:\t1"), "{build}");
+    assert!(build.contains("CapEff:\t0000000000000000"), "{build}");
+    assert!(build.contains("CapBnd:\t0000000000000000"), "{build}");
+    assert!(build.contains("uid 1000"), "{build}");
+}
+
+/// Every report file assay wrote for a grade, by name.
+fn report_files(graded: &Graded) -> Vec<(String, String)> {
+    ["report.json", "report.html", "report.md", "feedback.md", "junit.xml"]
+        .iter()
+        .map(|name| (name.to_string(), graded.file(name)))
+        .collect()
+}
+
+/// Every string in a JSON value, one per line.
+fn strings(value: &serde_json::Value) -> String {
+    match value {
+        serde_json::Value::String(text) => format!("{text}\n"),
+        serde_json::Value::Array(items) => items.iter().map(strings).collect(),
+        serde_json::Value::Object(fields) => fields.values().map(strings).collect(),
+        _ => String::new(),
+    }
+}
+
+/// Markdown outside fenced blocks: where raw HTML would be rendered.
+fn outside_fences(markdown: &str) -> String {
+    let mut fence: Option<String> = None;
+    let mut outside = String::new();
+    for line in markdown.lines() {
+        match &fence {
+            Some(open) if line.trim_end() == open => fence = None,
+            Some(_) => {}
+            None if line.starts_with("~~~") || line.starts_with("```") => {
+                let mark = line.chars().next().unwrap();
+                fence = Some(line.chars().take_while(|c| *c == mark).collect());
+            }
+            None => {
+                outside.push_str(line);
+                outside.push('\n');
+            }
+        }
+    }
+    outside
+}
+
+#[test]
+fn case_25_markup_is_escaped_in_every_report() {
+    let Some((_corpus, graded)) = graded("report-xss") else {
+        return;
+    };
+    assert!(graded.output("predict").contains("<script>"), "the payload did not run");
+    for (name, text) in report_files(&graded) {
+        let rendered = match name.as_str() {
+            // Data, not a page: consumers escape it for where they show it.
+            "report.json" => continue,
+            "junit.xml" => {
+                roxmltree::Document::parse(&text).unwrap_or_else(|e| panic!("junit.xml is not XML: {e}"));
+                text
+            }
+            // Candidate output sits in fenced blocks it cannot close, where HTML is not rendered.
+            "report.md" | "feedback.md" => outside_fences(&text),
+            _ => text,
+        };
+        for raw in ["<script>", "<img src=x", "<a href=\"javascript:"] {
+            assert!(!rendered.contains(raw), "{name} holds {raw:?} unescaped");
+        }
+    }
+    assert!(
+        graded.file("report.html").contains("&lt;script&gt;"),
+        "the payload should show as text"
+    );
+}
+
+#[test]
+fn case_26_terminal_escapes_are_stripped() {
+    let Some((_corpus, graded)) = graded("ansi-inject") else {
+        return;
+    };
+    assert!(
+        graded.output("predict").contains("clipboard"),
+        "the payload did not run"
+    );
+    for (name, text) in report_files(&graded) {
+        // JSON writes control characters as \u escapes: look at the decoded strings.
+        let text = if name == "report.json" {
+            strings(&serde_json::from_str(&text).unwrap())
+        } else {
+            text
+        };
+        for bad in ['\u{1b}', '\u{7}', '\u{9b}', '\u{202e}'] {
+            assert!(!text.contains(bad), "{name} holds {:?}", bad);
+        }
+    }
+    assert!(!graded.stderr.contains('\u{1b}'), "assay printed an escape");
+}
+
+#[test]
+fn case_27_harness_kill_is_reaped_and_regraded() {
+    if !engine() {
+        return;
+    }
+    let corpus = Corpus::new();
+    let submission = case("harness-kill");
+    let sha = corpus.kill_mid_phase(submission.path());
+    // The next start reaps what the killed harness left, and the submission grades again.
+    let graded = corpus.grade(submission.path());
+    assert_eq!(graded.verdict(), "passed", "{}", graded.log());
+    assert_eq!(common::leftovers(&sha), "");
+}
+
+#[test]
+fn case_28_the_build_finds_no_hidden_tests_or_data() {
+    let Some((_corpus, graded)) = graded("hidden-tests-in-build") else {
+        return;
+    };
+    let build = graded.output("build");
+    assert!(build.contains("search done"), "{build}");
+    assert!(build.contains("data: train.csv \n"), "{build}");
+    for line in build.lines() {
+        assert!(
+            !line.starts_with("found ") && !line.starts_with("grep "),
+            "the build found something: {line}"
+        );
+        if let Some(listed) = line.strip_prefix("listing ") {
+            assert!(listed.contains("No such file"), "the build listed {listed}");
+        }
+    }
+}
+
+#[test]
+fn case_29_an_output_symlink_is_never_followed() {
+    let Some((_corpus, graded)) = graded("output-link") else {
+        return;
+    };
+    let predict = graded.phase("predict");
+    assert_eq!(predict["verdict"], "invalid_output", "{}", graded.log());
+    assert!(predict["message"].as_str().unwrap().contains("link"), "{predict}");
+    assert!(
+        graded
+            .folder
+            .join("outputs")
+            .read_dir()
+            .map(|d| d.count() == 0)
+            .unwrap_or(true)
+    );
+}
+
+#[test]
+fn case_30_hostile_file_names_are_refused_with_a_reason() {
+    if !engine() {
+        return;
+    }
+    let corpus = Corpus::new();
+    let dir = tempfile::tempdir().unwrap();
+    // Newlines and carriage returns in names are refused, and the reason shows them escaped.
+    let graded = corpus.grade(&archives::odd_names(dir.path()));
+    assert_eq!(graded.verdict(), "invalid_submission", "{}", graded.log());
+    let rejection = graded.report["submission"]["rejection"].as_str().unwrap();
+    assert!(rejection.contains("control character"), "{rejection}");
+    assert!(!rejection.contains('\n') && !rejection.contains('\r'), "{rejection:?}");
+    // The archive's own name (with CR, LF and markup) is escaped in every report.
+    for (name, text) in report_files(&graded) {
+        assert!(!text.contains('\r'), "{name} holds a carriage return");
+        let rendered = if name.ends_with(".md") {
+            outside_fences(&text)
+        } else {
+            text
+        };
+        if name != "report.json" {
+            assert!(!rendered.contains("name<i>"), "{name} shows the name's markup raw");
+        }
+    }
+    assert!(!graded.stderr.contains('\r'), "assay printed a carriage return");
+    // A name longer than a file system allows is refused with a reason that says so.
+    let graded = corpus.grade(&archives::long_name(dir.path()));
+    assert_eq!(graded.verdict(), "invalid_submission", "{}", graded.log());
+    let rejection = graded.report["submission"]["rejection"].as_str().unwrap();
+    assert!(rejection.contains("longer than the limit of 255"), "{rejection}");
+}
+
+#[test]
+fn case_31_slow_drip_is_timed_out_and_its_output_kept() {
+    let Some((_corpus, graded)) = graded("slow-drip") else {
+        return;
+    };
+    let predict = graded.phase("predict");
+    assert_eq!(predict["verdict"], "timed_out", "{}", graded.log());
+    assert!(
+        predict["stdout_tail"].as_str().unwrap().starts_with("....."),
+        "{predict}"
+    );
+}
+
+/// Free bytes on the file system that holds the engine's data.
+fn docker_root_free_bytes() -> u64 {
+    let root = std::process::Command::new("docker")
+        .args(["info", "-f", "{{.DockerRootDir}}"])
+        .output()
+        .unwrap();
+    let root = String::from_utf8_lossy(&root.stdout).trim().to_string();
+    let df = std::process::Command::new("df")
+        .args(["-B1", "--output=avail", &root])
+        .output()
+        .unwrap();
+    String::from_utf8_lossy(&df.stdout)
+        .lines()
+        .nth(1)
+        .unwrap()
+        .trim()
+        .parse()
+        .unwrap()
+}
+
+/// The default bridge's gateway: the host as containers on a network would see it.
+fn bridge_gateway() -> String {
+    let output = std::process::Command::new("docker")
+        .args([
+            "network",
+            "inspect",
+            "bridge",
+            "-f",
+            "{{range .IPAM.Config}}{{.Gateway}}{{end}}",
+        ])
+        .output()
+        .unwrap();
+    let gateway = String::from_utf8_lossy(&output.stdout).trim().to_string();
+    if gateway.is_empty() {
+        "172.17.0.1".to_string()
+    } else {
+        gateway
+    }
+}
+
+/// The host's own IPv4 addresses.
+fn host_addresses() -> Vec<String> {
+    let output = std::process::Command::new("hostname").arg("-I").output();
+    output
+        .map(|o| {
+            String::from_utf8_lossy(&o.stdout)
+                .split_whitespace()
+                .filter(|a| a.contains('.'))
+                .map(str::to_string)
+                .collect()
+        })
+        .unwrap_or_default()
+}
