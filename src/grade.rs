@@ -45,6 +45,9 @@ pub async fn grade(options: GradeOptions) -> anyhow::Result<Exit> {
         let lines: Vec<String> = errors.iter().map(|e| e.to_string()).collect();
         input_error(format!("the assignment spec is invalid:\n{}", lines.join("\n")))
     })?;
+    for warning in &spec.warnings {
+        eprintln!("warning: {warning}");
+    }
     let (backend, image_id, engine) = match options.backend {
         BackendChoice::Docker => {
             let docker = crate::docker::connect().await?;

@@ -13,6 +13,9 @@ pub fn validate_dirs(dirs: &[PathBuf], json: bool) -> Exit {
         match spec::load(dir) {
             Ok(spec) => {
                 if !json {
+                    for warning in &spec.warnings {
+                        println!("warning: {warning}");
+                    }
                     println!(
                         "{}: ok ({} {} phase(s), {} metric(s), {} rubric criteria)",
                         dir.display(),
@@ -22,7 +25,8 @@ pub fn validate_dirs(dirs: &[PathBuf], json: bool) -> Exit {
                         spec.rubric.len()
                     );
                 }
-                records.push(serde_json::json!({"assignment": dir, "ok": true, "errors": []}));
+                let warnings: Vec<String> = spec.warnings.iter().map(|w| w.to_string()).collect();
+                records.push(serde_json::json!({"assignment": dir, "ok": true, "errors": [], "warnings": warnings}));
             }
             Err(errors) => {
                 exit = Exit::Input;

@@ -35,6 +35,28 @@ fn bundled_assignments_are_valid() {
 }
 
 #[test]
+fn pytest_as_a_module_without_dash_p_is_warned_about() {
+    let phase = |run: &str| {
+        format!(
+            "{HEAD}[[phase]]\nname = \"tests\"\nrun = \"{run}\"\ninputs = {{ \"/tests\" = \"hidden/features\" }}\njunit = \"/out/junit.xml\"\n"
+        )
+    };
+    let (code, out, dir) = validate(&phase("python3 -m pytest /tests --junitxml=/out/junit.xml"));
+    assert_eq!(code, 0, "a warning is not an error: {out}");
+    let wanted = format!(
+        "warning: {}:6:1: phase[0].run: `python3 -m pytest` puts the workspace first",
+        dir.path().join("assignment.toml").display()
+    );
+    assert!(
+        out.lines().any(|l| l.starts_with(&wanted)),
+        "wanted\n  {wanted}\ngot\n{out}"
+    );
+    let (code, out, _dir) = validate(&phase("python3 -P -m pytest /tests --junitxml=/out/junit.xml"));
+    assert_eq!(code, 0);
+    assert!(!out.contains("warning"), "{out}");
+}
+
+#[test]
 fn unknown_key() {
     expect_line(
         &format!("{HEAD}colour = \"red\"\n"),

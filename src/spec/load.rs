@@ -59,8 +59,10 @@ pub fn load(dir: &Path) -> Result<Spec, Vec<SpecError>> {
         dir,
         locator: &locator,
         errors: Vec::new(),
+        warnings: Vec::new(),
     };
-    let spec = checker.spec(raw, hex::encode(Sha256::digest(source.as_bytes())));
+    let mut spec = checker.spec(raw, hex::encode(Sha256::digest(source.as_bytes())));
+    spec.warnings = checker.warnings;
     if checker.errors.is_empty() {
         Ok(spec)
     } else {
@@ -91,11 +93,16 @@ struct Checker<'a> {
     dir: &'a Path,
     locator: &'a Locator<'a>,
     errors: Vec<SpecError>,
+    warnings: Vec<SpecError>,
 }
 
 impl Checker<'_> {
     fn fail(&mut self, path: &KeyPath, message: impl Into<String>) {
         self.errors.push(self.locator.error(path, message));
+    }
+
+    fn warn(&mut self, path: &KeyPath, message: impl Into<String>) {
+        self.warnings.push(self.locator.error(path, message));
     }
 
     fn spec(&mut self, raw: RawSpec, sha256: String) -> Spec {
@@ -153,6 +160,7 @@ impl Checker<'_> {
             test_groups,
             reproducibility,
             rubric,
+            warnings: Vec::new(),
         }
     }
 
@@ -286,6 +294,12 @@ impl Checker<'_> {
                 },
                 None => None,
             };
+            if junit.is_some() && shadowable_pytest(&p.run) {
+                self.warn(
+                    &path.key("run"),
+                    "`python3 -m pytest` puts the workspace first on sys.path, so a pytest.py the candidate ships would run instead and write the results; use `python3 -P -m pytest`",
+                );
+            }
             let expected_tests = p
                 .expected_tests
                 .map(|n| self.positive(Some(n), &path.key("expected_tests"), 1) as u64);
@@ -805,6 +819,11 @@ fn check_mount(mount: &str) -> Result<(), String> {
         ));
     }
     Ok(())
+}
+
+/// True when the command runs pytest as a module without -P (or PYTHONSAFEPATH).
+fn shadowable_pytest(run: &str) -> bool {
+    run.contains("-m pytest") && !run.contains(" -P ") && !run.contains("PYTHONSAFEPATH")
 }
 
 fn check_output_path(output: &str) -> Result<(), String> {

@@ -32,6 +32,8 @@ pub struct Spec {
     pub test_groups: Vec<TestGroup>,
     pub reproducibility: Reproducibility,
     pub rubric: Vec<Criterion>,
+    /// Legal but risky choices, located like errors (`assay validate` prints them).
+    pub warnings: Vec<SpecError>,
 }
 
 /// Limits and image for every container that runs candidate code.
