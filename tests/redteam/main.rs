@@ -148,7 +148,8 @@ fn case_05_cpu_spin_is_timed_out_and_held_to_its_cpus() {
     let cpu = build["cpu_seconds"].as_f64().expect("cpu time measured");
     // Four spinning processes on a 1-CPU sandbox: at most one CPU's worth of time.
     assert!(cpu < wall * 1.0 * 1.15 + 0.5, "{cpu} s of CPU in {wall} s of wall time");
-    assert!(cpu > wall * 0.5, "the spin did not run: {cpu} s of CPU");
+    // At least some spinning happened, even on a machine busy with other tests.
+    assert!(cpu > 1.0, "the spin did not run: {cpu} s of CPU");
 }
 
 #[test]
