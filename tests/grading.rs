@@ -340,6 +340,37 @@ fn grade_in_background(name: &str) -> (std::process::Child, impl Fn() -> String,
 }
 
 #[test]
+fn a_service_runs_as_the_candidate_and_the_command_as_the_grader() {
+    if !engine() {
+        return;
+    }
+    sandbox_image();
+    let a = assignment(
+        r#"
+[[phase]]
+name = "serve"
+service = "echo service uid $(id -u); sleep 0.3; echo ready > ready.txt; exec sleep 60"
+run = "while [ ! -f ready.txt ]; do sleep 0.1; done; echo client uid $(id -u) saw $(cat ready.txt); echo result > /out/r.txt"
+outputs = ["/out/r.txt"]
+"#,
+        "[reproducibility]\nruns = 1\n",
+    );
+    let s = submission(&[("main.py", "service")]);
+    let started = std::time::Instant::now();
+    let (code, report, log) = grade(a.path(), s.path());
+    assert_eq!(code, 0, "{log}");
+    let serve = phase(&report, "serve");
+    let stdout = serve["stdout_tail"].as_str().unwrap();
+    assert!(stdout.contains("service uid 1000"), "{stdout}");
+    assert!(stdout.contains("client uid 1001 saw ready"), "{stdout}");
+    assert_eq!(report["outputs"][0]["path"], "/out/r.txt");
+    assert!(
+        started.elapsed().as_secs() < 30,
+        "the service's sleep held the phase open"
+    );
+}
+
+#[test]
 fn killed_harness_leaves_nothing_after_gc() {
     if !engine() {
         return;

@@ -55,6 +55,33 @@ outputs = ["/out/p.csv"]
     assert_eq!(report["metrics"][0]["value"], 0.5);
 }
 
+/// A service beside the phase's command: started first, ended with it, its output kept.
+const SERVICE_PHASE: &str = r#"
+[[phase]]
+name = "serve"
+service = "echo service up; sleep 0.3; echo ready > ready.txt; exec sleep 60"
+run = "while [ ! -f ready.txt ]; do sleep 0.1; done; echo client saw $(cat ready.txt); echo result > /out/r.txt"
+outputs = ["/out/r.txt"]
+"#;
+
+#[test]
+fn a_service_runs_beside_the_command_and_ends_with_it() {
+    let started = std::time::Instant::now();
+    let (code, report, log) = grade_process(SERVICE_PHASE, "", "service");
+    assert_eq!(code, 0, "{log}");
+    let serve = phase(&report, "serve");
+    assert_eq!(serve["verdict"], "passed", "{serve}");
+    let stdout = serve["stdout_tail"].as_str().unwrap();
+    assert!(
+        stdout.contains("service up") && stdout.contains("client saw ready"),
+        "{stdout}"
+    );
+    assert!(
+        started.elapsed().as_secs() < 30,
+        "the service's sleep held the phase open"
+    );
+}
+
 #[test]
 fn verdicts_match_the_docker_backend() {
     let cases = [

@@ -57,6 +57,16 @@ fn pytest_as_a_module_without_dash_p_is_warned_about() {
 }
 
 #[test]
+fn a_service_phase_keeps_its_results_in_out() {
+    expect_line(
+        &format!(
+            "{HEAD}[[phase]]\nname = \"serve\"\nservice = \"sh start.sh\"\nrun = \"python3 client.py\"\noutputs = [\"/workspace/r.csv\"]\n"
+        ),
+        "8:12: phase[0].outputs[0]: \"/workspace/r.csv\": a phase with a service keeps its results in /out, which only `run` can write; the workspace belongs to the candidate",
+    );
+}
+
+#[test]
 fn unknown_key() {
     expect_line(
         &format!("{HEAD}colour = \"red\"\n"),

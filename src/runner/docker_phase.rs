@@ -18,7 +18,7 @@ use super::capture::Capture;
 use super::events::{Event, Sink, Stream};
 use super::exec;
 use super::outcome::{PhaseOutcome, PhaseVerdict};
-use super::sandbox::{Area, container_body};
+use super::sandbox::{Area, CANDIDATE_USER, GRADER_USER, Owner, container_body};
 use super::verdict::{Ending, Measured, outcome};
 use crate::spec::{Phase, Sandbox};
 
@@ -69,19 +69,24 @@ pub async fn run_phase(docker: &Docker, request: PhaseRequest<'_>, sink: &mut dy
             path: "/workspace".into(),
             bytes: request.sandbox.workspace_bytes,
             exec: true,
-            read_only: false,
+            owner: Owner::Candidate,
         },
         Area {
             path: "/tmp".into(),
             bytes: request.sandbox.tmp_bytes,
             exec: true,
-            read_only: false,
+            owner: Owner::Shared,
         },
         Area {
             path: "/out".into(),
             bytes: request.sandbox.tmp_bytes,
             exec: false,
-            read_only: false,
+            // Beside a service, only the trusted client writes results.
+            owner: if request.phase.service.is_some() {
+                Owner::Grader
+            } else {
+                Owner::Candidate
+            },
         },
     ];
     areas.extend(request.input_areas.iter().cloned());
@@ -162,8 +167,26 @@ async fn inside(
     }
 
     sink.event(&Event::PhaseStarted { phase: &phase.name });
+    // A service is the candidate's and starts first; `run` is then the author's client, as a
+    // user the service can neither signal nor write as. Both outputs count toward the cap.
+    let mut service_output = match &phase.service {
+        Some(service) => {
+            let command = vec!["/bin/sh".to_string(), "-c".to_string(), service.clone()];
+            let (_, started) = exec::start(docker, id, command, request.env.clone(), false).await?;
+            let StartExecResults::Attached { output, .. } = started else {
+                bail!("the engine did not attach to the service");
+            };
+            Some(output)
+        }
+        None => None,
+    };
+    let user = if phase.service.is_some() {
+        GRADER_USER
+    } else {
+        CANDIDATE_USER
+    };
     let command = vec!["/bin/sh".to_string(), "-c".to_string(), phase.run.clone()];
-    let (exec_id, started) = exec::start(docker, id, command, request.env.clone(), false).await?;
+    let (exec_id, started) = exec::start_as(docker, id, user, command, request.env.clone(), false).await?;
     let StartExecResults::Attached { mut output, .. } = started else {
         bail!("the engine did not attach to the phase");
     };
@@ -171,47 +194,65 @@ async fn inside(
     let deadline = tokio::time::Instant::now() + phase.timeout;
     let mut capture = Capture::new(request.sandbox.output_limit_bytes);
     let mut ending = Ending::Exited;
+    let mut keep = |capture: &mut Capture, item: LogOutput| {
+        let (stream, message) = match item {
+            LogOutput::StdOut { message } => (Stream::Stdout, message),
+            LogOutput::StdErr { message } => (Stream::Stderr, message),
+            _ => return,
+        };
+        let kept = capture.take(stream, &message);
+        if !kept.is_empty() {
+            sink.event(&Event::Output {
+                phase: &phase.name,
+                stream,
+                bytes: kept,
+            });
+        }
+    };
     loop {
         tokio::select! {
             item = output.next() => {
-                let Some(item) = item else { break };
-                let (stream, message) = match item {
-                    Ok(LogOutput::StdOut { message }) => (Stream::Stdout, message),
-                    Ok(LogOutput::StdErr { message }) => (Stream::Stderr, message),
-                    Ok(_) => continue,
+                match item {
+                    Some(Ok(item)) => keep(&mut capture, item),
+                    None => break,
                     // The stream breaking is the end of the process as far as we can tell.
-                    Err(e) => { tracing::debug!("phase output ended: {e}"); break }
-                };
-                let kept = capture.take(stream, &message);
-                if !kept.is_empty() {
-                    sink.event(&Event::Output { phase: &phase.name, stream, bytes: kept });
+                    Some(Err(e)) => { tracing::debug!("phase output ended: {e}"); break }
                 }
-                if capture.exceeded {
-                    ending = Ending::OutputExceeded;
-                    break;
+            }
+            item = async {
+                match service_output.as_mut() {
+                    Some(service) => service.next().await,
+                    None => std::future::pending().await,
+                }
+            } => {
+                match item {
+                    Some(Ok(item)) => keep(&mut capture, item),
+                    // The service ended; the client finds out on its own.
+                    _ => service_output = None,
                 }
             }
             _ = tokio::time::sleep_until(deadline) => {
                 ending = Ending::TimedOut;
-                // SIGTERM to every candidate process, then a short grace to let them end.
-                let _ = tokio::time::timeout(GRACE, exec::run(docker, id, &["/bin/sh", "-c", "kill -TERM -1"], None, None, 0)).await;
+                // SIGTERM to every process, then a short grace to let them end.
+                let term = ["/bin/sh", "-c", "kill -TERM -1"];
+                let _ = tokio::time::timeout(GRACE, exec::run(docker, id, &term, None, None, 0)).await;
+                if phase.service.is_some() {
+                    let _ = tokio::time::timeout(GRACE, exec::run_as(docker, id, GRADER_USER, &term, None, None, 0)).await;
+                }
                 let _ = tokio::time::timeout(GRACE, async {
                     while let Some(Ok(item)) = output.next().await {
-                        let (stream, message) = match item {
-                            LogOutput::StdOut { message } => (Stream::Stdout, message),
-                            LogOutput::StdErr { message } => (Stream::Stderr, message),
-                            _ => continue,
-                        };
-                        let kept = capture.take(stream, &message);
-                        if !kept.is_empty() {
-                            sink.event(&Event::Output { phase: &phase.name, stream, bytes: kept });
-                        }
+                        keep(&mut capture, item);
                     }
                 }).await;
                 break;
             }
         }
+        if capture.exceeded {
+            ending = Ending::OutputExceeded;
+            break;
+        }
     }
+    drop(service_output);
     let wall = match ending {
         Ending::TimedOut => phase
             .timeout
@@ -225,6 +266,11 @@ async fn inside(
         Ending::Exited => exec::exit_code(docker, &exec_id).await?,
         _ => None,
     };
+    if phase.service.is_some() {
+        // The client's leftovers end too, so nothing writes /out while it is copied.
+        let kill = ["/bin/sh", "-c", "kill -KILL -1"];
+        let _ = tokio::time::timeout(GRACE, exec::run_as(docker, id, GRADER_USER, &kill, None, None, 0)).await;
+    }
     let measured = finish(docker, id).await;
     let mut outcome = outcome(ending, exit_code, wall, &measured, &capture, phase, request.sandbox);
     if outcome.verdict != PhaseVerdict::Passed {

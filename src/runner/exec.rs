@@ -32,7 +32,8 @@ pub async fn start(
     start_as(docker, container, CANDIDATE_USER, cmd, env, stdin).await
 }
 
-async fn start_as(
+/// Starts `cmd` as `user`, attached to its output (and stdin when asked).
+pub async fn start_as(
     docker: &Docker,
     container: &str,
     user: &str,

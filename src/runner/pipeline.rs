@@ -10,7 +10,7 @@ use bollard::Docker;
 use super::docker_phase::{PhaseRequest, PhaseRun};
 use super::events::{Event, Sink};
 use super::outcome::{PhaseOutcome, PhaseVerdict};
-use super::sandbox::{Area, labels};
+use super::sandbox::{Area, Owner, labels};
 use super::transfer;
 use crate::intake::Submission;
 use crate::spec::{OutputRef, Source, Spec};
@@ -243,6 +243,7 @@ async fn run_scorers(
             junit: None,
             expected_tests: None,
             ok_exit_codes: vec![0],
+            service: None,
         };
         let sandbox = crate::spec::Sandbox {
             image: scorer.image.clone(),
@@ -396,7 +397,7 @@ fn write_upload(
             path: input.mount.clone(),
             bytes: bytes + bytes / 10 + 1024 * 1024,
             exec: false,
-            read_only: true,
+            owner: Owner::Root,
         });
     }
     builder.finish()?;

@@ -39,7 +39,12 @@ pub fn run_phase(request: &PhaseRequest<'_>, sink: &mut dyn Sink) -> anyhow::Res
     }
     let mut mounts: Vec<String> = vec!["/workspace".into(), "/out".into()];
     mounts.extend(request.input_areas.iter().map(|a| a.path.clone()));
-    let command = rewrite_paths(&request.phase.run, &mounts, root.path());
+    // A service runs in the background of the same session (no second user here).
+    let run = match &request.phase.service {
+        Some(service) => format!("{{ {service}\n}} &\n{}", request.phase.run),
+        None => request.phase.run.clone(),
+    };
+    let command = rewrite_paths(&run, &mounts, root.path());
 
     sink.event(&Event::PhaseStarted {
         phase: &request.phase.name,

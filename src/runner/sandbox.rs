@@ -13,6 +13,10 @@ const SECCOMP_PROFILE: &str = include_str!("seccomp.json");
 /// The unprivileged user that runs candidate code and owns the writable areas.
 pub const CANDIDATE_USER: &str = "1000:1000";
 
+/// The user that runs an author's trusted client beside a candidate's service: candidate
+/// code cannot signal its processes or write what it writes (it owns `/out` then).
+pub const GRADER_USER: &str = "1001:1001";
+
 /// Labels on every object assay makes, so a crash leaves nothing `assay gc` cannot find.
 pub fn labels(run_id: &str, submission_sha: &str) -> HashMap<String, String> {
     HashMap::from([
@@ -28,8 +32,29 @@ pub struct Area {
     pub path: String,
     pub bytes: u64,
     pub exec: bool,
-    /// Owned by root: the candidate reads it but cannot change it (the assignment's inputs).
-    pub read_only: bool,
+    pub owner: Owner,
+}
+
+/// Who may write an area (everyone may read it).
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub enum Owner {
+    /// Nobody: root owns it, and root there has no capabilities (the assignment's inputs).
+    Root,
+    Candidate,
+    Grader,
+    /// Everyone, each their own files (sticky, like /tmp).
+    Shared,
+}
+
+impl Owner {
+    fn tmpfs_options(self) -> &'static str {
+        match self {
+            Owner::Root => "uid=0,gid=0,mode=0755",
+            Owner::Candidate => "uid=1000,gid=1000,mode=0755",
+            Owner::Grader => "uid=1001,gid=1001,mode=0755",
+            Owner::Shared => "uid=0,gid=0,mode=1777",
+        }
+    }
 }
 
 /// The container for one phase. Its main process only holds the container open: a root
@@ -45,10 +70,10 @@ pub fn container_body(
         .iter()
         .map(|area| {
             let exec = if area.exec { "exec" } else { "noexec" };
-            let owner = if area.read_only { 0 } else { 1000 };
             let options = format!(
-                "rw,{exec},nosuid,nodev,size={},uid={owner},gid={owner},mode=0755",
-                area.bytes
+                "rw,{exec},nosuid,nodev,size={},{}",
+                area.bytes,
+                area.owner.tmpfs_options()
             );
             (area.path.clone(), options)
         })

@@ -196,6 +196,7 @@ mod tests {
             junit: None,
             expected_tests: None,
             ok_exit_codes: vec![0],
+            service: None,
         };
         decide(ending, code, &measured, &phase, &sandbox()).verdict
     }

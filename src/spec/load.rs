@@ -309,6 +309,31 @@ impl Checker<'_> {
                     "counts the tests of a JUnit file: set junit = \"/out/junit.xml\" too",
                 );
             }
+            let service = match &p.service {
+                Some(service) if service.trim().is_empty() => {
+                    self.fail(&path.key("service"), "the service command must not be empty");
+                    None
+                }
+                Some(service) => {
+                    // Results must be where only the trusted client can write.
+                    if let Some((j, outside)) = outputs.iter().enumerate().find(|(_, o)| !o.starts_with("/out/")) {
+                        // The JUnit file is appended to the outputs after those written out.
+                        let key = if j < p.outputs.len() {
+                            path.key("outputs").index(j)
+                        } else {
+                            path.key("junit")
+                        };
+                        self.fail(
+                            &key,
+                            format!(
+                                "{outside:?}: a phase with a service keeps its results in /out, which only `run` can write; the workspace belongs to the candidate"
+                            ),
+                        );
+                    }
+                    Some(service.clone())
+                }
+                None => None,
+            };
             let ok_exit_codes = match &p.ok_exit_codes {
                 Some(codes) if codes.is_empty() => {
                     self.fail(&path.key("ok_exit_codes"), "list at least one exit code");
@@ -328,6 +353,7 @@ impl Checker<'_> {
                 junit,
                 expected_tests,
                 ok_exit_codes,
+                service,
             });
         }
         phases

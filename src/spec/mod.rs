@@ -69,7 +69,12 @@ pub struct IntakeLimits {
 #[derive(Debug, Clone)]
 pub struct Phase {
     pub name: String,
+    /// The command whose exit ends the phase: the candidate's code, or, with a service, the
+    /// author's trusted client, run as a user candidate code cannot signal or write as.
     pub run: String,
+    /// The candidate's long-running program (a server), started before `run` and stopped
+    /// after it. Only `run` can write `/out`.
+    pub service: Option<String>,
     pub timeout: Duration,
     pub inputs: Vec<Input>,
     /// Absolute paths in the container, copied out after the phase.

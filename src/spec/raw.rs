@@ -64,6 +64,7 @@ pub struct RawIntake {
 pub struct RawPhase {
     pub name: String,
     pub run: String,
+    pub service: Option<String>,
     pub timeout: Option<String>,
     #[serde(default)]
     pub inputs: BTreeMap<String, String>,
