@@ -31,10 +31,15 @@ pub fn corpus_dir() -> PathBuf {
 
 /// A submission folder: the reference files with the case's files laid over them.
 pub fn case(name: &str) -> tempfile::TempDir {
+    case_in(&corpus_dir(), name)
+}
+
+/// A case of the corpus whose folders are under `root` (`assignment/`, `cases/`).
+pub fn case_in(root: &Path, name: &str) -> tempfile::TempDir {
     let dir = tempfile::tempdir().unwrap();
-    copy_tree(&corpus_dir().join("cases/reference"), dir.path());
+    copy_tree(&root.join("cases/reference"), dir.path());
     if name != "reference" {
-        let own = corpus_dir().join("cases").join(name);
+        let own = root.join("cases").join(name);
         assert!(own.is_dir(), "no case folder {}", own.display());
         copy_tree(&own, dir.path());
     }
@@ -101,9 +106,14 @@ impl Graded {
 
 impl Corpus {
     pub fn new() -> Corpus {
+        Corpus::of(&corpus_dir())
+    }
+
+    /// The corpus whose assignment is `root/assignment`.
+    pub fn of(root: &Path) -> Corpus {
         sandbox_image();
         let assignment = tempfile::tempdir().unwrap();
-        copy_tree(&corpus_dir().join("assignment"), assignment.path());
+        copy_tree(&root.join("assignment"), assignment.path());
         let canary = format!("ASSAY-CANARY-{}", random_hex());
         let labels = assignment.path().join("hidden/labels.csv");
         let planted = std::fs::read_to_string(&labels).unwrap().replace("CANARY", &canary);

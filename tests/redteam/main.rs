@@ -612,6 +612,30 @@ fn case_31_slow_drip_is_timed_out_and_its_output_kept() {
     );
 }
 
+#[test]
+fn case_32_a_service_cannot_touch_what_the_hidden_client_records() {
+    if !engine() {
+        return;
+    }
+    let root = corpus::corpus_dir().join("service");
+    let grade = |name: &str| {
+        let corpus = Corpus::of(&root);
+        let graded = corpus.grade(corpus::case_in(&root, name).path());
+        (corpus, graded)
+    };
+    let (_corpus, reference) = grade("reference");
+    assert_eq!(reference.verdict(), "passed", "{}", reference.log());
+    assert_eq!(reference.metric("accuracy"), Some(1.0));
+    let (_corpus, twin) = grade("always-zero");
+    let (_corpus, forger) = grade("forger");
+    let output = forger.output("serve");
+    all_refused(&output, &["forge-early", "mkdir-out", "stop-client", "forge-late"]);
+    assert!(output.contains("client done"), "the client did not finish: {output}");
+    assert_eq!(forger.metric("accuracy"), twin.metric("accuracy"));
+    assert_eq!(forger.metric("accuracy"), Some(7.0 / 20.0));
+    assert_eq!(forger.verdict(), "failed");
+}
+
 /// Free bytes on the file system that holds the engine's data.
 fn docker_root_free_bytes() -> u64 {
     let root = std::process::Command::new("docker")
