@@ -190,11 +190,28 @@ fn probabilistic(
             ranking::roc_auc(&is_positive, &columns[positive_index]).map_err(MetricError::Assignment)?
         }
         MetricKind::RocAuc => {
-            let mut areas = Vec::new();
-            for (c, scores) in columns.iter().enumerate() {
-                let is_class: Vec<bool> = truth.iter().map(|&t| t == c).collect();
-                areas.push(ranking::roc_auc(&is_class, scores).map_err(MetricError::Assignment)?);
-            }
+            // One sort per class, each on its own thread: the sorts are most of the time.
+            let areas: Vec<Result<f64, String>> = std::thread::scope(|scope| {
+                let threads: Vec<_> = columns
+                    .iter()
+                    .enumerate()
+                    .map(|(c, scores)| {
+                        let truth = &truth;
+                        scope.spawn(move || {
+                            let is_class: Vec<bool> = truth.iter().map(|&t| t == c).collect();
+                            ranking::roc_auc(&is_class, scores)
+                        })
+                    })
+                    .collect();
+                threads
+                    .into_iter()
+                    .map(|t| t.join().unwrap_or_else(|_| Err("computing ROC AUC failed".to_string())))
+                    .collect()
+            });
+            let areas: Vec<f64> = areas
+                .into_iter()
+                .collect::<Result<_, _>>()
+                .map_err(MetricError::Assignment)?;
             sum::mean(&areas)
         }
         _ => regression::log_loss(&truth, &columns),

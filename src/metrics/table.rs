@@ -79,6 +79,57 @@ struct Column {
     ends: Vec<usize>,
 }
 
+/// A column as it is read: raw bytes, checked as UTF-8 once at the end rather than value by
+/// value (most of the time on large files went to per-value checks).
+#[derive(Default)]
+struct RawColumn {
+    bytes: Vec<u8>,
+    ends: Vec<usize>,
+    /// A value starts or ends with a non-ASCII byte, so it may need Unicode trimming.
+    unicode_edges: bool,
+}
+
+impl RawColumn {
+    fn push(&mut self, value: &[u8]) {
+        let value = value.trim_ascii();
+        if value.first().is_some_and(|b| !b.is_ascii()) || value.last().is_some_and(|b| !b.is_ascii()) {
+            self.unicode_edges = true;
+        }
+        self.bytes.extend_from_slice(value);
+        self.ends.push(self.bytes.len());
+    }
+
+    /// The column as text; a value that is not UTF-8 is named by its line and left empty.
+    fn finish(self, lines: &[usize], problems: &mut Problems) -> Column {
+        let RawColumn {
+            bytes,
+            ends,
+            unicode_edges,
+        } = self;
+        let bytes = match String::from_utf8(bytes) {
+            Ok(text) if !unicode_edges && ends.iter().all(|&end| text.is_char_boundary(end)) => {
+                return Column { text, ends };
+            }
+            Ok(text) => text.into_bytes(),
+            Err(e) => e.into_bytes(),
+        };
+        // The slow path: value by value.
+        let mut column = Column::default();
+        let mut start = 0;
+        for (&end, &line) in ends.iter().zip(lines) {
+            match std::str::from_utf8(&bytes[start..end]) {
+                Ok(value) => column.push(value.trim()),
+                Err(_) => {
+                    problems.add(format!("row {line}: a value is not valid UTF-8"));
+                    column.push("");
+                }
+            }
+            start = end;
+        }
+        column
+    }
+}
+
 impl Column {
     fn push(&mut self, value: &str) {
         self.text.push_str(value);
@@ -120,38 +171,31 @@ fn read(path: &Path, what: &str, key: &str, columns: &[&str]) -> Result<Table, S
     };
     let key_at = find(key)?;
     let at: Vec<usize> = columns.iter().map(|c| find(c)).collect::<Result<_, _>>()?;
-    let mut table = Table {
-        lines: Vec::new(),
-        keys: Column::default(),
-        columns: (0..columns.len()).map(|_| Column::default()).collect(),
-    };
+    let mut lines = Vec::new();
+    let mut keys = RawColumn::default();
+    let mut raw: Vec<RawColumn> = (0..columns.len()).map(|_| RawColumn::default()).collect();
     let mut problems = Problems::default();
     let mut record = csv::ByteRecord::new();
     let mut line = 1;
-    let field = |record: &csv::ByteRecord, i: usize, line: usize, problems: &mut Problems, into: &mut Column| {
-        let bytes = record.get(i).unwrap_or_default();
-        match std::str::from_utf8(bytes) {
-            Ok(text) => into.push(text.trim()),
-            Err(_) => {
-                problems.add(format!("row {line}: a value is not valid UTF-8"));
-                into.push("");
-            }
-        }
-    };
     loop {
         line += 1;
         match reader.read_byte_record(&mut record) {
             Ok(false) => break,
             Ok(true) => {
-                table.lines.push(line);
-                field(&record, key_at, line, &mut problems, &mut table.keys);
-                for (column, &i) in table.columns.iter_mut().zip(&at) {
-                    field(&record, i, line, &mut problems, column);
+                lines.push(line);
+                keys.push(record.get(key_at).unwrap_or_default());
+                for (column, &i) in raw.iter_mut().zip(&at) {
+                    column.push(record.get(i).unwrap_or_default());
                 }
             }
             Err(e) => problems.add(format!("row {line}: {e}")),
         }
     }
+    let table = Table {
+        keys: keys.finish(&lines, &mut problems),
+        columns: raw.into_iter().map(|c| c.finish(&lines, &mut problems)).collect(),
+        lines,
+    };
     problems.into_result(table)
 }
 
@@ -208,6 +252,29 @@ pub fn join_labels(predictions: &Path, labels: Labels, key: &str, columns: &[&st
 fn join_tables(truth: Table, predicted: Table, key: &str, columns: &[&str]) -> Result<Joined, String> {
     let mut problems = Problems::default();
     let rows = predicted.lines.len();
+    let aligned = rows == truth.lines.len() && (0..rows).all(|i| predicted.keys.get(i) == truth.keys.get(i));
+    if aligned {
+        // The usual case: the ids come in the labels' order, so no lookup is needed. A repeated
+        // id here can only mirror one in the labels, and rows are then matched by position.
+        for index in 0..rows {
+            let (line, id) = (predicted.lines[index], predicted.keys.get(index));
+            if id.is_empty() {
+                problems.add(format!("row {line}: empty {key:?}"));
+            } else if let Some(c) = predicted.columns.iter().position(|c| {
+                let value = c.get(index);
+                value.is_empty() || value.eq_ignore_ascii_case("nan")
+            }) {
+                problems.add(format!("row {line}: no value in {:?} for id {id:?}", columns[c]));
+            }
+        }
+        let lines = predicted.lines.clone();
+        return problems.into_result(Joined {
+            truth,
+            predicted,
+            order: (0..rows).collect(),
+            lines,
+        });
+    }
     let mut by_id: FxHashMap<&str, usize> = FxHashMap::default();
     by_id.reserve(rows);
     for index in 0..rows {
@@ -298,6 +365,18 @@ mod tests {
     }
 
     #[test]
+    fn ids_in_the_labels_order_join_by_position() {
+        let labels = csv("id,label\na,1\nb,2\n");
+        let predictions = csv("id,label\na,2\nb,nan\n");
+        let why = join(predictions.path(), labels.path(), "id", "label", &["label"]).unwrap_err();
+        assert_eq!(why, "row 3: no value in \"label\" for id \"b\"");
+        let predictions = csv("id,label\na,2\nb,1\n");
+        let joined = join(predictions.path(), labels.path(), "id", "label", &["label"]).unwrap();
+        assert_eq!(joined.column(0), ["2", "1"]);
+        assert_eq!(joined.lines, [2, 3]);
+    }
+
+    #[test]
     fn names_each_problem_by_row() {
         let labels = csv("id,label\na,1\nb,2\nc,3\n");
         let predictions = csv("id,label\na,1\na,2\nz,3\nb,nan\n");
@@ -317,6 +396,18 @@ mod tests {
         let predictions = csv(&(0..20).fold("id,label\n".to_string(), |s, i| s + &format!("x{i},1\n")));
         let why = join(predictions.path(), labels.path(), "id", "label", &["label"]).unwrap_err();
         assert!(why.ends_with("and 15 more problem(s)"), "{why}");
+    }
+
+    #[test]
+    fn values_are_trimmed_and_invalid_utf8_is_named() {
+        let labels = csv("id,label\na,x\nb,y\nc,z\n");
+        let file = tempfile::NamedTempFile::new().unwrap();
+        std::fs::write(file.path(), b"id,label\n a ,\xc2\xa0x\xc2\xa0\nb, y\nc,\xff\n").unwrap();
+        let why = join(file.path(), labels.path(), "id", "label", &["label"]).unwrap_err();
+        assert_eq!(why, "row 4: a value is not valid UTF-8");
+        std::fs::write(file.path(), "id,label\n a ,\u{a0}x\u{a0}\nb, y\nc,z\n").unwrap();
+        let joined = join(file.path(), labels.path(), "id", "label", &["label"]).unwrap();
+        assert_eq!(joined.column(0), ["x", "y", "z"]);
     }
 
     #[test]
