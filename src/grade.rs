@@ -84,6 +84,7 @@ pub async fn grade(options: GradeOptions) -> anyhow::Result<Exit> {
         runs: options.runs,
         run_concurrency: options.run_concurrency,
         exports: options.formats.clone(),
+        same_files: Default::default(),
     };
     let jobs = options
         .jobs
@@ -205,10 +206,16 @@ fn print_summary(graded: &crate::grading::Graded, options: &GradeOptions, displa
         println!("{}", serde_json::to_string(report).unwrap_or_default());
         return;
     }
+    let same = if graded.same_files_as.is_empty() {
+        String::new()
+    } else {
+        let others: Vec<String> = graded.same_files_as.iter().map(|n| terminal_safe(n)).collect();
+        format!(" [same files as {}]", others.join(", "))
+    };
     if graded.skipped {
         display.println(&format!(
-            "{}: already graded ({}), skipped; --force grades it again",
-            terminal_safe(&report.submission.name),
+            "{}: already graded ({}), skipped; --force grades it again{same}",
+            terminal_safe(&graded.name),
             report.verdict.as_str()
         ));
         return;
@@ -218,8 +225,8 @@ fn print_summary(graded: &crate::grading::Graded, options: &GradeOptions, displa
         .map(|s| format!(" score {:.2}/{:.2}", s.total, s.max))
         .unwrap_or_default();
     let mut lines = vec![format!(
-        "{}: {}{score} — {}",
-        terminal_safe(&report.submission.name),
+        "{}: {}{score} — {}{same}",
+        terminal_safe(&graded.name),
         report.verdict.as_str(),
         terminal_safe(&report.summary)
     )];

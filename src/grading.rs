@@ -32,6 +32,8 @@ pub struct Grader<'a> {
     pub run_concurrency: Option<usize>,
     /// Extra results.json files for other graders, written beside the report.
     pub exports: Vec<crate::report::exports::Format>,
+    /// Serializes grades of the same files, so they are graded once.
+    pub same_files: crate::submitters::SameFiles,
 }
 
 /// A grade, or the earlier one found in OUT.
@@ -39,6 +41,23 @@ pub struct Graded {
     pub report: Report,
     /// OUT already held this grade (same submission, spec and image); nothing was run.
     pub skipped: bool,
+    /// The name this grade was asked for, and the other names the same files came under.
+    pub name: String,
+    pub same_files_as: Vec<String>,
+}
+
+impl Graded {
+    /// Records `name` beside the report and notes the other names of the same files.
+    fn under(report: Report, skipped: bool, dir: &Path, name: &str) -> anyhow::Result<Graded> {
+        crate::submitters::record(dir, name)?;
+        let same_files_as = crate::submitters::read(dir).into_iter().filter(|n| n != name).collect();
+        Ok(Graded {
+            report,
+            skipped,
+            name: name.to_string(),
+            same_files_as,
+        })
+    }
 }
 
 /// A sink that ignores everything (reruns report only their result).
@@ -58,7 +77,9 @@ impl Grader<'_> {
             Err(error) => {
                 let summary = format!("the harness failed (not the candidate's fault; grade again): {error:#}");
                 let report = self.unopened(path, RunVerdict::HarnessError, summary, None, started)?;
-                Ok(Graded { report, skipped: false })
+                let dir = self.out.join(&report.submission.sha256[..16]);
+                let name = report.submission.name.clone();
+                Graded::under(report, false, &dir, &name)
             }
         }
     }
@@ -78,17 +99,19 @@ impl Grader<'_> {
         let submission = match intake(path, &self.spec.intake)? {
             Ok(submission) => submission,
             Err(rejection) => {
-                return Ok(Graded {
-                    report: self.rejected(path, &rejection, started)?,
-                    skipped: false,
-                });
+                let report = self.rejected(path, &rejection, started)?;
+                let dir = self.out.join(&report.submission.sha256[..16]);
+                let name = report.submission.name.clone();
+                return Graded::under(report, false, &dir, &name);
             }
         };
         let dir = self.out.join(&submission.sha256[..16]);
+        // The same files sent twice in this batch: the second waits and finds the first.
+        let _same_files = self.same_files.lock(&submission.sha256).await;
         if !self.force
             && let Some(report) = self.earlier(&dir, &submission.sha256)
         {
-            return Ok(Graded { report, skipped: true });
+            return Graded::under(report, true, &dir, &submission.name);
         }
         std::fs::create_dir_all(&dir).with_context(|| format!("creating {}", dir.display()))?;
         crate::intake::store_copy(&submission, &dir.join(crate::intake::STORED_COPY))?;
@@ -163,7 +186,7 @@ impl Grader<'_> {
         }
         report::write_all(&dir, &report)?;
         self.export(&dir, &report)?;
-        Ok(Graded { report, skipped: false })
+        Graded::under(report, false, &dir, &submission.name)
     }
 
     fn export(&self, dir: &Path, report: &Report) -> anyhow::Result<()> {

@@ -21,6 +21,7 @@ pub mod round;
 pub mod runner;
 pub mod scoring;
 pub mod spec;
+pub mod submitters;
 pub mod tarball;
 pub mod text;
 pub mod units;

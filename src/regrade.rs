@@ -92,6 +92,7 @@ pub async fn regrade(options: RegradeOptions) -> anyhow::Result<Exit> {
         runs: Some(1),
         run_concurrency: Some(1),
         exports: Vec::new(),
+        same_files: Default::default(),
     };
     let now = grader.grade(&submission).await?.report;
     if now.submission.sha256 != earlier.submission.sha256 {

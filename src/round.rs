@@ -29,19 +29,39 @@ const SORT_SCRIPT: &str = r#"document.querySelectorAll('th[data-sort]').forEach(
   });
 });"#;
 
-/// Every report.json one level below `out`, by submission name.
-pub fn reports(out: &Path) -> anyhow::Result<Vec<Report>> {
-    let mut reports = Vec::new();
+/// One candidate's line in the round: a name and the report of its files.
+pub struct Row {
+    pub name: String,
+    pub report: Report,
+    /// Other names whose files were the same, byte for byte: worth a look for copying.
+    pub same_files_as: Vec<String>,
+}
+
+/// Every report.json one level below `out`, once per name its files came under, by name.
+pub fn rows(out: &Path) -> anyhow::Result<Vec<Row>> {
+    let mut rows = Vec::new();
     for entry in std::fs::read_dir(out).with_context(|| format!("reading {}", out.display()))? {
-        let path = entry?.path().join("report.json");
-        if let Ok(text) = std::fs::read_to_string(&path)
-            && let Ok(report) = serde_json::from_str::<Report>(&text)
-        {
-            reports.push(report);
+        let dir = entry?.path();
+        let Ok(text) = std::fs::read_to_string(dir.join("report.json")) else {
+            continue;
+        };
+        let Ok(report) = serde_json::from_str::<Report>(&text) else {
+            continue;
+        };
+        let mut names = crate::submitters::read(&dir);
+        if names.is_empty() {
+            names.push(report.submission.name.clone());
+        }
+        for name in &names {
+            rows.push(Row {
+                name: name.clone(),
+                report: report.clone(),
+                same_files_as: names.iter().filter(|n| *n != name).cloned().collect(),
+            });
         }
     }
-    reports.sort_by(|a, b| (&a.submission.name, &a.submission.sha256).cmp(&(&b.submission.name, &b.submission.sha256)));
-    Ok(reports)
+    rows.sort_by(|a, b| (&a.name, &a.report.submission.sha256).cmp(&(&b.name, &b.report.submission.sha256)));
+    Ok(rows)
 }
 
 /// Keeps a spreadsheet from reading a candidate's file name as a formula.
@@ -66,7 +86,8 @@ fn status(report: &Report) -> String {
 }
 
 pub fn write(out: &Path) -> anyhow::Result<()> {
-    let reports = reports(out)?;
+    let rows = rows(out)?;
+    let reports: Vec<&Report> = rows.iter().map(|r| &r.report).collect();
     let metric_names: Vec<String> = {
         let mut names: Vec<String> = Vec::new();
         for report in &reports {
@@ -82,6 +103,7 @@ pub fn write(out: &Path) -> anyhow::Result<()> {
     let mut header = vec![
         "name".to_string(),
         "sha256".into(),
+        "same_files_as".into(),
         "verdict".into(),
         "score".into(),
         "max_score".into(),
@@ -89,10 +111,17 @@ pub fn write(out: &Path) -> anyhow::Result<()> {
     header.extend(metric_names.iter().cloned());
     header.extend(["reproducibility".to_string(), "wall_seconds".into(), "report".into()]);
     csv.write_record(&header)?;
-    for report in &reports {
+    for Row {
+        name,
+        report,
+        same_files_as,
+    } in &rows
+    {
+        let others: Vec<String> = same_files_as.iter().map(|n| cell(n)).collect();
         let mut row = vec![
-            cell(&report.submission.name),
+            cell(name),
             report.submission.sha256.clone(),
+            others.join("; "),
             report.verdict.as_str().to_string(),
             report.score.map(|s| s.total.to_string()).unwrap_or_default(),
             report.score.map(|s| s.max.to_string()).unwrap_or_default(),
@@ -107,11 +136,12 @@ pub fn write(out: &Path) -> anyhow::Result<()> {
         csv.write_record(&row)?;
     }
     csv.flush()?;
-    std::fs::write(out.join("index.html"), index_html(&reports, &metric_names))?;
+    std::fs::write(out.join("index.html"), index_html(&rows, &metric_names))?;
     Ok(())
 }
 
-fn index_html(reports: &[Report], metric_names: &[String]) -> String {
+fn index_html(rows: &[Row], metric_names: &[String]) -> String {
+    let reports: Vec<&Report> = rows.iter().map(|r| &r.report).collect();
     let hash = base64::engine::general_purpose::STANDARD.encode(Sha256::digest(SORT_SCRIPT.as_bytes()));
     let mut html = format!(
         "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\n<meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; style-src 'unsafe-inline'; script-src 'sha256-{hash}'; base-uri 'none'; form-action 'none'\">\n<meta name=\"referrer\" content=\"no-referrer\">\n<title>Hiring round: {} submission(s)</title>\n<style>body {{ font: 14px/1.45 system-ui, sans-serif; margin: 2rem auto; max-width: 80rem; padding: 0 1rem; }} table {{ border-collapse: collapse; width: 100%; }} th, td {{ text-align: left; padding: .25rem .5rem; border-bottom: 1px solid #eef1f5; }} th[data-sort] {{ cursor: pointer; }} .good {{ color: #11703a; font-weight: 600; }} .bad {{ color: #b3261e; font-weight: 600; }} .neutral {{ color: #8a5a00; font-weight: 600; }}</style>\n</head><body>\n<h1>Hiring round: {} submission(s)</h1>\n",
@@ -125,13 +155,20 @@ fn index_html(reports: &[Report], metric_names: &[String]) -> String {
     html.push_str(
         "<th data-sort=\"text\">reproducibility</th><th data-sort=\"number\">wall</th></tr></thead><tbody>\n",
     );
-    for report in reports {
+    for row in rows {
+        let report = &row.report;
         let share = report.score.filter(|s| s.max > 0.0).map(|s| s.total / s.max);
         let verdict = report.verdict.as_str();
+        let same = if row.same_files_as.is_empty() {
+            String::new()
+        } else {
+            let others: Vec<String> = row.same_files_as.iter().map(|n| xml_escape(&plain(n))).collect();
+            format!(" <span class=\"neutral\">same files as {}</span>", others.join(", "))
+        };
         html.push_str(&format!(
-            "<tr><td><a href=\"{}/report.html\">{}</a></td><td class=\"{}\">{verdict}</td><td data-value=\"{}\">{}</td>",
+            "<tr><td><a href=\"{}/report.html\">{}</a>{same}</td><td class=\"{}\">{verdict}</td><td data-value=\"{}\">{}</td>",
             &report.submission.sha256[..16],
-            xml_escape(&plain(&report.submission.name)),
+            xml_escape(&plain(&row.name)),
             crate::report::view::tone(verdict),
             share.map(|s| s.to_string()).unwrap_or_else(|| "-1".into()),
             report.score.map(|s| format!("{:.2} / {:.2}", s.total, s.max)).unwrap_or_else(|| "—".into())
@@ -153,8 +190,8 @@ fn index_html(reports: &[Report], metric_names: &[String]) -> String {
         ));
     }
     html.push_str("</tbody></table>\n<h2>Score distribution</h2>\n");
-    html.push_str(&histogram(reports));
-    let tests = test_shares(reports);
+    html.push_str(&histogram(&reports));
+    let tests = test_shares(&reports);
     if !tests.is_empty() {
         html.push_str("<h2>Hidden tests: share of submissions that passed</h2>\n<table><thead><tr><th data-sort=\"text\">test</th><th data-sort=\"number\">passed</th></tr></thead><tbody>\n");
         for (name, (passed, total)) in tests {
@@ -171,7 +208,7 @@ fn index_html(reports: &[Report], metric_names: &[String]) -> String {
 }
 
 /// Scores as a share of the maximum, in ten bins, as an SVG bar chart.
-fn histogram(reports: &[Report]) -> String {
+fn histogram(reports: &[&Report]) -> String {
     let mut bins = [0usize; 10];
     let mut none = 0;
     for report in reports {
@@ -206,7 +243,7 @@ fn histogram(reports: &[Report]) -> String {
     svg
 }
 
-fn test_shares(reports: &[Report]) -> BTreeMap<String, (usize, usize)> {
+fn test_shares(reports: &[&Report]) -> BTreeMap<String, (usize, usize)> {
     let mut shares: BTreeMap<String, (usize, usize)> = BTreeMap::new();
     for report in reports {
         for test in &report.tests {

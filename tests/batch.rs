@@ -90,7 +90,7 @@ fn a_round_of_twelve_mixed_submissions() {
     let verdict = |name: &str| {
         rows.iter()
             .find(|r| &r[0] == name)
-            .map(|r| r[2].to_string())
+            .map(|r| r[3].to_string())
             .unwrap_or_else(|| panic!("no row {name}: {rows:?}"))
     };
     for i in 0..4 {
@@ -120,6 +120,54 @@ fn a_round_of_twelve_mixed_submissions() {
         index.contains("script-src 'sha256-"),
         "only the page's own sort script may run"
     );
+}
+
+#[test]
+fn candidates_who_sent_the_same_files_are_each_listed_and_flagged() {
+    if !engine() {
+        return;
+    }
+    sandbox_image();
+    let a = round_assignment("10s");
+    let round = tempfile::tempdir().unwrap();
+    let same = "printf 'id,label\\na,1\\nb,2\\n' > /out/p.csv\n";
+    for name in ["alice", "bob"] {
+        folder(round.path(), name, same);
+    }
+    folder(round.path(), "carol", "printf 'id,label\\na,1\\nb,7\\n' > /out/p.csv\n");
+    let out = tempfile::tempdir().unwrap();
+    let output = assay(&[
+        "grade",
+        "-a",
+        a.path().to_str().unwrap(),
+        "-o",
+        out.path().to_str().unwrap(),
+        "-j",
+        "2",
+        "--dir",
+        round.path().to_str().unwrap(),
+    ]);
+    let log = text(&output);
+    // One of the two was graded; the other waited and found its report.
+    assert!(log.contains("skipped"), "{log}");
+    assert!(
+        log.contains("[same files as alice]") || log.contains("[same files as bob]"),
+        "{log}"
+    );
+    let rows = summary(out.path());
+    let names: Vec<&str> = rows.iter().map(|r| &r[0]).collect();
+    assert_eq!(names, ["alice", "bob", "carol"], "every candidate has a row");
+    assert_eq!(rows[0][1], rows[1][1], "alice and bob sent the same files");
+    assert_eq!((&rows[0][2], &rows[1][2], &rows[2][2]), ("bob", "alice", ""));
+    assert_eq!((&rows[0][3], &rows[1][3]), ("passed", "passed"));
+    let index = std::fs::read_to_string(out.path().join("index.html")).unwrap();
+    assert!(index.contains("same files as bob") && index.contains("same files as alice"));
+    assert!(index.contains("3 submission(s)"));
+    let reports = std::fs::read_dir(out.path())
+        .unwrap()
+        .filter(|e| e.as_ref().unwrap().path().is_dir())
+        .count();
+    assert_eq!(reports, 2, "one report per distinct set of files");
 }
 
 #[test]
@@ -180,5 +228,5 @@ fn an_interrupted_round_resumes_where_it_stopped() {
     assert_eq!(log.matches("already graded").count(), done_before, "{log}");
     let rows = summary(out.path());
     assert_eq!(rows.len(), 4);
-    assert!(rows.iter().all(|r| &r[2] == "passed"), "{rows:?}");
+    assert!(rows.iter().all(|r| &r[3] == "passed"), "{rows:?}");
 }

@@ -62,6 +62,7 @@ pub async fn check(options: CheckOptions) -> anyhow::Result<Exit> {
             runs: None,
             run_concurrency: None,
             exports: Vec::new(),
+            same_files: Default::default(),
         };
         let mut suite = TestSuite::new(format!("assay check {}", spec.id));
         for (name, solution) in solutions(dir)? {

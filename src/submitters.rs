@@ -1,0 +1,64 @@
+//! The names one submission's files came under. Reports are keyed by the files' hash, so
+//! two candidates who sent the same files share a report; `names.json` beside it keeps every
+//! name, so a round lists each candidate and can flag the copies.
+
+use std::collections::HashMap;
+use std::path::Path;
+use std::sync::{Arc, Mutex};
+
+use anyhow::Context;
+
+pub const FILE: &str = "names.json";
+
+/// The names recorded in a report folder, in the order they came; empty when none are.
+pub fn read(dir: &Path) -> Vec<String> {
+    std::fs::read_to_string(dir.join(FILE))
+        .ok()
+        .and_then(|text| serde_json::from_str(&text).ok())
+        .unwrap_or_default()
+}
+
+/// Adds `name` to the folder's names (once), replacing the file whole.
+pub fn record(dir: &Path, name: &str) -> anyhow::Result<()> {
+    let mut names = read(dir);
+    if names.iter().any(|n| n == name) {
+        return Ok(());
+    }
+    names.push(name.to_string());
+    let temp = dir.join(format!(".{FILE}.tmp"));
+    std::fs::write(&temp, serde_json::to_vec_pretty(&names)?).with_context(|| format!("writing {}", temp.display()))?;
+    std::fs::rename(&temp, dir.join(FILE)).with_context(|| format!("writing {FILE} in {}", dir.display()))?;
+    Ok(())
+}
+
+/// One lock per submission hash: the same files sent twice in one batch are graded once, and
+/// the second waits, then finds the first's report.
+#[derive(Default)]
+pub struct SameFiles {
+    locks: Mutex<HashMap<String, Arc<tokio::sync::Mutex<()>>>>,
+}
+
+impl SameFiles {
+    pub async fn lock(&self, sha256: &str) -> tokio::sync::OwnedMutexGuard<()> {
+        let lock = {
+            let mut locks = self.locks.lock().unwrap_or_else(|e| e.into_inner());
+            locks.entry(sha256.to_string()).or_default().clone()
+        };
+        lock.lock_owned().await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_are_kept_once_in_order() {
+        let dir = tempfile::tempdir().unwrap();
+        assert!(read(dir.path()).is_empty());
+        record(dir.path(), "bob").unwrap();
+        record(dir.path(), "alice\nsmith").unwrap();
+        record(dir.path(), "bob").unwrap();
+        assert_eq!(read(dir.path()), ["bob", "alice\nsmith"]);
+    }
+}
