@@ -154,9 +154,10 @@ fn result(metric: &Metric, value: Value, phases: &[PhaseOutcome]) -> MetricResul
 
 /// Points earned over points possible, from metrics and test groups.
 pub fn score(metrics: &[MetricResult], groups: &[TestGroupResult]) -> Score {
+    // Summing no floats gives -0.0 in Rust; adding 0.0 makes it the 0 a reader expects.
     Score {
-        total: metrics.iter().map(|m| m.points).sum::<f64>() + groups.iter().map(|g| g.points).sum::<f64>(),
-        max: metrics.iter().map(|m| m.weight).sum::<f64>() + groups.iter().map(|g| g.weight).sum::<f64>(),
+        total: metrics.iter().map(|m| m.points).sum::<f64>() + groups.iter().map(|g| g.points).sum::<f64>() + 0.0,
+        max: metrics.iter().map(|m| m.weight).sum::<f64>() + groups.iter().map(|g| g.weight).sum::<f64>() + 0.0,
     }
 }
 
@@ -308,4 +309,14 @@ pub fn score_tests(spec: &Spec, record: &mut RunRecord) -> (Vec<TestResult>, Vec
         });
     }
     (tests, groups)
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn nothing_scored_is_zero_not_negative_zero() {
+        let score = super::score(&[], &[]);
+        assert!(score.total.is_sign_positive() && score.max.is_sign_positive());
+        assert_eq!(format!("{:.2}/{:.2}", score.total, score.max), "0.00/0.00");
+    }
 }
