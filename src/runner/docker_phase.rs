@@ -16,7 +16,7 @@ use futures_util::StreamExt;
 
 use super::capture::Capture;
 use super::events::{Event, Sink, Stream};
-use super::exec;
+use super::exec::{self, ExecResult};
 use super::outcome::{PhaseOutcome, PhaseVerdict};
 use super::sandbox::{Area, CANDIDATE_USER, GRADER_USER, Owner, container_body};
 use super::verdict::{Ending, Measured, outcome};
@@ -252,7 +252,6 @@ async fn inside(
             break;
         }
     }
-    drop(service_output);
     let wall = match ending {
         Ending::TimedOut => phase
             .timeout
@@ -260,6 +259,26 @@ async fn inside(
             .max(started_at.elapsed().as_secs_f64() - GRACE.as_secs_f64()),
         _ => started_at.elapsed().as_secs_f64(),
     };
+    if ending != Ending::Exited || service_output.is_some() {
+        // Candidate processes may still be printing into streams nobody reads once they are
+        // dropped, and the engine then stalls the next exec (a minute, measured): end them
+        // while reading what they print.
+        let kill = ["/bin/sh", "-c", "kill -KILL -1"];
+        let drain = async {
+            let run = async { while let Some(Ok(_)) = output.next().await {} };
+            let service = async {
+                if let Some(service) = service_output.as_mut() {
+                    while let Some(Ok(_)) = service.next().await {}
+                }
+            };
+            tokio::join!(run, service)
+        };
+        let _ = tokio::time::timeout(GRACE, async {
+            tokio::join!(exec::run(docker, id, &kill, None, None, 0), drain)
+        })
+        .await;
+    }
+    drop(service_output);
     drop(output);
 
     let exit_code = match ending {
@@ -271,7 +290,7 @@ async fn inside(
         let kill = ["/bin/sh", "-c", "kill -KILL -1"];
         let _ = tokio::time::timeout(GRACE, exec::run_as(docker, id, GRADER_USER, &kill, None, None, 0)).await;
     }
-    let measured = finish(docker, id).await;
+    let (measured, first_copy) = finish(docker, id, request).await;
     let mut outcome = outcome(ending, exit_code, wall, &measured, &capture, phase, request.sandbox);
     if outcome.verdict != PhaseVerdict::Passed {
         kill(docker, id).await;
@@ -280,7 +299,7 @@ async fn inside(
             collected: false,
         });
     }
-    if let Err(reason) = collect(docker, id, request).await? {
+    if let Err(reason) = collect(docker, id, request, first_copy).await? {
         outcome.verdict = PhaseVerdict::InvalidOutput;
         outcome.message = Some(reason);
         return Ok(PhaseRun {
@@ -294,18 +313,78 @@ async fn inside(
     })
 }
 
-/// Ends leftover candidate processes and reads the cgroup; falls back on the engine's state
-/// when the container can no longer run anything (e.g. its pids are exhausted).
-async fn finish(docker: &Docker, id: &str) -> Measured {
+/// What a phase leaves to copy out: the workspace when a later phase starts from it, and its
+/// declared outputs.
+#[derive(Clone, Copy, PartialEq)]
+enum Carry {
+    Workspace,
+    Outputs,
+}
+
+/// The tar command and size limit of one copy.
+fn copy_command(copy: Carry, request: &PhaseRequest<'_>) -> (Vec<String>, u64) {
+    let sandbox = request.sandbox;
+    let mut command: Vec<String> = ["/bin/tar", "-c", "-f", "-", "-C", "/"].map(String::from).to_vec();
+    match copy {
+        Carry::Workspace => {
+            command.push("workspace".into());
+            // Tar headers add up to 1.5 KiB a file on top of the content the tmpfs size bounds.
+            (command, sandbox.workspace_bytes + 64 * 1024 * 1024)
+        }
+        Carry::Outputs => {
+            command.extend(
+                request
+                    .phase
+                    .outputs
+                    .iter()
+                    .map(|o| o.trim_start_matches('/').to_string()),
+            );
+            (command, sandbox.workspace_bytes + 2 * sandbox.tmp_bytes)
+        }
+    }
+}
+
+fn copy_target<'a>(copy: Carry, request: &PhaseRequest<'a>) -> &'a Path {
+    match copy {
+        Carry::Workspace => request.workspace_out,
+        Carry::Outputs => request.outputs_out,
+    }
+}
+
+/// Ends leftover candidate processes, reads the cgroup and, in the same exec, makes the
+/// phase's first copy (one exec fewer per phase). Falls back on the engine's state when the
+/// container can no longer run anything (e.g. its pids are exhausted).
+async fn finish(docker: &Docker, id: &str, request: &PhaseRequest<'_>) -> (Measured, Option<(Carry, ExecResult)>) {
+    let first = if request.keep_workspace {
+        Some(Carry::Workspace)
+    } else if !request.phase.outputs.is_empty() {
+        Some(Carry::Outputs)
+    } else {
+        None
+    };
+    let (script, target, limit) = match first {
+        None => (FINISH_SCRIPT.to_string(), None, 4096),
+        Some(copy) => {
+            let (tar, limit) = copy_command(copy, request);
+            let quoted: Vec<String> = tar.iter().map(|word| shell_quote(word)).collect();
+            // The measurements go to stderr, the tar to stdout.
+            let script = format!("{{\n{FINISH_SCRIPT}\n}} >&2\nexec {}", quoted.join(" "));
+            (script, Some(copy_target(copy, request)), limit)
+        }
+    };
     let read = tokio::time::timeout(
-        Duration::from_secs(10),
-        exec::run(docker, id, &["/bin/sh", "-c", FINISH_SCRIPT], None, None, 4096),
+        Duration::from_secs(60),
+        exec::run(docker, id, &["/bin/sh", "-c", &script], None, target, limit),
     )
     .await;
-    if let Ok(Ok(result)) = &read
-        && result.exit_code == 0
-    {
-        return Measured::parse(&String::from_utf8_lossy(&result.stdout));
+    if let Ok(Ok(result)) = read {
+        let text = match first {
+            None => String::from_utf8_lossy(&result.stdout).into_owned(),
+            Some(_) => result.stderr.clone(),
+        };
+        if text.lines().any(|line| line.starts_with("oom=")) {
+            return (Measured::parse(&text), first.map(|copy| (copy, result)));
+        }
     }
     // The container can run nothing more: ask the engine what became of it.
     let mut measured = Measured::default();
@@ -314,7 +393,12 @@ async fn finish(docker: &Docker, id: &str) -> Measured {
     {
         measured.container_oom_killed = state.oom_killed.unwrap_or(false);
     }
-    measured
+    (measured, None)
+}
+
+/// `word` as one shell word.
+fn shell_quote(word: &str) -> String {
+    format!("'{}'", word.replace('\'', "'\\''"))
 }
 
 async fn kill(docker: &Docker, id: &str) {
@@ -322,48 +406,51 @@ async fn kill(docker: &Docker, id: &str) {
     let _ = docker.kill_container(id, Some(options)).await;
 }
 
-/// Saves the workspace (when a later phase needs it) and the declared outputs as tars;
-/// `Ok(Err)` when the candidate's files cannot be carried (too large for the limits).
-async fn collect(docker: &Docker, id: &str, request: &PhaseRequest<'_>) -> anyhow::Result<Result<(), String>> {
-    let sandbox = request.sandbox;
-    if request.keep_workspace
-        && let Err(why) = save_workspace(docker, id, request).await?
-    {
-        return Ok(Err(why));
+/// Saves the workspace (when a later phase needs it) and the declared outputs as tars,
+/// except the copy `finish` already made; `Ok(Err)` when the candidate's files cannot be
+/// carried (too large for the limits).
+async fn collect(
+    docker: &Docker,
+    id: &str,
+    request: &PhaseRequest<'_>,
+    mut done: Option<(Carry, ExecResult)>,
+) -> anyhow::Result<Result<(), String>> {
+    let mut wanted = Vec::new();
+    if request.keep_workspace {
+        wanted.push(Carry::Workspace);
     }
-    if request.phase.outputs.is_empty() {
-        return Ok(Ok(()));
+    if !request.phase.outputs.is_empty() {
+        wanted.push(Carry::Outputs);
     }
-    let mut command = vec!["/bin/tar", "-c", "-f", "-", "-C", "/"];
-    command.extend(request.phase.outputs.iter().map(|o| o.trim_start_matches('/')));
-    let limit = sandbox.workspace_bytes + 2 * sandbox.tmp_bytes;
-    let outputs = exec::run(docker, id, &command, None, Some(request.outputs_out), limit).await?;
-    if outputs.truncated {
-        return Ok(Err(
-            "the declared outputs are larger than the writable areas allow".to_string()
-        ));
-    }
-    // A missing output makes tar exit 2; extract_outputs names which one.
-    Ok(Ok(()))
-}
-
-async fn save_workspace(docker: &Docker, id: &str, request: &PhaseRequest<'_>) -> anyhow::Result<Result<(), String>> {
-    // Tar headers add up to 1.5 KiB a file on top of the content the tmpfs size bounds.
-    let limit = request.sandbox.workspace_bytes + 64 * 1024 * 1024;
-    let command = ["/bin/tar", "-c", "-f", "-", "-C", "/", "workspace"];
-    let saved = exec::run(docker, id, &command, None, Some(request.workspace_out), limit).await?;
-    if saved.truncated {
-        let size = crate::units::format_size(limit);
-        return Ok(Err(format!(
-            "the workspace is larger than {size} as a tar and cannot be carried to the next phase"
-        )));
-    }
-    if saved.exit_code != 0 {
-        bail!(
-            "saving the workspace failed (tar exit {}): {}",
-            saved.exit_code,
-            saved.stderr.trim()
-        );
+    for copy in wanted {
+        let (command, limit) = copy_command(copy, request);
+        let result = match done.take() {
+            Some((made, result)) if made == copy => result,
+            _ => {
+                let command: Vec<&str> = command.iter().map(String::as_str).collect();
+                exec::run(docker, id, &command, None, Some(copy_target(copy, request)), limit).await?
+            }
+        };
+        match copy {
+            Carry::Workspace if result.truncated => {
+                let size = crate::units::format_size(limit);
+                return Ok(Err(format!(
+                    "the workspace is larger than {size} as a tar and cannot be carried to the next phase"
+                )));
+            }
+            Carry::Workspace if result.exit_code != 0 => bail!(
+                "saving the workspace failed (tar exit {}): {}",
+                result.exit_code,
+                result.stderr.trim()
+            ),
+            Carry::Outputs if result.truncated => {
+                return Ok(Err(
+                    "the declared outputs are larger than the writable areas allow".to_string()
+                ));
+            }
+            // A missing output makes tar exit 2; extract_outputs names which one.
+            _ => {}
+        }
     }
     Ok(Ok(()))
 }
