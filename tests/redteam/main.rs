@@ -135,6 +135,8 @@ fn case_04_stdout_flood_is_output_exceeded_with_bounded_memory() {
     let predict = graded.phase("predict");
     assert_eq!(predict["verdict"], "output_exceeded", "{}", graded.log());
     assert!(predict["stdout_tail"].as_str().unwrap().contains("flood"));
+    // A flood nobody reads any more once stopped must not stall the engine's next exec.
+    assert!(graded.elapsed.as_secs() < 30, "the grade took {:?}", graded.elapsed);
 }
 
 #[test]
@@ -634,6 +636,18 @@ fn case_32_a_service_cannot_touch_what_the_hidden_client_records() {
     assert_eq!(forger.metric("accuracy"), twin.metric("accuracy"));
     assert_eq!(forger.metric("accuracy"), Some(7.0 / 20.0));
     assert_eq!(forger.verdict(), "failed");
+}
+
+#[test]
+fn case_33_a_flooding_service_is_output_exceeded_without_stalling() {
+    if !engine() {
+        return;
+    }
+    let root = corpus::corpus_dir().join("service");
+    let corpus = Corpus::of(&root);
+    let graded = corpus.grade(corpus::case_in(&root, "flooder").path());
+    assert_eq!(graded.phase("serve")["verdict"], "output_exceeded", "{}", graded.log());
+    assert!(graded.elapsed.as_secs() < 30, "the grade took {:?}", graded.elapsed);
 }
 
 /// Free bytes on the file system that holds the engine's data.
