@@ -61,6 +61,9 @@ pub struct PhaseRequest<'a> {
 pub struct PhaseRun {
     pub outcome: PhaseOutcome,
     pub collected: bool,
+    /// The container's removal, left running so the next phase need not wait for it; the
+    /// run awaits it before it ends.
+    pub removal: Option<tokio::task::JoinHandle<()>>,
 }
 
 pub async fn run_phase(docker: &Docker, request: PhaseRequest<'_>, sink: &mut dyn Sink) -> anyhow::Result<PhaseRun> {
@@ -99,8 +102,20 @@ pub async fn run_phase(docker: &Docker, request: PhaseRequest<'_>, sink: &mut dy
         .await
         .with_context(|| format!("creating the container for phase {}", request.phase.name))?;
     let result = inside(docker, &created.id, &request, sink).await;
-    remove(docker, &created.id).await;
-    result
+    let removal = {
+        let (docker, id) = (docker.clone(), created.id.clone());
+        tokio::spawn(async move { remove(&docker, &id).await })
+    };
+    match result {
+        Ok(mut run) => {
+            run.removal = Some(removal);
+            Ok(run)
+        }
+        Err(e) => {
+            let _ = removal.await;
+            Err(e)
+        }
+    }
 }
 
 /// Force-removes a container; failures are left for `assay gc` (it is labelled).
@@ -297,6 +312,7 @@ async fn inside(
         return Ok(PhaseRun {
             outcome,
             collected: false,
+            removal: None,
         });
     }
     if let Err(reason) = collect(docker, id, request, first_copy).await? {
@@ -305,11 +321,13 @@ async fn inside(
         return Ok(PhaseRun {
             outcome,
             collected: false,
+            removal: None,
         });
     }
     Ok(PhaseRun {
         outcome,
         collected: true,
+        removal: None,
     })
 }
 

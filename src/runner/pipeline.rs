@@ -26,6 +26,8 @@ pub struct RunRecord {
     pub scorers: Vec<ScorerRun>,
     /// Owns the output copies and workspace tars of this run.
     pub scratch: tempfile::TempDir,
+    /// Containers being removed while the next phase runs; all are gone before the run ends.
+    removals: Vec<tokio::task::JoinHandle<()>>,
 }
 
 /// Where phases run.
@@ -70,6 +72,7 @@ pub async fn run_submission(
         outputs: HashMap::new(),
         scorers: Vec::new(),
         scratch,
+        removals: Vec::new(),
     };
     let mut workspace: Option<PathBuf> = None;
     let mut stopped: Option<String> = None;
@@ -100,7 +103,10 @@ pub async fn run_submission(
             outputs_out: &outputs_out,
             keep_workspace: index + 1 < spec.phases.len(),
         };
-        let run = step.run(backend, run_id, &submission.sha256, seed, sink).await;
+        let mut run = step.run(backend, run_id, &submission.sha256, seed, sink).await;
+        record
+            .removals
+            .extend(run.as_mut().ok().and_then(|run| run.removal.take()));
         let mut outcome = match run {
             Ok(run) if run.collected => {
                 workspace = Some(workspace_out.clone());
@@ -143,7 +149,11 @@ pub async fn run_submission(
         sink.event(&Event::PhaseFinished { outcome: &outcome });
         record.phases.push(outcome);
     }
-    run_scorers(backend, spec, &submission.sha256, run_id, seed, &mut record, sink).await?;
+    let scored = run_scorers(backend, spec, &submission.sha256, run_id, seed, &mut record, sink).await;
+    for removal in record.removals.drain(..) {
+        let _ = removal.await;
+    }
+    scored?;
     Ok(record)
 }
 
@@ -264,7 +274,11 @@ async fn run_scorers(
             outputs_out: &outputs_out,
             keep_workspace: false,
         };
-        let (outcome, scores) = match step.run(backend, run_id, submission_sha, seed, sink).await {
+        let mut run = step.run(backend, run_id, submission_sha, seed, sink).await;
+        record
+            .removals
+            .extend(run.as_mut().ok().and_then(|run| run.removal.take()));
+        let (outcome, scores) = match run {
             Err(e) => (
                 PhaseOutcome::harness_error(&phase.name, &e),
                 Err(format!("the scorer could not run: {e:#}")),

@@ -174,6 +174,7 @@ fn execute(request: &PhaseRequest<'_>, root: &Path, command: &str) -> anyhow::Re
         PhaseRun {
             outcome,
             collected: false,
+            removal: None,
         },
         chunks,
     ))
