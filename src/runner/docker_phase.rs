@@ -55,6 +55,8 @@ pub struct PhaseRequest<'a> {
     pub keep_workspace: bool,
     /// Where the declared outputs are saved as a tar.
     pub outputs_out: &'a Path,
+    /// A container `prepare` already made for this request, while the phase before ran.
+    pub prepared: Option<String>,
 }
 
 /// The phase's outcome; `collected` is true when the workspace and outputs were saved.
@@ -67,6 +69,29 @@ pub struct PhaseRun {
 }
 
 pub async fn run_phase(docker: &Docker, request: PhaseRequest<'_>, sink: &mut dyn Sink) -> anyhow::Result<PhaseRun> {
+    let id = match &request.prepared {
+        Some(id) => id.clone(),
+        None => prepare(docker, &request).await?,
+    };
+    let result = inside(docker, &id, &request, sink).await;
+    let removal = {
+        let (docker, id) = (docker.clone(), id.clone());
+        tokio::spawn(async move { remove(&docker, &id).await })
+    };
+    match result {
+        Ok(mut run) => {
+            run.removal = Some(removal);
+            Ok(run)
+        }
+        Err(e) => {
+            let _ = removal.await;
+            Err(e)
+        }
+    }
+}
+
+/// Creates and starts the phase's container, ready for its files; returns its id.
+pub async fn prepare(docker: &Docker, request: &PhaseRequest<'_>) -> anyhow::Result<String> {
     let mut areas = vec![
         Area {
             path: "/workspace".into(),
@@ -101,21 +126,11 @@ pub async fn run_phase(docker: &Docker, request: PhaseRequest<'_>, sink: &mut dy
         .create_container(Some(options), body)
         .await
         .with_context(|| format!("creating the container for phase {}", request.phase.name))?;
-    let result = inside(docker, &created.id, &request, sink).await;
-    let removal = {
-        let (docker, id) = (docker.clone(), created.id.clone());
-        tokio::spawn(async move { remove(&docker, &id).await })
-    };
-    match result {
-        Ok(mut run) => {
-            run.removal = Some(removal);
-            Ok(run)
-        }
-        Err(e) => {
-            let _ = removal.await;
-            Err(e)
-        }
+    if let Err(e) = docker.start_container(&created.id, None).await {
+        remove(docker, &created.id).await;
+        return Err(anyhow::Error::new(e).context("starting the phase container"));
     }
+    Ok(created.id)
 }
 
 /// Force-removes a container; failures are left for `assay gc` (it is labelled).
@@ -135,10 +150,6 @@ async fn inside(
     sink: &mut dyn Sink,
 ) -> anyhow::Result<PhaseRun> {
     let phase = request.phase;
-    docker
-        .start_container(id, None)
-        .await
-        .context("starting the phase container")?;
     let upload = exec::run(
         docker,
         id,

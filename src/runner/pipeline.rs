@@ -76,8 +76,14 @@ pub async fn run_submission(
     };
     let mut workspace: Option<PathBuf> = None;
     let mut stopped: Option<String> = None;
+    // The next phase's container, created while the current phase runs, with its input areas.
+    let mut ahead: Option<(String, Vec<Area>)> = None;
     for (index, phase) in spec.phases.iter().enumerate() {
+        let prepared = ahead.take();
         if let Some(reason) = &stopped {
+            if let (Some((id, _)), Backend::Docker(docker)) = (&prepared, backend) {
+                super::docker_phase::remove(docker, id).await;
+            }
             let outcome = PhaseOutcome::skipped(&phase.name, reason);
             sink.event(&Event::PhaseFinished { outcome: &outcome });
             record.phases.push(outcome);
@@ -90,7 +96,11 @@ pub async fn run_submission(
             Some(previous) => Workspace::Previous(previous),
             None => Workspace::Submission(&submission.root),
         };
-        let input_areas = write_upload(&upload, &inputs, spec, phase, start, &record.outputs)?;
+        write_upload(&upload, start)?;
+        let (prepared, input_areas) = match prepared {
+            Some((id, areas)) => (Some(id), areas),
+            None => (None, write_inputs(&inputs, spec, phase, &record.outputs)?),
+        };
         let workspace_out = dir.join("workspace.tar");
         let outputs_out = dir.join("outputs.tar");
         let step = Step {
@@ -103,7 +113,19 @@ pub async fn run_submission(
             outputs_out: &outputs_out,
             keep_workspace: index + 1 < spec.phases.len(),
         };
-        let mut run = step.run(backend, run_id, &submission.sha256, seed, sink).await;
+        let (mut run, next) = tokio::join!(
+            step.run(backend, run_id, &submission.sha256, seed, sink, prepared),
+            prepare_ahead(
+                backend,
+                spec,
+                record.scratch.path(),
+                index + 1,
+                run_id,
+                &submission.sha256,
+                seed
+            ),
+        );
+        ahead = next;
         record
             .removals
             .extend(run.as_mut().ok().and_then(|run| run.removal.take()));
@@ -178,6 +200,7 @@ impl Step<'_> {
         submission_sha: &str,
         seed: u64,
         sink: &mut dyn Sink,
+        mut prepared: Option<String>,
     ) -> anyhow::Result<PhaseRun> {
         let mut attempt = 0;
         loop {
@@ -194,6 +217,8 @@ impl Step<'_> {
                 workspace_out: self.workspace_out,
                 outputs_out: self.outputs_out,
                 keep_workspace: self.keep_workspace,
+                // Only the first attempt uses a container made ahead.
+                prepared: prepared.take(),
             };
             match backend.run_phase(request, sink).await {
                 Ok(run) => return Ok(run),
@@ -202,6 +227,59 @@ impl Step<'_> {
                 }
                 Err(e) => return Err(e),
             }
+        }
+    }
+}
+
+/// Creates the container of phase `index` while the phase before it runs, when its inputs
+/// come from the assignment alone (their sizes are known before that phase ends).
+async fn prepare_ahead(
+    backend: &Backend,
+    spec: &Spec,
+    scratch: &Path,
+    index: usize,
+    run_id: &str,
+    submission_sha: &str,
+    seed: u64,
+) -> Option<(String, Vec<Area>)> {
+    let Backend::Docker(docker) = backend else {
+        return None;
+    };
+    let phase = spec.phases.get(index)?;
+    if phase.inputs.iter().any(|i| !matches!(i.source, Source::Assignment(_))) {
+        return None;
+    }
+    let dir = scratch.join(format!("{index}-{}", phase.name));
+    let inputs = dir.join("inputs.tar");
+    let areas = std::fs::create_dir_all(&dir)
+        .map_err(anyhow::Error::from)
+        .and_then(|()| write_inputs(&inputs, spec, phase, &HashMap::new()));
+    let areas = match areas {
+        Ok(areas) => areas,
+        Err(e) => {
+            tracing::debug!("not preparing {} ahead: {e:#}", phase.name);
+            return None;
+        }
+    };
+    let request = PhaseRequest {
+        phase,
+        sandbox: &spec.sandbox,
+        labels: labels(run_id, submission_sha),
+        container_name: format!("assay-{run_id}-{}-1", phase.name),
+        upload: &inputs,
+        inputs_upload: None,
+        input_areas: areas.clone(),
+        env: environment(phase, seed),
+        workspace_out: &inputs,
+        outputs_out: &inputs,
+        keep_workspace: false,
+        prepared: None,
+    };
+    match super::docker_phase::prepare(docker, &request).await {
+        Ok(id) => Some((id, areas)),
+        Err(e) => {
+            tracing::debug!("not preparing {} ahead: {e:#}", phase.name);
+            None
         }
     }
 }
@@ -262,7 +340,8 @@ async fn run_scorers(
         let dir = record.scratch.path().join(&phase.name);
         std::fs::create_dir_all(&dir)?;
         let (upload, inputs) = (dir.join("upload.tar"), dir.join("inputs.tar"));
-        let input_areas = write_upload(&upload, &inputs, spec, &phase, Workspace::Empty, &record.outputs)?;
+        write_upload(&upload, Workspace::Empty)?;
+        let input_areas = write_inputs(&inputs, spec, &phase, &record.outputs)?;
         let (workspace_out, outputs_out) = (dir.join("workspace.tar"), dir.join("outputs.tar"));
         let step = Step {
             phase: &phase,
@@ -274,7 +353,7 @@ async fn run_scorers(
             outputs_out: &outputs_out,
             keep_workspace: false,
         };
-        let mut run = step.run(backend, run_id, submission_sha, seed, sink).await;
+        let mut run = step.run(backend, run_id, submission_sha, seed, sink, None).await;
         record
             .removals
             .extend(run.as_mut().ok().and_then(|run| run.removal.take()));
@@ -355,17 +434,8 @@ enum Workspace<'a> {
     Empty,
 }
 
-/// Writes the tars a phase starts from: the workspace (the submission, or the previous
-/// phase's workspace) into `path`, each declared input into `inputs_path`. Returns the tmpfs
-/// areas the inputs need.
-fn write_upload(
-    path: &Path,
-    inputs_path: &Path,
-    spec: &Spec,
-    phase: &crate::spec::Phase,
-    workspace: Workspace,
-    outputs: &HashMap<OutputRef, PathBuf>,
-) -> anyhow::Result<Vec<Area>> {
+/// Writes the tar of what `/workspace` starts as.
+fn write_upload(path: &Path, workspace: Workspace) -> anyhow::Result<()> {
     let mut builder = crate::tarball::create(path)?;
     match workspace {
         Workspace::Previous(previous) => {
@@ -381,7 +451,17 @@ fn write_upload(
         }
     }
     builder.finish()?;
-    let mut builder = crate::tarball::create(inputs_path)?;
+    Ok(())
+}
+
+/// Writes the tar of the phase's declared inputs; returns the tmpfs areas they need.
+fn write_inputs(
+    path: &Path,
+    spec: &Spec,
+    phase: &crate::spec::Phase,
+    outputs: &HashMap<OutputRef, PathBuf>,
+) -> anyhow::Result<Vec<Area>> {
+    let mut builder = crate::tarball::create(path)?;
     let mut areas = Vec::new();
     for input in &phase.inputs {
         let prefix = input.mount.trim_start_matches('/');
