@@ -150,24 +150,19 @@ async fn inside(
     sink: &mut dyn Sink,
 ) -> anyhow::Result<PhaseRun> {
     let phase = request.phase;
-    let upload = exec::run(
+    // The workspace (the candidate's) and the inputs (root's) go in at the same time.
+    let workspace = exec::run(
         docker,
         id,
         &["/bin/tar", "-x", "-i", "-f", "-", "-C", "/"],
         Some(request.upload),
         None,
         0,
-    )
-    .await?;
-    if upload.exit_code != 0 {
-        bail!(
-            "unpacking files into the container failed (tar exit {}): {}",
-            upload.exit_code,
-            upload.stderr.trim()
-        );
-    }
-
-    if let Some(inputs) = request.inputs_upload {
+    );
+    let inputs = async {
+        let Some(inputs) = request.inputs_upload else {
+            return anyhow::Ok(None);
+        };
         // Root owns the inputs: candidate code reads them but cannot rewrite them, e.g. hidden
         // tests that pytest has not collected yet. Root here holds no capabilities, so tar
         // keeps neither owners nor modes from the archive.
@@ -182,14 +177,27 @@ async fn inside(
             "-C",
             "/",
         ];
-        let unpacked = exec::run_as(docker, id, "0:0", &command, Some(inputs), None, 0).await?;
-        if unpacked.exit_code != 0 {
-            bail!(
-                "unpacking the inputs into the container failed (tar exit {}): {}",
-                unpacked.exit_code,
-                unpacked.stderr.trim()
-            );
-        }
+        Ok(Some(
+            exec::run_as(docker, id, "0:0", &command, Some(inputs), None, 0).await?,
+        ))
+    };
+    let (workspace, inputs) = tokio::join!(workspace, inputs);
+    let workspace = workspace?;
+    if workspace.exit_code != 0 {
+        bail!(
+            "unpacking files into the container failed (tar exit {}): {}",
+            workspace.exit_code,
+            workspace.stderr.trim()
+        );
+    }
+    if let Some(unpacked) = inputs?
+        && unpacked.exit_code != 0
+    {
+        bail!(
+            "unpacking the inputs into the container failed (tar exit {}): {}",
+            unpacked.exit_code,
+            unpacked.stderr.trim()
+        );
     }
 
     sink.event(&Event::PhaseStarted { phase: &phase.name });
