@@ -90,7 +90,8 @@ pub async fn run_phase(docker: &Docker, request: PhaseRequest<'_>, sink: &mut dy
     }
 }
 
-/// Creates and starts the phase's container, ready for its files; returns its id.
+/// Creates and starts the phase's container with its inputs, ready for the workspace;
+/// returns its id.
 pub async fn prepare(docker: &Docker, request: &PhaseRequest<'_>) -> anyhow::Result<String> {
     let mut areas = vec![
         Area {
@@ -126,11 +127,45 @@ pub async fn prepare(docker: &Docker, request: &PhaseRequest<'_>) -> anyhow::Res
         .create_container(Some(options), body)
         .await
         .with_context(|| format!("creating the container for phase {}", request.phase.name))?;
-    if let Err(e) = docker.start_container(&created.id, None).await {
+    if let Err(e) = start_with_inputs(docker, &created.id, request).await {
         remove(docker, &created.id).await;
-        return Err(anyhow::Error::new(e).context("starting the phase container"));
+        return Err(e);
     }
     Ok(created.id)
+}
+
+/// Starts the container and unpacks the assignment's inputs into it.
+async fn start_with_inputs(docker: &Docker, id: &str, request: &PhaseRequest<'_>) -> anyhow::Result<()> {
+    docker
+        .start_container(id, None)
+        .await
+        .context("starting the phase container")?;
+    let Some(inputs) = request.inputs_upload else {
+        return Ok(());
+    };
+    // Root owns the inputs: candidate code reads them but cannot rewrite them, e.g. hidden
+    // tests that pytest has not collected yet. Root here holds no capabilities, so tar keeps
+    // neither owners nor modes from the archive.
+    let command = [
+        "/bin/tar",
+        "-x",
+        "-i",
+        "--no-same-owner",
+        "--no-same-permissions",
+        "-f",
+        "-",
+        "-C",
+        "/",
+    ];
+    let unpacked = exec::run_as(docker, id, "0:0", &command, Some(inputs), None, 0).await?;
+    if unpacked.exit_code != 0 {
+        bail!(
+            "unpacking the inputs into the container failed (tar exit {}): {}",
+            unpacked.exit_code,
+            unpacked.stderr.trim()
+        );
+    }
+    Ok(())
 }
 
 /// Force-removes a container; failures are left for `assay gc` (it is labelled).
@@ -150,7 +185,6 @@ async fn inside(
     sink: &mut dyn Sink,
 ) -> anyhow::Result<PhaseRun> {
     let phase = request.phase;
-    // The workspace (the candidate's) and the inputs (root's) go in at the same time.
     let workspace = exec::run(
         docker,
         id,
@@ -158,45 +192,13 @@ async fn inside(
         Some(request.upload),
         None,
         0,
-    );
-    let inputs = async {
-        let Some(inputs) = request.inputs_upload else {
-            return anyhow::Ok(None);
-        };
-        // Root owns the inputs: candidate code reads them but cannot rewrite them, e.g. hidden
-        // tests that pytest has not collected yet. Root here holds no capabilities, so tar
-        // keeps neither owners nor modes from the archive.
-        let command = [
-            "/bin/tar",
-            "-x",
-            "-i",
-            "--no-same-owner",
-            "--no-same-permissions",
-            "-f",
-            "-",
-            "-C",
-            "/",
-        ];
-        Ok(Some(
-            exec::run_as(docker, id, "0:0", &command, Some(inputs), None, 0).await?,
-        ))
-    };
-    let (workspace, inputs) = tokio::join!(workspace, inputs);
-    let workspace = workspace?;
+    )
+    .await?;
     if workspace.exit_code != 0 {
         bail!(
             "unpacking files into the container failed (tar exit {}): {}",
             workspace.exit_code,
             workspace.stderr.trim()
-        );
-    }
-    if let Some(unpacked) = inputs?
-        && unpacked.exit_code != 0
-    {
-        bail!(
-            "unpacking the inputs into the container failed (tar exit {}): {}",
-            unpacked.exit_code,
-            unpacked.stderr.trim()
         );
     }
 

@@ -267,7 +267,7 @@ async fn prepare_ahead(
         labels: labels(run_id, submission_sha),
         container_name: format!("assay-{run_id}-{}-1", phase.name),
         upload: &inputs,
-        inputs_upload: None,
+        inputs_upload: (!areas.is_empty()).then_some(inputs.as_path()),
         input_areas: areas.clone(),
         env: environment(phase, seed),
         workspace_out: &inputs,
