@@ -81,22 +81,25 @@ pub async fn run_submission(
     for (index, phase) in spec.phases.iter().enumerate() {
         let prepared = ahead.take();
         if let Some(reason) = &stopped {
-            if let (Some((id, _)), Backend::Docker(docker)) = (&prepared, backend) {
-                super::docker_phase::remove(docker, id).await;
-            }
+            discard(backend, prepared).await;
             let outcome = PhaseOutcome::skipped(&phase.name, reason);
             sink.event(&Event::PhaseFinished { outcome: &outcome });
             record.phases.push(outcome);
             continue;
         }
         let dir = record.scratch.path().join(format!("{index}-{}", phase.name));
-        std::fs::create_dir_all(&dir)?;
         let (upload, inputs) = (dir.join("upload.tar"), dir.join("inputs.tar"));
         let start = match &workspace {
             Some(previous) => Workspace::Previous(previous),
             None => Workspace::Submission(&submission.root),
         };
-        write_upload(&upload, start)?;
+        let written = std::fs::create_dir_all(&dir)
+            .map_err(anyhow::Error::from)
+            .and_then(|()| write_upload(&upload, start));
+        if let Err(e) = written {
+            discard(backend, prepared).await;
+            return Err(e);
+        }
         let (prepared, input_areas) = match prepared {
             Some((id, areas)) => (Some(id), areas),
             None => (None, write_inputs(&inputs, spec, phase, &record.outputs)?),
@@ -138,12 +141,20 @@ pub async fn run_submission(
             Err(e) => PhaseOutcome::harness_error(&phase.name, &e),
         };
         if outcome.verdict == PhaseVerdict::Passed && !phase.outputs.is_empty() {
-            match transfer::extract_outputs(
+            let extracted = transfer::extract_outputs(
                 &outputs_out,
                 &phase.outputs,
                 &dir.join("outputs"),
                 spec.sandbox.workspace_bytes,
-            )? {
+            );
+            let extracted = match extracted {
+                Ok(extracted) => extracted,
+                Err(e) => {
+                    discard(backend, ahead.take()).await;
+                    return Err(e);
+                }
+            };
+            match extracted {
                 Ok(found) => {
                     for (path, host) in found {
                         record.outputs.insert(
@@ -228,6 +239,13 @@ impl Step<'_> {
                 Err(e) => return Err(e),
             }
         }
+    }
+}
+
+/// Removes a container made ahead for a phase that will not run.
+async fn discard(backend: &Backend, prepared: Option<(String, Vec<Area>)>) {
+    if let (Some((id, _)), Backend::Docker(docker)) = (prepared, backend) {
+        super::docker_phase::remove(docker, &id).await;
     }
 }
 
