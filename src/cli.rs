@@ -31,42 +31,7 @@ pub enum Command {
         json: bool,
     },
     /// Grade submissions (zip, tar.gz or folder) against an assignment.
-    Grade {
-        /// The assignment folder.
-        #[arg(short, long)]
-        assignment: PathBuf,
-        /// Where reports go: OUT/<submission sha256 prefix>/report.json.
-        #[arg(short, long, default_value = "assay-out")]
-        out: PathBuf,
-        submissions: Vec<PathBuf>,
-        /// Also grade every file and folder in this folder (a hiring round).
-        #[arg(long)]
-        dir: Option<PathBuf>,
-        /// Submissions graded at once (default: what cores and memory hold).
-        #[arg(short, long)]
-        jobs: Option<usize>,
-        /// Grade again what OUT already holds for the same submission, spec and image.
-        #[arg(long)]
-        force: bool,
-        #[arg(long, default_value = "sandbox-images", env = "ASSAY_IMAGES_DIR")]
-        images_dir: PathBuf,
-        /// One JSON report per line on stdout instead of the human summary.
-        #[arg(long)]
-        json: bool,
-        /// `process` runs phases as local processes with NO isolation, for authors checking
-        /// their own solutions without Docker; never for candidates' code.
-        #[arg(long, value_enum, default_value = "docker")]
-        backend: crate::grade::BackendChoice,
-        /// Runs of each submission compared for reproducibility (default: the spec's).
-        #[arg(long)]
-        runs: Option<u32>,
-        /// Runs of one submission at once (default: as many as cores and memory allow).
-        #[arg(long)]
-        run_concurrency: Option<usize>,
-        /// Also write results for another grader: gradescope or prairielearn (repeatable).
-        #[arg(long = "format", value_enum)]
-        formats: Vec<crate::report::exports::Format>,
-    },
+    Grade(crate::grade::GradeOptions),
     /// Rubric review: blank sheets for reviewers, and merging them into the grade.
     Review {
         #[command(subcommand)]
@@ -74,18 +39,7 @@ pub enum Command {
     },
     /// Grade each assignment's reference and known-bad solutions and hold them to their
     /// expect.toml (exit 0 only when every expectation holds).
-    Check {
-        #[arg(required = true)]
-        assignments: Vec<PathBuf>,
-        /// Write one JUnit test case per solution and expectation here, for CI.
-        #[arg(long)]
-        junit: Option<PathBuf>,
-        /// Keep the reports here (default: a temp folder, removed afterwards).
-        #[arg(short, long)]
-        out: Option<PathBuf>,
-        #[arg(long, default_value = "sandbox-images", env = "ASSAY_IMAGES_DIR")]
-        images_dir: PathBuf,
-    },
+    Check(crate::check::CheckOptions),
     /// Make a new assignment folder from a template; it passes `assay check` as made.
     New {
         id: String,
@@ -99,46 +53,9 @@ pub enum Command {
     },
     /// Grade the submission of a report again and print what changed (exit 1 when anything
     /// did, 2 when the spec or the image changed).
-    Regrade {
-        report: PathBuf,
-        /// The assignment folder (default: the one the report names).
-        #[arg(short, long)]
-        assignment: Option<PathBuf>,
-        /// The submission (default: the copy stored beside the report).
-        #[arg(long)]
-        submission: Option<PathBuf>,
-        /// Keep the new report here (default: a temp folder, removed afterwards).
-        #[arg(short, long)]
-        out: Option<PathBuf>,
-        #[arg(long)]
-        json: bool,
-    },
+    Regrade(crate::regrade::RegradeOptions),
     /// Compute one metric on a predictions and a labels file, exactly as the grader does.
-    Metric {
-        /// accuracy, balanced_accuracy, precision, recall, f1, roc_auc, log_loss, rmse, mae, r2
-        kind: String,
-        #[arg(long)]
-        predictions: PathBuf,
-        #[arg(long)]
-        labels: PathBuf,
-        /// The column both files are joined on.
-        #[arg(long, default_value = "id")]
-        key: String,
-        /// The predicted class or value, named the same in both files.
-        #[arg(long, default_value = "label")]
-        column: String,
-        /// binary, macro, micro or weighted (precision, recall, f1).
-        #[arg(long, default_value = "binary")]
-        average: String,
-        /// The positive class for binary metrics (default: the larger class).
-        #[arg(long)]
-        pos_label: Option<String>,
-        /// Probability columns are named PREFIX + class (roc_auc, log_loss).
-        #[arg(long, default_value = "proba_")]
-        probability_prefix: String,
-        #[arg(long)]
-        json: bool,
-    },
+    Metric(crate::metric_command::MetricArgs),
     /// Remove containers and volumes labelled assay.run that no running assay owns.
     Gc {
         /// Remove every labelled object, also those of runs still going.
@@ -205,75 +122,13 @@ pub fn run(cli: Cli) -> anyhow::Result<Exit> {
     match cli.command {
         Command::Validate { dirs, json } => Ok(crate::validate::validate_dirs(&dirs, json)),
         Command::Image { command } => runtime()?.block_on(image_command(command)),
-        Command::Grade {
-            assignment,
-            out,
-            submissions,
-            images_dir,
-            json,
-            backend,
-            runs,
-            run_concurrency,
-            formats,
-            dir,
-            jobs,
-            force,
-        } => {
-            let options = crate::grade::GradeOptions {
-                assignment,
-                out,
-                submissions,
-                images_dir,
-                json,
-                backend,
-                runs,
-                run_concurrency,
-                formats,
-                dir,
-                jobs,
-                force,
-            };
-            runtime()?.block_on(crate::grade::grade(options))
-        }
-        Command::Metric {
-            kind,
-            predictions,
-            labels,
-            key,
-            column,
-            average,
-            pos_label,
-            probability_prefix,
-            json,
-        } => crate::metric_command::run(crate::metric_command::MetricArgs {
-            kind,
-            predictions,
-            labels,
-            key,
-            column,
-            average,
-            pos_label,
-            probability_prefix,
-            json,
-        }),
+        Command::Grade(options) => runtime()?.block_on(crate::grade::grade(options)),
+        Command::Metric(args) => crate::metric_command::run(args),
         Command::Review { command } => match command {
             ReviewCommand::Init { report, reviewer, out } => crate::review::init(&report, &reviewer, out),
             ReviewCommand::Merge { report, sheets } => crate::review::merge_command(&report, &sheets),
         },
-        Command::Check {
-            assignments,
-            junit,
-            out,
-            images_dir,
-        } => {
-            let options = crate::check::CheckOptions {
-                assignments,
-                junit,
-                images_dir,
-                out,
-            };
-            runtime()?.block_on(crate::check::check(options))
-        }
+        Command::Check(options) => runtime()?.block_on(crate::check::check(options)),
         Command::New {
             id,
             template,
@@ -285,22 +140,7 @@ pub fn run(cli: Cli) -> anyhow::Result<Exit> {
             parent: dir,
             title,
         }),
-        Command::Regrade {
-            report,
-            assignment,
-            submission,
-            out,
-            json,
-        } => {
-            let options = crate::regrade::RegradeOptions {
-                report,
-                assignment,
-                submission,
-                out,
-                json,
-            };
-            runtime()?.block_on(crate::regrade::regrade(options))
-        }
+        Command::Regrade(options) => runtime()?.block_on(crate::regrade::regrade(options)),
         Command::Gc { all } => runtime()?.block_on(async {
             let docker = crate::docker::connect().await?;
             let scope = if all {

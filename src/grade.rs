@@ -15,22 +15,42 @@ use crate::runner::Backend;
 use crate::spec::Spec;
 use crate::text::terminal_safe;
 
+#[derive(Debug, clap::Args)]
 pub struct GradeOptions {
+    /// The assignment folder.
+    #[arg(short, long)]
     pub assignment: PathBuf,
+    /// Where reports go: OUT/<submission sha256 prefix>/report.json.
+    #[arg(short, long, default_value = "assay-out")]
     pub out: PathBuf,
     pub submissions: Vec<PathBuf>,
-    pub images_dir: PathBuf,
-    pub json: bool,
-    pub backend: BackendChoice,
-    /// Overrides the spec's number of reproducibility runs.
-    pub runs: Option<u32>,
-    pub run_concurrency: Option<usize>,
-    pub formats: Vec<crate::report::exports::Format>,
-    /// A folder whose every entry is a submission.
+    /// Also grade every file and folder in this folder (a hiring round).
+    #[arg(long)]
     pub dir: Option<PathBuf>,
-    /// Submissions graded at once (default: what the machine holds).
+    /// Submissions graded at once (default: what cores and memory hold).
+    #[arg(short, long)]
     pub jobs: Option<usize>,
+    /// Grade again what OUT already holds for the same submission, spec and image.
+    #[arg(long)]
     pub force: bool,
+    #[arg(long, default_value = "sandbox-images", env = "ASSAY_IMAGES_DIR")]
+    pub images_dir: PathBuf,
+    /// One JSON report per line on stdout instead of the human summary.
+    #[arg(long)]
+    pub json: bool,
+    /// `process` runs phases as local processes with NO isolation, for authors checking
+    /// their own solutions without Docker; never for candidates' code.
+    #[arg(long, value_enum, default_value = "docker")]
+    pub backend: crate::grade::BackendChoice,
+    /// Runs of each submission compared for reproducibility (default: the spec's).
+    #[arg(long)]
+    pub runs: Option<u32>,
+    /// Runs of one submission at once (default: as many as cores and memory allow).
+    #[arg(long)]
+    pub run_concurrency: Option<usize>,
+    /// Also write results for another grader: gradescope or prairielearn (repeatable).
+    #[arg(long = "format", value_enum)]
+    pub formats: Vec<crate::report::exports::Format>,
 }
 
 /// Where phases run; Docker unless the author explicitly asks for local processes.

@@ -6,15 +6,30 @@ use crate::exit::{Exit, input_error};
 use crate::metrics::{MetricError, evaluate};
 use crate::spec::{Average, Metric, MetricKind};
 
+#[derive(Debug, clap::Args)]
 pub struct MetricArgs {
+    /// accuracy, balanced_accuracy, precision, recall, f1, roc_auc, log_loss, rmse, mae, r2
     pub kind: String,
+    #[arg(long)]
     pub predictions: PathBuf,
+    #[arg(long)]
     pub labels: PathBuf,
+    /// The column both files are joined on.
+    #[arg(long, default_value = "id")]
     pub key: String,
+    /// The predicted class or value, named the same in both files.
+    #[arg(long, default_value = "label")]
     pub column: String,
+    /// binary, macro, micro or weighted (precision, recall, f1).
+    #[arg(long, default_value = "binary")]
     pub average: String,
+    /// The positive class for binary metrics (default: the larger class).
+    #[arg(long)]
     pub pos_label: Option<String>,
+    /// Probability columns are named PREFIX + class (roc_auc, log_loss).
+    #[arg(long, default_value = "proba_")]
     pub probability_prefix: String,
+    #[arg(long)]
     pub json: bool,
 }
 

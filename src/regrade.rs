@@ -11,14 +11,19 @@ use crate::reproducibility::compare;
 use crate::runner::Backend;
 use crate::text::terminal_safe;
 
+#[derive(Debug, clap::Args)]
 pub struct RegradeOptions {
     pub report: PathBuf,
-    /// The assignment folder; by default the one the report names.
+    /// The assignment folder (default: the one the report names).
+    #[arg(short, long)]
     pub assignment: Option<PathBuf>,
-    /// The submission; by default the copy stored beside the report.
+    /// The submission (default: the copy stored beside the report).
+    #[arg(long)]
     pub submission: Option<PathBuf>,
-    /// Where the new report goes; by default a temp folder that is removed afterwards.
+    /// Keep the new report here (default: a temp folder, removed afterwards).
+    #[arg(short, long)]
     pub out: Option<PathBuf>,
+    #[arg(long)]
     pub json: bool,
 }
 

@@ -14,12 +14,18 @@ use crate::runner::Backend;
 use crate::text::terminal_safe;
 pub use expect::{EXPECT_FILE, Expectations, Range};
 
+#[derive(Debug, clap::Args)]
 pub struct CheckOptions {
+    #[arg(required = true)]
     pub assignments: Vec<PathBuf>,
+    /// Write one JUnit test case per solution and expectation here, for CI.
+    #[arg(long)]
     pub junit: Option<PathBuf>,
-    pub images_dir: PathBuf,
     /// Keep the reports here (default: a temp folder, removed afterwards).
+    #[arg(short, long)]
     pub out: Option<PathBuf>,
+    #[arg(long, default_value = "sandbox-images", env = "ASSAY_IMAGES_DIR")]
+    pub images_dir: PathBuf,
 }
 
 /// One expectation and whether it held.
