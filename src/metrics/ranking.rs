@@ -52,6 +52,9 @@ mod tests {
         );
         assert!(roc_auc(&[true, true], &[0.1, 0.2]).is_err());
         // Negative scores and both zeros order like the numbers.
-        assert_eq!(roc_auc(&[false, true, false, true], &[-2.0, -0.0, 0.0, 3.0]).unwrap(), 0.875);
+        assert_eq!(
+            roc_auc(&[false, true, false, true], &[-2.0, -0.0, 0.0, 3.0]).unwrap(),
+            0.875
+        );
     }
 }
