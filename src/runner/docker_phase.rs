@@ -360,15 +360,16 @@ enum Carry {
     Outputs,
 }
 
-/// The tar command and size limit of one copy.
-fn copy_command(copy: Carry, request: &PhaseRequest<'_>) -> (Vec<String>, u64) {
+/// The tar command of one copy, the most it may write, and the host file it goes to.
+fn copy_command<'a>(copy: Carry, request: &PhaseRequest<'a>) -> (Vec<String>, u64, &'a Path) {
     let sandbox = request.sandbox;
     let mut command: Vec<String> = ["/bin/tar", "-c", "-f", "-", "-C", "/"].map(String::from).to_vec();
     match copy {
         Carry::Workspace => {
             command.push("workspace".into());
             // Tar headers add up to 1.5 KiB a file on top of the content the tmpfs size bounds.
-            (command, sandbox.workspace_bytes + 64 * 1024 * 1024)
+            let limit = sandbox.workspace_bytes + 64 * 1024 * 1024;
+            (command, limit, request.workspace_out)
         }
         Carry::Outputs => {
             command.extend(
@@ -378,15 +379,9 @@ fn copy_command(copy: Carry, request: &PhaseRequest<'_>) -> (Vec<String>, u64) {
                     .iter()
                     .map(|o| o.trim_start_matches('/').to_string()),
             );
-            (command, sandbox.workspace_bytes + 2 * sandbox.tmp_bytes)
+            let limit = sandbox.workspace_bytes + 2 * sandbox.tmp_bytes;
+            (command, limit, request.outputs_out)
         }
-    }
-}
-
-fn copy_target<'a>(copy: Carry, request: &PhaseRequest<'a>) -> &'a Path {
-    match copy {
-        Carry::Workspace => request.workspace_out,
-        Carry::Outputs => request.outputs_out,
     }
 }
 
@@ -404,11 +399,11 @@ async fn finish(docker: &Docker, id: &str, request: &PhaseRequest<'_>) -> (Measu
     let (script, target, limit) = match first {
         None => (FINISH_SCRIPT.to_string(), None, 4096),
         Some(copy) => {
-            let (tar, limit) = copy_command(copy, request);
+            let (tar, limit, target) = copy_command(copy, request);
             let quoted: Vec<String> = tar.iter().map(|word| shell_quote(word)).collect();
             // The measurements go to stderr, the tar to stdout.
             let script = format!("{{\n{FINISH_SCRIPT}\n}} >&2\nexec {}", quoted.join(" "));
-            (script, Some(copy_target(copy, request)), limit)
+            (script, Some(target), limit)
         }
     };
     let read = tokio::time::timeout(
@@ -462,12 +457,12 @@ async fn collect(
         wanted.push(Carry::Outputs);
     }
     for copy in wanted {
-        let (command, limit) = copy_command(copy, request);
+        let (command, limit, target) = copy_command(copy, request);
         let result = match done.take() {
             Some((made, result)) if made == copy => result,
             _ => {
                 let command: Vec<&str> = command.iter().map(String::as_str).collect();
-                exec::run(docker, id, &command, None, Some(copy_target(copy, request)), limit).await?
+                exec::run(docker, id, &command, None, Some(target), limit).await?
             }
         };
         match copy {
