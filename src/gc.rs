@@ -43,7 +43,7 @@ pub fn sweep_temp_dirs() -> usize {
             continue;
         };
         let is_dir = entry.file_type().map(|t| t.is_dir()).unwrap_or(false);
-        if is_dir && !std::path::Path::new(&format!("/proc/{pid}")).exists() {
+        if is_dir && process_is_gone(pid) {
             match std::fs::remove_dir_all(entry.path()) {
                 Ok(()) => removed += 1,
                 Err(e) => tracing::warn!("could not remove {}: {e}", entry.path().display()),
@@ -51,6 +51,11 @@ pub fn sweep_temp_dirs() -> usize {
         }
     }
     removed
+}
+
+/// True when no process of this host has `pid` (a reused pid keeps things, never removes them).
+fn process_is_gone(pid: u32) -> bool {
+    !std::path::Path::new(&format!("/proc/{pid}")).exists()
 }
 
 /// True when the owner label names a process of this host that no longer runs.
@@ -62,7 +67,7 @@ fn owner_is_gone(owner: Option<&String>) -> bool {
         return false;
     }
     match pid.parse::<u32>() {
-        Ok(pid) => !std::path::Path::new(&format!("/proc/{pid}")).exists(),
+        Ok(pid) => process_is_gone(pid),
         Err(_) => true,
     }
 }
