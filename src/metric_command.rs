@@ -57,15 +57,28 @@ pub fn run(args: MetricArgs) -> anyhow::Result<Exit> {
     match evaluate(&metric, &args.predictions, &args.labels, &args.key, &args.column) {
         Ok(evaluation) => {
             if args.json {
+                // JSON has no NaN: it is written as the string "nan".
+                let value = if evaluation.value.is_nan() {
+                    serde_json::json!("nan")
+                } else {
+                    serde_json::json!(evaluation.value)
+                };
                 let record = serde_json::json!({
                     "kind": kind.name(),
-                    "value": evaluation.value,
+                    "value": value,
                     "average": average,
+                    "pos_label": evaluation.pos_label,
                     "confusion_matrix": evaluation.confusion,
                 });
                 println!("{record}");
+            } else if evaluation.value.is_nan() {
+                println!("nan");
+                eprintln!("note: {} is undefined here (nan), as in scikit-learn", kind.name());
             } else {
                 println!("{}", evaluation.value);
+                if let Some(positive) = &evaluation.pos_label {
+                    eprintln!("positive class: {}", crate::text::terminal_safe(positive));
+                }
             }
             Ok(Exit::Success)
         }

@@ -9,7 +9,7 @@ use crate::spec::{Metric, MetricKind, MetricSource, Spec};
 
 /// A metric's value, or why it has none and whose fault that is.
 enum Value {
-    Computed(f64, Option<crate::metrics::ConfusionMatrix>),
+    Computed(f64, Option<crate::metrics::ConfusionMatrix>, Option<String>),
     /// Not computed; the candidate's run did not produce what it needs, or it was invalid.
     Missing(String),
     /// Not computed because of the assignment (labels, spec): never the candidate's fault.
@@ -39,7 +39,11 @@ fn value_of(spec: &Spec, metric: &Metric, record: &mut RunRecord) -> Value {
                 return Value::Missing(format!("not computed: {predictions} was not produced"));
             };
             match evaluate(metric, path, &spec.dir.join(labels), key, column) {
-                Ok(evaluation) => Value::Computed(evaluation.value, evaluation.confusion),
+                Ok(evaluation) if evaluation.value.is_nan() => Value::AssignmentError(format!(
+                    "{} is undefined (nan) on these labels: scikit-learn gives nan for fewer than two rows",
+                    metric.kind.name()
+                )),
+                Ok(evaluation) => Value::Computed(evaluation.value, evaluation.confusion, evaluation.pos_label),
                 Err(MetricError::InvalidOutput(why)) => {
                     let message = format!("{predictions}: {why}");
                     if let Some(phase) = record.phases.iter_mut().find(|p| p.name == predictions.phase) {
@@ -71,7 +75,7 @@ fn value_of(spec: &Spec, metric: &Metric, record: &mut RunRecord) -> Value {
                 }
             };
             match measured {
-                Some(value) => Value::Computed(value, None),
+                Some(value) => Value::Computed(value, None, None),
                 None => Value::Missing(format!("{} was not measured for phase {phase}", metric.kind.name())),
             }
         }
@@ -81,7 +85,7 @@ fn value_of(spec: &Spec, metric: &Metric, record: &mut RunRecord) -> Value {
             )),
             Some(run) => match &run.scores {
                 Ok(scores) => match scores.get(value) {
-                    Some(number) => Value::Computed(*number, None),
+                    Some(number) => Value::Computed(*number, None, None),
                     None => Value::Missing(format!("scorer {scorer} wrote no value {value:?}")),
                 },
                 Err(why) => Value::Missing(format!("scorer {scorer}: {why}")),
@@ -116,9 +120,11 @@ fn result(metric: &Metric, value: Value, phases: &[PhaseOutcome]) -> MetricResul
         message: None,
         confusion_matrix: None,
         visibility: metric.visibility,
+        pos_label: None,
     };
     match value {
-        Value::Computed(value, confusion) => {
+        Value::Computed(value, confusion, pos_label) => {
+            result.pos_label = pos_label;
             let phase_passed = match &metric.source {
                 MetricSource::Resource { phase, .. } => phases
                     .iter()

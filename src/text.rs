@@ -51,6 +51,16 @@ pub fn strip_ansi(text: &str) -> String {
     out
 }
 
+/// At most `max` characters of a value a candidate or an author controls, quoted, with a count
+/// of what was cut, so one pathological value cannot blow up a message.
+pub fn quoted(value: &str, max: usize) -> String {
+    let mut chars = value.char_indices();
+    match chars.nth(max) {
+        None => format!("{value:?}"),
+        Some((end, _)) => format!("{:?}… ({} more bytes)", &value[..end], value.len() - end),
+    }
+}
+
 /// A single line safe to print on a terminal.
 pub fn terminal_safe(text: &str) -> String {
     strip_ansi(text).replace(['\n', '\t'], " ")
@@ -68,5 +78,12 @@ mod tests {
         assert_eq!(strip_ansi("a\u{0}b\rc\u{202e}d\ne"), "abcd\ne");
         assert_eq!(strip_ansi("\u{1b}[2J\u{1b}[Hclear"), "clear");
         assert_eq!(terminal_safe("two\nlines"), "two lines");
+    }
+
+    #[test]
+    fn quoted_values_are_cut() {
+        assert_eq!(quoted("abc", 5), "\"abc\"");
+        assert_eq!(quoted("abcdef", 3), "\"abc\"… (3 more bytes)");
+        assert_eq!(quoted("ééé", 1), "\"é\"… (4 more bytes)");
     }
 }

@@ -227,3 +227,181 @@ fn garbage_is_not_an_archive() {
     std::fs::write(&path, b"Rar!\x1a\x07\x00 not really").unwrap();
     assert!(refused(&path).contains("is not a zip, tar.gz, tar or folder"));
 }
+
+fn accepted(path: &Path) -> assay::intake::Submission {
+    intake(path, &limits())
+        .expect("no harness error")
+        .unwrap_or_else(|rejection| panic!("refused: {rejection}"))
+}
+
+/// The relative paths of every file unpacked, sorted.
+fn files_of(submission: &assay::intake::Submission) -> Vec<String> {
+    fn walk(root: &Path, dir: &Path, out: &mut Vec<String>) {
+        for entry in std::fs::read_dir(dir).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                walk(root, &path, out);
+            } else {
+                out.push(path.strip_prefix(root).unwrap().display().to_string());
+            }
+        }
+    }
+    let mut out = Vec::new();
+    walk(&submission.root, &submission.root, &mut out);
+    out.sort();
+    out
+}
+
+/// A plain tar of `(name, content)` files, with its end-of-archive blocks.
+fn tar_bytes(files: &[(&str, &[u8])]) -> Vec<u8> {
+    let mut builder = tar::Builder::new(Vec::new());
+    for (name, data) in files {
+        let mut h = header(tar::EntryType::Regular, data.len() as u64, 0o644);
+        builder.append_data(&mut h, name, *data).unwrap();
+    }
+    builder.into_inner().unwrap()
+}
+
+fn gzip(bytes: &[u8]) -> Vec<u8> {
+    let mut encoder = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+    encoder.write_all(bytes).unwrap();
+    encoder.finish().unwrap()
+}
+
+#[test]
+fn every_gzip_member_is_read() {
+    let dir = tempfile::tempdir().unwrap();
+    // One tar stream cut in two and compressed as two members, as parallel compressors do.
+    let whole = tar_bytes(&[("a.txt", b"first"), ("b.txt", b"second")]);
+    let cut = 1024; // after a.txt's header and data block
+    let mut bytes = gzip(&whole[..cut]);
+    bytes.extend(gzip(&whole[cut..]));
+    let path = dir.path().join("multi.tar.gz");
+    std::fs::write(&path, &bytes).unwrap();
+    let submission = accepted(&path);
+    assert_eq!(files_of(&submission), ["a.txt", "b.txt"]);
+}
+
+#[test]
+fn a_tar_that_goes_on_after_its_end_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let first = tar_bytes(&[("predict.py", b"print('honest')")]);
+    let second = tar_bytes(&[("predict.py", b"print('other')")]);
+    let mut bytes = gzip(&first);
+    bytes.extend(gzip(&second));
+    let path = dir.path().join("two.tar.gz");
+    std::fs::write(&path, &bytes).unwrap();
+    assert!(refused(&path).contains("goes on after its end-of-archive marker"), "{}", refused(&path));
+    // Zero padding after the end is fine.
+    let mut padded = first.clone();
+    padded.extend(vec![0u8; 10240]);
+    std::fs::write(&path, gzip(&padded)).unwrap();
+    assert_eq!(files_of(&accepted(&path)), ["predict.py"]);
+}
+
+#[test]
+fn git_archive_output_is_accepted() {
+    let dir = tempfile::tempdir().unwrap();
+    let repo = dir.path().join("repo");
+    std::fs::create_dir_all(repo.join("src")).unwrap();
+    std::fs::write(repo.join("predict.py"), "print(1)\n").unwrap();
+    std::fs::write(repo.join("src/model.py"), "x = 1\n").unwrap();
+    let git = |args: &[&str]| {
+        let status = std::process::Command::new("git")
+            .args(["-c", "user.name=a", "-c", "user.email=a@b", "-c", "init.defaultBranch=main"])
+            .args(args)
+            .current_dir(&repo)
+            .status()
+            .unwrap();
+        assert!(status.success(), "git {args:?}");
+    };
+    git(&["init", "-q"]);
+    git(&["add", "."]);
+    git(&["commit", "-q", "-m", "solution"]);
+    let archive = dir.path().join("solution.tar.gz");
+    git(&["archive", "--format=tar.gz", "-o", archive.to_str().unwrap(), "HEAD"]);
+    assert_eq!(files_of(&accepted(&archive)), ["predict.py", "src/model.py"]);
+}
+
+fn zip_of(path: &Path, names: &[&str]) {
+    let file = std::fs::File::create(path).unwrap();
+    let mut zip = zip::ZipWriter::new(file);
+    for (i, name) in names.iter().enumerate() {
+        // The writer refuses a repeated name, so repeats are written under a placeholder
+        // of the same length and renamed in the bytes afterwards.
+        let placeholder = format!("{:0width$}", i, width = name.len());
+        zip.start_file(placeholder, zip::write::SimpleFileOptions::default()).unwrap();
+        zip.write_all(format!("copy {i}").as_bytes()).unwrap();
+    }
+    zip.finish().unwrap();
+    let mut bytes = std::fs::read(path).unwrap();
+    for (i, name) in names.iter().enumerate() {
+        let placeholder = format!("{:0width$}", i, width = name.len());
+        let mut at = 0;
+        while let Some(found) = bytes[at..].windows(placeholder.len()).position(|w| w == placeholder.as_bytes()) {
+            let start = at + found;
+            bytes[start..start + name.len()].copy_from_slice(name.as_bytes());
+            at = start + name.len();
+        }
+    }
+    std::fs::write(path, bytes).unwrap();
+}
+
+#[test]
+fn a_zip_repeating_a_name_is_refused_and_every_entry_counts() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("dup.zip");
+    zip_of(&path, &["aa.py", "bb.py", "aa.py"]);
+    let why = refused(&path);
+    assert!(why.contains("a name appears more than once"), "{why}");
+    // More entries of one name than the cap: refused by the count, not kept as one file.
+    let names = vec!["same.py"; 150];
+    zip_of(&path, &names);
+    let why = refused(&path);
+    assert!(why.contains("lists 150 entries, more than the limit of 100"), "{why}");
+}
+
+#[test]
+fn a_folder_inside_a_file_or_an_overlong_path_is_the_archives_fault() {
+    let dir = tempfile::tempdir().unwrap();
+    use tar::EntryType::*;
+    let path = targz(dir.path(), &[("a", Regular, b"x", 0o644, None), ("a/b/", Directory, b"", 0o755, None)]);
+    let why = refused(&path);
+    assert!(why.contains("a folder inside a, a file already unpacked"), "{why}");
+    let path = targz(dir.path(), &[("a", Regular, b"x", 0o644, None), ("a/b", Regular, b"y", 0o644, None)]);
+    let why = refused(&path);
+    assert!(why.contains("a parent folder has the name of the file a"), "{why}");
+    // A path longer than PATH_MAX, through a GNU long name, in few folders.
+    let long = format!("{}/f.txt", vec!["d".repeat(60); 80].join("/"));
+    let path = dir.path().join("long.tar");
+    let mut builder = tar::Builder::new(std::fs::File::create(&path).unwrap());
+    let mut h = header(Regular, 1, 0o644);
+    builder.append_data(&mut h, &long, &b"x"[..]).unwrap();
+    builder.finish().unwrap();
+    let limits = IntakeLimits {
+        max_depth: 1000,
+        ..limits()
+    };
+    let why = intake(&path, &limits).expect("no harness error").map(|_| ()).unwrap_err().to_string();
+    assert!(why.contains("is longer than the limit of 3072"), "{why}");
+}
+
+#[test]
+fn a_tar_volume_label_gets_a_readable_reason() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = targz(dir.path(), &[("backup", tar::EntryType::new(b'V'), b"", 0o644, None)]);
+    let why = refused(&path);
+    assert!(why.contains("unsupported tar entry type 'V' (a volume label"), "{why}");
+    assert!(!why.contains("Nonexhaustive"), "{why}");
+}
+
+#[test]
+fn a_submission_path_that_is_a_link_is_followed() {
+    let dir = tempfile::tempdir().unwrap();
+    let real = targz(dir.path(), &[("predict.py", tar::EntryType::Regular, b"print(1)", 0o644, None)]);
+    let link = dir.path().join("link.tar.gz");
+    std::os::unix::fs::symlink(&real, &link).unwrap();
+    let submission = accepted(&link);
+    assert_eq!(files_of(&submission), ["predict.py"]);
+    assert_eq!(submission.name, "link.tar.gz");
+}

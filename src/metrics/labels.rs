@@ -21,7 +21,8 @@ fn as_number(text: &str) -> Option<f64> {
 /// Canonical spelling of one label: `3.0` → `3` when it is a number, else the trimmed text.
 pub fn canonical(label: &str) -> String {
     match as_number(label) {
-        Some(value) => format!("{value}"),
+        // -0 and 0 are one class: adding 0.0 turns -0.0 into 0.0.
+        Some(value) => format!("{}", value + 0.0),
         None => label.trim().to_string(),
     }
 }
@@ -77,6 +78,8 @@ mod tests {
         assert_eq!(e.classes, ["2", "3", "10"]);
         assert_eq!(e.truth, [2, 0, 1]);
         assert_eq!(e.predicted, [1, 0, 2]);
+        let e = encode(&["-0.0", "0"], &["-0", "0.0"]);
+        assert_eq!(e.classes, ["0"]);
         let e = encode(&["cat", "2"], &["dog", "2"]);
         assert_eq!(e.classes, ["2", "cat", "dog"]);
     }

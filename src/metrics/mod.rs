@@ -18,11 +18,14 @@ use classification::Score;
 use labels::canonical;
 use table::{Problems, numbers};
 
-/// A computed value, with the confusion matrix for metrics on classes.
+/// A computed value, with the confusion matrix for metrics on classes. `value` is NaN where
+/// scikit-learn's is (R² of one row).
 #[derive(Debug, Clone, PartialEq)]
 pub struct Evaluation {
     pub value: f64,
     pub confusion: Option<ConfusionMatrix>,
+    /// The class counted as positive, for binary metrics.
+    pub pos_label: Option<String>,
 }
 
 /// Why a metric has no value.
@@ -68,6 +71,7 @@ pub fn evaluate(
         | MetricKind::F1 => {
             let joined = join(predictions, labels, key, column, &[column]).map_err(invalid)?;
             let matrix = confusion_matrix(&joined.labels(), &joined.column(0));
+            let mut pos_label = None;
             let value = match metric.kind {
                 MetricKind::Accuracy => classification::accuracy(&matrix),
                 MetricKind::BalancedAccuracy => classification::balanced_accuracy(&matrix),
@@ -77,17 +81,19 @@ pub fn evaluate(
                         MetricKind::Recall => Score::Recall,
                         _ => Score::F1,
                     };
-                    let pos_label = metric
-                        .pos_label
-                        .clone()
-                        .unwrap_or_else(|| matrix.classes.last().cloned().unwrap_or_default());
-                    classification::precision_recall_f1(&matrix, score, metric.average, &pos_label)
+                    if metric.average == Average::Binary {
+                        let truth_classes = labels::encode(&joined.labels(), &[]).classes;
+                        pos_label = Some(binary_positive(metric, &truth_classes, &matrix.classes)?);
+                    }
+                    let positive = pos_label.clone().unwrap_or_default();
+                    classification::precision_recall_f1(&matrix, score, metric.average, &positive)
                         .map_err(MetricError::Assignment)?
                 }
             };
             Ok(Evaluation {
                 value,
                 confusion: Some(matrix),
+                pos_label,
             })
         }
         MetricKind::RocAuc | MetricKind::LogLoss => probabilistic(metric, predictions, labels, key, column),
@@ -101,11 +107,60 @@ pub fn evaluate(
                 MetricKind::Mae => regression::mae(&truth, &predicted),
                 _ => regression::r2(&truth, &predicted),
             };
-            Ok(Evaluation { value, confusion: None })
+            Ok(Evaluation {
+                value,
+                confusion: None,
+                pos_label: None,
+            })
         }
         other => Err(MetricError::Assignment(format!(
             "{} is not computed from predictions and labels",
             other.name()
+        ))),
+    }
+}
+
+/// The positive class of a binary precision, recall or F1. The spec's `pos_label` must be one
+/// of the labels' classes when they hold two (scikit-learn refuses it otherwise). By default it
+/// is 1 when the classes are 0 and 1 (scikit-learn's default, also when only 0 occurs), else
+/// the larger of the labels' two classes in assay's class order.
+fn binary_positive(metric: &Metric, truth: &[String], all: &[String]) -> Result<String, MetricError> {
+    let shown = |classes: &[String]| {
+        let list: Vec<String> = classes.iter().take(10).map(|c| crate::text::quoted(c, 64)).collect();
+        list.join(", ")
+    };
+    if truth.len() > 2 {
+        return Err(MetricError::Assignment(format!(
+            "average \"binary\" needs two classes, but the labels hold {}; choose macro, micro or weighted",
+            truth.len()
+        )));
+    }
+    if let Some(extra) = all.iter().find(|c| !truth.contains(c)).filter(|_| all.len() > 2) {
+        return Err(MetricError::InvalidOutput(format!(
+            "the predictions hold the class {}, which is not one of the labels' classes ({})",
+            crate::text::quoted(extra, 64),
+            shown(truth)
+        )));
+    }
+    if let Some(label) = &metric.pos_label {
+        let positive = canonical(label);
+        if truth.len() == 2 && !truth.contains(&positive) {
+            return Err(MetricError::Assignment(format!(
+                "pos_label {} is not one of the labels' classes ({})",
+                crate::text::quoted(label, 64),
+                shown(truth)
+            )));
+        }
+        return Ok(positive);
+    }
+    if all.iter().all(|c| c == "0" || c == "1") {
+        return Ok("1".to_string());
+    }
+    match truth {
+        [_, larger] => Ok(larger.clone()),
+        _ => Err(MetricError::Assignment(format!(
+            "the labels hold one class ({}), so the positive class of a binary metric is unclear; set pos_label",
+            shown(truth)
         ))),
     }
 }
@@ -133,8 +188,11 @@ fn probabilistic(
     };
     let positive_index = classes.iter().position(|c| *c == positive);
     if binary && positive_index.is_none() {
+        let list: Vec<String> = classes.iter().map(|c| crate::text::quoted(c, 64)).collect();
         return Err(MetricError::Assignment(format!(
-            "pos_label {positive:?} is not one of the classes {classes:?}"
+            "pos_label {} is not one of the labels' classes ({})",
+            crate::text::quoted(&positive, 64),
+            list.join(", ")
         )));
     }
     let positive_index = positive_index.unwrap_or(1);
@@ -159,11 +217,17 @@ fn probabilistic(
     }
     problems.into_result(()).map_err(MetricError::InvalidOutput)?;
     if binary {
-        // One column holds the probability of the positive class; the other class gets the rest.
-        let p: Vec<f64> = columns[0]
-            .iter()
-            .map(|p| p.clamp(regression::LOG_LOSS_EPS, 1.0 - regression::LOG_LOSS_EPS))
-            .collect();
+        // One column holds the positive class's score; for log loss the other class gets the
+        // rest of the clipped probability. ROC AUC ranks the raw scores: decision functions
+        // and tiny probabilities must keep their order.
+        let p: Vec<f64> = if metric.kind == MetricKind::LogLoss {
+            columns[0]
+                .iter()
+                .map(|p| p.clamp(regression::LOG_LOSS_EPS, 1.0 - regression::LOG_LOSS_EPS))
+                .collect()
+        } else {
+            columns[0].clone()
+        };
         let rest: Vec<f64> = p.iter().map(|p| 1.0 - p).collect();
         columns = if positive_index == 1 {
             vec![rest, p]
@@ -177,7 +241,7 @@ fn probabilistic(
             // The tolerance numpy.allclose uses, as scikit-learn checks it.
             if (total - 1.0).abs() > 1e-8 + 1e-5 {
                 problems.add(format!(
-                    "row {}: the class probabilities sum to {total}, not 1",
+                    "line {}: the class probabilities sum to {total}, not 1",
                     joined.lines[i]
                 ));
             }
@@ -216,5 +280,9 @@ fn probabilistic(
         }
         _ => regression::log_loss(&truth, &columns),
     };
-    Ok(Evaluation { value, confusion: None })
+    Ok(Evaluation {
+        value,
+        confusion: None,
+        pos_label: binary.then_some(positive),
+    })
 }

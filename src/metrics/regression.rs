@@ -13,8 +13,11 @@ pub fn mae(truth: &[f64], predicted: &[f64]) -> f64 {
 }
 
 /// R²; for constant truth, 1 when the predictions are exact and 0 otherwise (scikit-learn's
-/// `force_finite`).
+/// `force_finite`); NaN for fewer than two rows, as scikit-learn gives.
 pub fn r2(truth: &[f64], predicted: &[f64]) -> f64 {
+    if truth.len() < 2 {
+        return f64::NAN;
+    }
     let average = mean(truth);
     let residual = sum(truth.iter().zip(predicted).map(|(t, p)| (t - p) * (t - p)));
     let total = sum(truth.iter().map(|t| (t - average) * (t - average)));
@@ -54,6 +57,7 @@ mod tests {
         assert_eq!(r2(&[1.0, 2.0, 3.0], &[1.0, 2.0, 3.0]), 1.0);
         assert_eq!(r2(&[2.0, 2.0], &[2.0, 2.0]), 1.0);
         assert_eq!(r2(&[2.0, 2.0], &[1.0, 2.0]), 0.0);
+        assert!(r2(&[2.0], &[2.0]).is_nan());
     }
 
     #[test]

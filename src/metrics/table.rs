@@ -120,7 +120,7 @@ impl RawColumn {
             match std::str::from_utf8(&bytes[start..end]) {
                 Ok(value) => column.push(value.trim()),
                 Err(_) => {
-                    problems.add(format!("row {line}: a value is not valid UTF-8"));
+                    problems.add(format!("line {line}: a value is not valid UTF-8"));
                     column.push("");
                 }
             }
@@ -150,22 +150,58 @@ struct Table {
     columns: Vec<Column>,
 }
 
-/// Reads `key` and `columns` from a CSV; `Err` names the file's problem.
-fn read(path: &Path, what: &str, key: &str, columns: &[&str]) -> Result<Table, String> {
+/// Which file a table comes from, for messages: a problem in the labels is the author's.
+#[derive(Clone, Copy)]
+enum Side<'a> {
+    Labels(&'a Path),
+    Predictions,
+}
+
+impl std::fmt::Display for Side<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Side::Labels(path) => write!(f, "the hidden labels {}", path.display()),
+            Side::Predictions => f.write_str("the predictions"),
+        }
+    }
+}
+
+/// How many characters of a value a message quotes.
+const QUOTED: usize = 64;
+
+fn quoted(value: &str) -> String {
+    crate::text::quoted(value, QUOTED)
+}
+
+/// Reads `key` and `columns` from a CSV; `Err` names the file's problem. Rows are named by
+/// the line of the file they start on.
+fn read(path: &Path, side: Side, key: &str, columns: &[&str]) -> Result<Table, String> {
     let mut reader = csv::ReaderBuilder::new()
         .flexible(false)
         .buffer_capacity(1 << 20)
         .from_path(path)
-        .map_err(|e| format!("the {what} cannot be read: {e}"))?;
+        .map_err(|e| format!("{side} cannot be read: {e}"))?;
     let headers = reader
-        .headers()
-        .map_err(|e| format!("the {what} have no header row: {e}"))?
+        .byte_headers()
+        .map_err(|e| format!("{side} have no header row: {e}"))?
         .clone();
+    let header_names: Vec<String> = headers
+        .iter()
+        .map(|h| String::from_utf8_lossy(h).trim().to_string())
+        .collect();
     let find = |name: &str| {
-        headers.iter().position(|h| h.trim() == name).ok_or_else(|| {
+        header_names.iter().position(|h| h == name).ok_or_else(|| {
+            let found: Vec<String> = header_names.iter().take(20).map(|h| quoted(h)).collect();
+            let more = header_names.len().saturating_sub(20);
+            let more = if more > 0 {
+                format!(" and {more} more")
+            } else {
+                String::new()
+            };
             format!(
-                "the {what} have no column {name:?} (found: {})",
-                headers.iter().collect::<Vec<_>>().join(", ")
+                "{side} have no column {} (found: {}{more})",
+                quoted(name),
+                found.join(", ")
             )
         })
     };
@@ -176,19 +212,34 @@ fn read(path: &Path, what: &str, key: &str, columns: &[&str]) -> Result<Table, S
     let mut raw: Vec<RawColumn> = (0..columns.len()).map(|_| RawColumn::default()).collect();
     let mut problems = Problems::default();
     let mut record = csv::ByteRecord::new();
-    let mut line = 1;
     loop {
-        line += 1;
         match reader.read_byte_record(&mut record) {
             Ok(false) => break,
             Ok(true) => {
+                let line = record.position().map(|p| p.line() as usize).unwrap_or(0);
                 lines.push(line);
                 keys.push(record.get(key_at).unwrap_or_default());
                 for (column, &i) in raw.iter_mut().zip(&at) {
                     column.push(record.get(i).unwrap_or_default());
                 }
             }
-            Err(e) => problems.add(format!("row {line}: {e}")),
+            Err(e) => {
+                let line = e.position().map(|p| p.line()).unwrap_or(0);
+                let why = match e.kind() {
+                    csv::ErrorKind::UnequalLengths { expected_len, len, .. } => {
+                        format!("{len} field(s) where the header has {expected_len}")
+                    }
+                    _ => crate::text::quoted(&e.to_string(), 200),
+                };
+                problems.add(format!("line {line}: {why}"));
+                // A reader error that is not about one record (I/O) would repeat forever.
+                if !matches!(
+                    e.kind(),
+                    csv::ErrorKind::UnequalLengths { .. } | csv::ErrorKind::Utf8 { .. }
+                ) {
+                    break;
+                }
+            }
         }
     }
     let table = Table {
@@ -196,7 +247,43 @@ fn read(path: &Path, what: &str, key: &str, columns: &[&str]) -> Result<Table, S
         columns: raw.into_iter().map(|c| c.finish(&lines, &mut problems)).collect(),
         lines,
     };
-    problems.into_result(table)
+    if let Side::Labels(_) = side {
+        check_labels(&table, key, columns, &mut problems);
+    }
+    problems.into_result(table).map_err(|problems| match side {
+        Side::Labels(_) => format!("{side}: {problems}"),
+        Side::Predictions => problems,
+    })
+}
+
+/// The labels are the author's: every row needs an id, once, and a value in every column.
+fn check_labels(table: &Table, key: &str, columns: &[&str], problems: &mut Problems) {
+    if table.lines.is_empty() {
+        problems.add("hold no rows".to_string());
+        return;
+    }
+    let mut first_line: FxHashMap<&str, usize> = FxHashMap::default();
+    for (i, &line) in table.lines.iter().enumerate() {
+        let id = table.keys.get(i);
+        if id.is_empty() {
+            problems.add(format!("line {line}: empty {}", quoted(key)));
+        } else if let Some(first) = first_line.insert(id, line) {
+            problems.add(format!(
+                "line {line}: duplicate id {} (first at line {first})",
+                quoted(id)
+            ));
+        }
+        for (c, column) in table.columns.iter().enumerate() {
+            if is_missing(column.get(i)) {
+                problems.add(format!("line {line}: no value in {}", quoted(columns[c])));
+            }
+        }
+    }
+}
+
+/// An empty cell or NaN is no value, in the labels and in the predictions alike.
+fn is_missing(value: &str) -> bool {
+    value.is_empty() || value.eq_ignore_ascii_case("nan")
 }
 
 /// The hidden labels, read once, for metrics that need the classes before the join.
@@ -215,7 +302,7 @@ impl Labels {
 
 pub fn read_labels(labels: &Path, key: &str, column: &str) -> Result<Labels, String> {
     Ok(Labels {
-        table: read(labels, "hidden labels", key, &[column])?,
+        table: read(labels, Side::Labels(labels), key, &[column])?,
     })
 }
 
@@ -230,8 +317,8 @@ pub fn join(
 ) -> Result<Joined, String> {
     // The two files are parsed side by side: parsing is most of the time on large files.
     let (truth, predicted) = std::thread::scope(|scope| {
-        let truth = scope.spawn(|| read(labels, "hidden labels", key, &[label_column]));
-        let predicted = read(predictions, "predictions", key, columns);
+        let truth = scope.spawn(|| read(labels, Side::Labels(labels), key, &[label_column]));
+        let predicted = read(predictions, Side::Predictions, key, columns);
         (
             truth
                 .join()
@@ -245,7 +332,7 @@ pub fn join(
 
 /// Like `join`, with labels already read.
 pub fn join_labels(predictions: &Path, labels: Labels, key: &str, columns: &[&str]) -> Result<Joined, String> {
-    let predicted = read(predictions, "predictions", key, columns)?;
+    let predicted = read(predictions, Side::Predictions, key, columns)?;
     join_tables(labels.table, predicted, key, columns)
 }
 
@@ -259,12 +346,13 @@ fn join_tables(truth: Table, predicted: Table, key: &str, columns: &[&str]) -> R
         for index in 0..rows {
             let (line, id) = (predicted.lines[index], predicted.keys.get(index));
             if id.is_empty() {
-                problems.add(format!("row {line}: empty {key:?}"));
-            } else if let Some(c) = predicted.columns.iter().position(|c| {
-                let value = c.get(index);
-                value.is_empty() || value.eq_ignore_ascii_case("nan")
-            }) {
-                problems.add(format!("row {line}: no value in {:?} for id {id:?}", columns[c]));
+                problems.add(format!("line {line}: empty {}", quoted(key)));
+            } else if let Some(c) = predicted.columns.iter().position(|c| is_missing(c.get(index))) {
+                problems.add(format!(
+                    "line {line}: no value in {} for id {}",
+                    quoted(columns[c]),
+                    quoted(id)
+                ));
             }
         }
         let lines = predicted.lines.clone();
@@ -280,18 +368,20 @@ fn join_tables(truth: Table, predicted: Table, key: &str, columns: &[&str]) -> R
     for index in 0..rows {
         let (line, id) = (predicted.lines[index], predicted.keys.get(index));
         if id.is_empty() {
-            problems.add(format!("row {line}: empty {key:?}"));
+            problems.add(format!("line {line}: empty {}", quoted(key)));
             continue;
         }
-        if let Some(c) = predicted.columns.iter().position(|c| {
-            let value = c.get(index);
-            value.is_empty() || value.eq_ignore_ascii_case("nan")
-        }) {
-            problems.add(format!("row {line}: no value in {:?} for id {id:?}", columns[c]));
+        if let Some(c) = predicted.columns.iter().position(|c| is_missing(c.get(index))) {
+            problems.add(format!(
+                "line {line}: no value in {} for id {}",
+                quoted(columns[c]),
+                quoted(id)
+            ));
         }
         if let Some(first) = by_id.insert(id, index) {
             problems.add(format!(
-                "row {line}: duplicate id {id:?} (first at row {})",
+                "line {line}: duplicate id {} (first at line {})",
+                quoted(id),
                 predicted.lines[first]
             ));
         }
@@ -307,15 +397,16 @@ fn join_tables(truth: Table, predicted: Table, key: &str, columns: &[&str]) -> R
                 order.push(index);
                 lines.push(predicted.lines[index]);
             }
-            None => problems.add(format!("id {id:?} has no prediction")),
+            None => problems.add(format!("id {} has no prediction", quoted(id))),
         }
     }
     for (index, was_matched) in matched.iter().enumerate() {
         let id = predicted.keys.get(index);
         if !was_matched && !id.is_empty() && by_id.get(id) == Some(&index) {
             problems.add(format!(
-                "row {}: id {id:?} is not in the test set",
-                predicted.lines[index]
+                "line {}: id {} is not in the test set",
+                predicted.lines[index],
+                quoted(id)
             ));
         }
     }
@@ -336,7 +427,11 @@ pub fn numbers(values: &[&str], lines: &[usize], column: &str) -> Result<Vec<f64
         match value.parse::<f64>() {
             Ok(number) if number.is_finite() => out.push(number),
             _ => {
-                problems.add(format!("row {line}: {value:?} in {column:?} is not a finite number"));
+                problems.add(format!(
+                    "line {line}: {} in {} is not a finite number",
+                    quoted(value),
+                    quoted(column)
+                ));
                 out.push(0.0);
             }
         }
@@ -369,7 +464,7 @@ mod tests {
         let labels = csv("id,label\na,1\nb,2\n");
         let predictions = csv("id,label\na,2\nb,nan\n");
         let why = join(predictions.path(), labels.path(), "id", "label", &["label"]).unwrap_err();
-        assert_eq!(why, "row 3: no value in \"label\" for id \"b\"");
+        assert_eq!(why, "line 3: no value in \"label\" for id \"b\"");
         let predictions = csv("id,label\na,2\nb,1\n");
         let joined = join(predictions.path(), labels.path(), "id", "label", &["label"]).unwrap();
         assert_eq!(joined.column(0), ["2", "1"]);
@@ -381,9 +476,9 @@ mod tests {
         let labels = csv("id,label\na,1\nb,2\nc,3\n");
         let predictions = csv("id,label\na,1\na,2\nz,3\nb,nan\n");
         let why = join(predictions.path(), labels.path(), "id", "label", &["label"]).unwrap_err();
-        assert!(why.contains("row 3: duplicate id \"a\" (first at row 2)"), "{why}");
-        assert!(why.contains("row 4: id \"z\" is not in the test set"), "{why}");
-        assert!(why.contains("row 5: no value in \"label\" for id \"b\""), "{why}");
+        assert!(why.contains("line 3: duplicate id \"a\" (first at line 2)"), "{why}");
+        assert!(why.contains("line 4: id \"z\" is not in the test set"), "{why}");
+        assert!(why.contains("line 5: no value in \"label\" for id \"b\""), "{why}");
         assert!(why.contains("id \"c\" has no prediction"), "{why}");
         let missing = csv("id,prediction\na,1\n");
         let why = join(missing.path(), labels.path(), "id", "label", &["label"]).unwrap_err();
@@ -392,10 +487,10 @@ mod tests {
 
     #[test]
     fn counts_problems_past_the_first_few() {
-        let labels = csv("id,label\n");
+        let labels = csv("id,label\nx0,1\n");
         let predictions = csv(&(0..20).fold("id,label\n".to_string(), |s, i| s + &format!("x{i},1\n")));
         let why = join(predictions.path(), labels.path(), "id", "label", &["label"]).unwrap_err();
-        assert!(why.ends_with("and 15 more problem(s)"), "{why}");
+        assert!(why.ends_with("and 14 more problem(s)"), "{why}");
     }
 
     #[test]
@@ -404,19 +499,48 @@ mod tests {
         let file = tempfile::NamedTempFile::new().unwrap();
         std::fs::write(file.path(), b"id,label\n a ,\xc2\xa0x\xc2\xa0\nb, y\nc,\xff\n").unwrap();
         let why = join(file.path(), labels.path(), "id", "label", &["label"]).unwrap_err();
-        assert_eq!(why, "row 4: a value is not valid UTF-8");
+        assert_eq!(why, "line 4: a value is not valid UTF-8");
         std::fs::write(file.path(), "id,label\n a ,\u{a0}x\u{a0}\nb, y\nc,z\n").unwrap();
         let joined = join(file.path(), labels.path(), "id", "label", &["label"]).unwrap();
         assert_eq!(joined.column(0), ["x", "y", "z"]);
     }
 
     #[test]
+    fn label_problems_name_the_labels_file_and_its_lines() {
+        let labels = csv("id,label\na,1\n\"b\nb\",2\na,3\nc,\nd,NaN\n");
+        let predictions = csv("id,label\na,1\n");
+        let why = join(predictions.path(), labels.path(), "id", "label", &["label"]).unwrap_err();
+        let name = labels.path().display().to_string();
+        assert!(
+            why.starts_with(&format!("assignment error: the hidden labels {name}: ")),
+            "{why}"
+        );
+        // The quoted id spans lines 3 and 4, so the next row starts on line 5.
+        assert!(why.contains("line 5: duplicate id \"a\" (first at line 2)"), "{why}");
+        assert!(why.contains("line 6: no value in \"label\""), "{why}");
+        assert!(why.contains("line 7: no value in \"label\""), "{why}");
+        let empty = csv("id,label\n");
+        let why = join(predictions.path(), empty.path(), "id", "label", &["label"]).unwrap_err();
+        assert!(why.ends_with("hold no rows"), "{why}");
+    }
+
+    #[test]
+    fn long_values_are_cut_in_messages() {
+        let labels = csv("id,label\na,1\n");
+        let long = "x".repeat(100_000);
+        let predictions = csv(&format!("id,label\n{long},1\n"));
+        let why = join(predictions.path(), labels.path(), "id", "label", &["label"]).unwrap_err();
+        assert!(why.len() < 400, "{} bytes", why.len());
+        assert!(why.contains("more bytes"), "{why}");
+    }
+
+    #[test]
     fn non_numbers_are_named() {
         let why = numbers(&["1.5", "abc", "inf"], &[2, 3, 4], "score").unwrap_err();
         assert!(
-            why.contains("row 3: \"abc\" in \"score\" is not a finite number"),
+            why.contains("line 3: \"abc\" in \"score\" is not a finite number"),
             "{why}"
         );
-        assert!(why.contains("row 4: \"inf\""), "{why}");
+        assert!(why.contains("line 4: \"inf\""), "{why}");
     }
 }

@@ -103,6 +103,10 @@ pub struct MetricResult {
     pub confusion_matrix: Option<ConfusionMatrix>,
     /// Whether feedback.md may show it.
     pub visibility: Visibility,
+    /// The class counted as positive by a binary metric (the spec's `pos_label`, else 1 for
+    /// 0/1 labels, else the larger of the two classes).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pos_label: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]

@@ -80,9 +80,14 @@ pub fn build(report: &Report) -> Value {
                 crate::spec::Direction::Higher => "≥",
                 crate::spec::Direction::Lower => "≤",
             };
+            // Binary metrics say which class counted as positive.
+            let kind = match &m.pos_label {
+                Some(positive) => format!("{} (positive class {})", m.kind, plain(positive)),
+                None => m.kind.clone(),
+            };
             json!({
                 "name": m.name,
-                "kind": m.kind,
+                "kind": kind,
                 "value": number(m.value),
                 "threshold": m.pass_at.map(|t| format!("{relation} {}", number(Some(t)))).unwrap_or_else(|| "—".into()),
                 "passed": m.passed,
