@@ -291,7 +291,11 @@ fn a_tar_that_goes_on_after_its_end_is_refused() {
     bytes.extend(gzip(&second));
     let path = dir.path().join("two.tar.gz");
     std::fs::write(&path, &bytes).unwrap();
-    assert!(refused(&path).contains("goes on after its end-of-archive marker"), "{}", refused(&path));
+    assert!(
+        refused(&path).contains("goes on after its end-of-archive marker"),
+        "{}",
+        refused(&path)
+    );
     // Zero padding after the end is fine.
     let mut padded = first.clone();
     padded.extend(vec![0u8; 10240]);
@@ -308,7 +312,14 @@ fn git_archive_output_is_accepted() {
     std::fs::write(repo.join("src/model.py"), "x = 1\n").unwrap();
     let git = |args: &[&str]| {
         let status = std::process::Command::new("git")
-            .args(["-c", "user.name=a", "-c", "user.email=a@b", "-c", "init.defaultBranch=main"])
+            .args([
+                "-c",
+                "user.name=a",
+                "-c",
+                "user.email=a@b",
+                "-c",
+                "init.defaultBranch=main",
+            ])
             .args(args)
             .current_dir(&repo)
             .status()
@@ -330,7 +341,8 @@ fn zip_of(path: &Path, names: &[&str]) {
         // The writer refuses a repeated name, so repeats are written under a placeholder
         // of the same length and renamed in the bytes afterwards.
         let placeholder = format!("{:0width$}", i, width = name.len());
-        zip.start_file(placeholder, zip::write::SimpleFileOptions::default()).unwrap();
+        zip.start_file(placeholder, zip::write::SimpleFileOptions::default())
+            .unwrap();
         zip.write_all(format!("copy {i}").as_bytes()).unwrap();
     }
     zip.finish().unwrap();
@@ -338,7 +350,10 @@ fn zip_of(path: &Path, names: &[&str]) {
     for (i, name) in names.iter().enumerate() {
         let placeholder = format!("{:0width$}", i, width = name.len());
         let mut at = 0;
-        while let Some(found) = bytes[at..].windows(placeholder.len()).position(|w| w == placeholder.as_bytes()) {
+        while let Some(found) = bytes[at..]
+            .windows(placeholder.len())
+            .position(|w| w == placeholder.as_bytes())
+        {
             let start = at + found;
             bytes[start..start + name.len()].copy_from_slice(name.as_bytes());
             at = start + name.len();
@@ -365,10 +380,16 @@ fn a_zip_repeating_a_name_is_refused_and_every_entry_counts() {
 fn a_folder_inside_a_file_or_an_overlong_path_is_the_archives_fault() {
     let dir = tempfile::tempdir().unwrap();
     use tar::EntryType::*;
-    let path = targz(dir.path(), &[("a", Regular, b"x", 0o644, None), ("a/b/", Directory, b"", 0o755, None)]);
+    let path = targz(
+        dir.path(),
+        &[("a", Regular, b"x", 0o644, None), ("a/b/", Directory, b"", 0o755, None)],
+    );
     let why = refused(&path);
     assert!(why.contains("a folder inside a, a file already unpacked"), "{why}");
-    let path = targz(dir.path(), &[("a", Regular, b"x", 0o644, None), ("a/b", Regular, b"y", 0o644, None)]);
+    let path = targz(
+        dir.path(),
+        &[("a", Regular, b"x", 0o644, None), ("a/b", Regular, b"y", 0o644, None)],
+    );
     let why = refused(&path);
     assert!(why.contains("a parent folder has the name of the file a"), "{why}");
     // A path longer than PATH_MAX, through a GNU long name, in few folders.
@@ -382,7 +403,11 @@ fn a_folder_inside_a_file_or_an_overlong_path_is_the_archives_fault() {
         max_depth: 1000,
         ..limits()
     };
-    let why = intake(&path, &limits).expect("no harness error").map(|_| ()).unwrap_err().to_string();
+    let why = intake(&path, &limits)
+        .expect("no harness error")
+        .map(|_| ())
+        .unwrap_err()
+        .to_string();
     assert!(why.contains("is longer than the limit of 3072"), "{why}");
 }
 
@@ -398,7 +423,10 @@ fn a_tar_volume_label_gets_a_readable_reason() {
 #[test]
 fn a_submission_path_that_is_a_link_is_followed() {
     let dir = tempfile::tempdir().unwrap();
-    let real = targz(dir.path(), &[("predict.py", tar::EntryType::Regular, b"print(1)", 0o644, None)]);
+    let real = targz(
+        dir.path(),
+        &[("predict.py", tar::EntryType::Regular, b"print(1)", 0o644, None)],
+    );
     let link = dir.path().join("link.tar.gz");
     std::os::unix::fs::symlink(&real, &link).unwrap();
     let submission = accepted(&link);

@@ -13,12 +13,22 @@ const S_IFREG: u32 = 0o100000;
 const S_IFDIR: u32 = 0o040000;
 
 pub fn unpack_zip(path: &Path, out: &mut Unpacker, max_entries: u64, max_bytes: u64) -> Result<(), UnpackError> {
-    let file = File::open(path)?;
+    let mut file = File::open(path)?;
+    // The central directory's own count: the zip reader keeps one entry per name, so a name
+    // repeated 200,000 times would otherwise count once.
+    let listed = super::zip_count::central_directory_entries(&mut file)
+        .map_err(|e| Rejection::new(format!("not a readable zip archive: {e}")))?;
+    if listed > max_entries {
+        return Err(Rejection::new(format!(
+            "the archive lists {listed} entries, more than the limit of {max_entries}"
+        ))
+        .into());
+    }
     let mut archive = zip::ZipArchive::new(BufReader::new(file))
         .map_err(|e| Rejection::new(format!("not a readable zip archive: {e}")))?;
-    if archive.len() as u64 > max_entries {
+    if archive.len() as u64 != listed {
         return Err(Rejection::new(format!(
-            "the archive lists {} entries, more than the limit of {max_entries}",
+            "the archive lists {listed} entries under {} distinct names: a name appears more than once",
             archive.len()
         ))
         .into());
@@ -67,6 +77,9 @@ pub fn unpack_zip(path: &Path, out: &mut Unpacker, max_entries: u64, max_bytes: 
     Ok(())
 }
 
+/// Zero padding allowed after a tar's end-of-archive block (tools pad to their record size).
+const MAX_TRAILING_PADDING: u64 = 1 << 20;
+
 pub fn unpack_tar(reader: impl Read, out: &mut Unpacker) -> Result<(), UnpackError> {
     let mut archive = tar::Archive::new(reader);
     let entries = archive
@@ -92,12 +105,61 @@ pub fn unpack_tar(reader: impl Read, out: &mut Unpacker) -> Result<(), UnpackErr
                     "device or fifo (only files and folders are accepted)",
                 ));
             }
+            // Metadata for the whole archive (git archive writes one): nothing to unpack.
+            XGlobalHeader => {}
             other => {
-                return Err(Unpacker::refuse(&name, format!("unsupported entry type {other:?}")));
+                return Err(Unpacker::refuse(&name, unsupported_entry(other.as_byte())));
             }
         }
     }
-    Ok(())
+    trailing_padding(archive.into_inner())
+}
+
+/// Why a tar entry type is not accepted, in words.
+fn unsupported_entry(kind: u8) -> String {
+    let what = match kind {
+        b'V' => "a volume label",
+        b'S' => "a sparse file",
+        b'M' => "the continuation of a multi-volume archive",
+        b'N' => "an old GNU long-name entry",
+        _ => "an entry type assay does not know",
+    };
+    let shown = if kind.is_ascii_graphic() {
+        format!("'{}'", kind as char)
+    } else {
+        format!("{kind}")
+    };
+    format!("unsupported tar entry type {shown} ({what}; only files and folders are accepted)")
+}
+
+/// After the end-of-archive block only zero padding may follow. Tools disagree on what a
+/// stream that goes on holds, so the files graded could differ from the files a reviewer
+/// unpacks: such an archive is refused.
+fn trailing_padding(mut rest: impl Read) -> Result<(), UnpackError> {
+    let mut buffer = [0u8; 16 * 1024];
+    let mut total = 0u64;
+    loop {
+        let n = match rest.read(&mut buffer) {
+            Ok(0) => return Ok(()),
+            Ok(n) => n,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(Rejection::new(format!("corrupt archive after the end of the tar: {e}")).into()),
+        };
+        if buffer[..n].iter().any(|&b| b != 0) {
+            return Err(Rejection::new(
+                "the tar stream goes on after its end-of-archive marker; archive tools disagree on what such a file holds, so it is refused (pack it again with tar)",
+            )
+            .into());
+        }
+        total += n as u64;
+        if total > MAX_TRAILING_PADDING {
+            return Err(Rejection::new(format!(
+                "more than {} of padding after the end of the tar archive",
+                crate::units::format_size(MAX_TRAILING_PADDING)
+            ))
+            .into());
+        }
+    }
 }
 
 /// Copies a folder through the same checks; links and special files are refused, not followed.

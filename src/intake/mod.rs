@@ -5,6 +5,7 @@ mod formats;
 mod rejection;
 mod stored_copy;
 mod unpacker;
+mod zip_count;
 
 use std::io::Read;
 use std::path::{Path, PathBuf};
@@ -64,8 +65,9 @@ pub fn intake(path: &Path, limits: &IntakeLimits) -> anyhow::Result<Result<Submi
 }
 
 fn unpack(path: &Path, unpacker: &mut Unpacker, limits: &IntakeLimits) -> Result<(), UnpackError> {
+    // The path the user named is followed when it is a link; links inside it never are.
     let metadata =
-        std::fs::symlink_metadata(path).map_err(|e| Rejection::new(format!("cannot read {}: {e}", path.display())))?;
+        std::fs::metadata(path).map_err(|e| Rejection::new(format!("cannot read {}: {e}", path.display())))?;
     if metadata.is_dir() {
         return formats::unpack_folder(path, unpacker, limits.max_depth);
     }
@@ -77,8 +79,9 @@ fn unpack(path: &Path, unpacker: &mut Unpacker, limits: &IntakeLimits) -> Result
     match &magic[..read] {
         [b'P', b'K', ..] => formats::unpack_zip(path, unpacker, limits.max_entries, limits.max_bytes),
         [0x1f, 0x8b, ..] => {
+            // Every gzip member: parallel compressors write one tar stream as many members.
             let file = std::io::BufReader::new(std::fs::File::open(path)?);
-            formats::unpack_tar(flate2::read::GzDecoder::new(file), unpacker)
+            formats::unpack_tar(flate2::read::MultiGzDecoder::new(file), unpacker)
         }
         _ if is_tar(path)? => formats::unpack_tar(std::io::BufReader::new(std::fs::File::open(path)?), unpacker),
         _ => Err(Rejection::new(format!(

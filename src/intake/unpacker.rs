@@ -72,6 +72,15 @@ impl<'a> Unpacker<'a> {
             }
             relative.push(part);
         }
+        if relative.as_os_str().len() > MAX_PATH_BYTES {
+            return Err(Self::refuse(
+                name,
+                format!(
+                    "a path of {} bytes is longer than the limit of {MAX_PATH_BYTES}",
+                    relative.as_os_str().len()
+                ),
+            ));
+        }
         let depth = relative.components().count();
         if depth == 0 {
             return Err(Self::refuse(name, "empty path"));
@@ -90,11 +99,14 @@ impl<'a> Unpacker<'a> {
 
     pub fn dir(&mut self, name: &[u8]) -> Result<(), UnpackError> {
         let relative = self.admit(name)?;
-        let target = self.root.join(&relative);
-        if target.is_file() {
-            return Err(Self::refuse(name, "a folder with the name of a file already unpacked"));
+        if let Some(file) = relative.ancestors().find(|a| self.seen.contains(*a)) {
+            return Err(Self::refuse(
+                name,
+                format!("a folder inside {}, a file already unpacked", file.display()),
+            ));
         }
-        std::fs::create_dir_all(&target)?;
+        let target = self.root.join(&relative);
+        std::fs::create_dir_all(&target).map_err(|e| entry_error(name, e))?;
         Ok(())
     }
 
@@ -104,21 +116,24 @@ impl<'a> Unpacker<'a> {
         if !self.seen.insert(relative.clone()) {
             return Err(Self::refuse(name, "the same path appears twice"));
         }
+        if let Some(file) = relative.ancestors().skip(1).find(|a| self.seen.contains(*a)) {
+            return Err(Self::refuse(
+                name,
+                format!("a parent folder has the name of the file {}", file.display()),
+            ));
+        }
         let target = self.root.join(&relative);
         if let Some(parent) = target.parent() {
-            let mut ancestor = parent;
-            while ancestor != self.root {
-                if ancestor.is_file() {
-                    return Err(Self::refuse(name, "a parent folder has the name of a file"));
-                }
-                ancestor = ancestor.parent().unwrap_or(&self.root);
-            }
-            std::fs::create_dir_all(parent)?;
+            std::fs::create_dir_all(parent).map_err(|e| entry_error(name, e))?;
         }
-        if target.exists() {
-            return Err(Self::refuse(name, "the same path appears twice"));
+        if target.is_dir() {
+            return Err(Self::refuse(name, "a file with the name of a folder already unpacked"));
         }
-        let mut file = OpenOptions::new().write(true).create_new(true).open(&target)?;
+        let mut file = OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .open(&target)
+            .map_err(|e| entry_error(name, e))?;
         let mut buffer = vec![0u8; 64 * 1024];
         loop {
             let n = match content.read(&mut buffer) {
@@ -143,6 +158,29 @@ impl<'a> Unpacker<'a> {
         }
         set_mode(&target, masked_mode(mode))?;
         Ok(())
+    }
+}
+
+/// The longest path inside a submission: well under PATH_MAX (4,096) wherever it is unpacked.
+const MAX_PATH_BYTES: usize = 3072;
+
+/// A file system error caused by an entry's name or kind is the archive's fault (a refusal);
+/// anything else (a full disk, no permission on our temp folder) is the harness's.
+fn entry_error(name: &[u8], error: std::io::Error) -> UnpackError {
+    let cause = match error.raw_os_error() {
+        Some(libc::ENAMETOOLONG) => Some("the path is too long to unpack"),
+        Some(libc::ENOTDIR) => Some("a parent folder is a file"),
+        Some(libc::EEXIST) => Some("the same path appears twice"),
+        Some(libc::EISDIR) => Some("a file with the name of a folder"),
+        Some(libc::ELOOP) => Some("the path loops"),
+        _ => None,
+    };
+    match cause {
+        Some(reason) => Unpacker::refuse(name, reason),
+        None => UnpackError::Harness(anyhow::Error::new(error).context(format!(
+            "unpacking entry {}",
+            crate::text::quoted(&String::from_utf8_lossy(name), 200)
+        ))),
     }
 }
 
