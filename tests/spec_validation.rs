@@ -175,3 +175,151 @@ fn every_problem_is_reported_and_many_folders_are_checked() {
         assert!(out.contains(&format!(": {key}: ")), "no error for {key} in\n{out}");
     }
 }
+
+/// A predict phase reading `source`, and an accuracy metric on hidden/labels.csv.
+fn reading(source: &str, phase: &str) -> String {
+    format!(
+        "{HEAD}[[phase]]\nname = \"{phase}\"\nrun = \"true\"\ninputs = {{ \"/data\" = \"{source}\" }}\noutputs = [\"/out/p.csv\"]\n[[metric]]\nname = \"a\"\nkind = \"accuracy\"\npredictions = \"{phase}:/out/p.csv\"\nlabels = \"hidden/labels.csv\"\n"
+    )
+}
+
+/// Validates `spec` in an assignment that `arrange` adds files and links to.
+fn validate_arranged(spec: &str, arrange: impl Fn(&std::path::Path)) -> (i32, String) {
+    let dir = tempfile::tempdir().unwrap();
+    write(dir.path(), "assignment.toml", spec);
+    write(dir.path(), "hidden/labels.csv", "id,label\na,1\n");
+    write(dir.path(), "hidden/features/x.csv", "id\na\n");
+    arrange(dir.path());
+    let output = assay(&["validate", dir.path().to_str().unwrap()]);
+    (
+        output.status.code().unwrap(),
+        String::from_utf8_lossy(&output.stdout).into_owned(),
+    )
+}
+
+#[test]
+fn a_link_to_hidden_is_resolved_before_any_rule() {
+    let alias = |root: &std::path::Path| std::os::unix::fs::symlink("hidden", root.join("h")).unwrap();
+    // The labels through an alias of hidden/.
+    let (code, out) = validate_arranged(&reading("h", "predict"), alias);
+    assert_eq!(code, 2, "{out}");
+    assert!(
+        out.contains("hidden holds the hidden labels hidden/labels.csv"),
+        "{out}"
+    );
+    // The build phase through the same alias.
+    let (code, out) = validate_arranged(&reading("h/features", "build"), alias);
+    assert_eq!(code, 2, "{out}");
+    assert!(out.contains("the build phase never sees hidden files"), "{out}");
+    // A link out of the assignment folder.
+    let outside = tempfile::tempdir().unwrap();
+    let (code, out) = validate_arranged(&reading("data", "predict"), |root| {
+        std::os::unix::fs::symlink(outside.path(), root.join("data")).unwrap()
+    });
+    assert_eq!(code, 2, "{out}");
+    assert!(out.contains("leads outside the assignment folder"), "{out}");
+    // A link inside an input folder is never followed.
+    let (code, out) = validate_arranged(&reading("hidden/features", "predict"), |root| {
+        std::os::unix::fs::symlink("../labels.csv", root.join("hidden/features/y.csv")).unwrap()
+    });
+    assert_eq!(code, 2, "{out}");
+    assert!(out.contains("hidden/features/y.csv is a link"), "{out}");
+}
+
+#[test]
+fn a_copy_of_the_labels_in_an_input_is_refused() {
+    let (code, out) = validate_arranged(&reading("hidden/features", "predict"), |root| {
+        write(root, "hidden/features/answers.txt", "id,label\na,1\n")
+    });
+    assert_eq!(code, 2, "{out}");
+    assert!(
+        out.contains("hidden/features/answers.txt has the same content as the hidden labels hidden/labels.csv"),
+        "{out}"
+    );
+}
+
+#[test]
+fn numbers_the_engine_or_a_deadline_cannot_take_are_refused() {
+    let spec = format!(
+        "{HEAD}[sandbox]\nmemory = \"16EiB\"\ncpus = 0.001\n[[phase]]\nname = \"a\"\nrun = \"true\"\ntimeout = \"9223372036854775807s\"\n[reproducibility]\nruns = 1000\n"
+    );
+    let (code, out, _dir) = validate(&spec);
+    assert_eq!(code, 2, "{out}");
+    for (key, message) in [
+        ("sandbox.memory", "must be from 6.0 MiB to 1.0 TiB"),
+        ("sandbox.cpus", "must be from 0.01 to 1024"),
+        ("phase[0].timeout", ""),
+        ("reproducibility.runs", "must be from 1 to 100"),
+    ] {
+        assert!(
+            out.lines().any(|l| l.contains(&format!(": {key}: {message}"))),
+            "no error for {key} in\n{out}"
+        );
+    }
+    // A timeout humantime can read but no deadline can hold.
+    let spec = format!("{HEAD}[[phase]]\nname = \"a\"\nrun = \"true\"\ntimeout = \"1000d\"\n");
+    let (code, out, _dir) = validate(&spec);
+    assert_eq!(code, 2, "{out}");
+    assert!(out.contains("phase[0].timeout: must be at most 24h"), "{out}");
+}
+
+#[test]
+fn labels_and_specs_must_be_regular_files() {
+    let (code, out) = validate_arranged(
+        &reading("hidden/features", "predict").replace("hidden/labels.csv", "hidden/features"),
+        |_| {},
+    );
+    assert_eq!(code, 2, "{out}");
+    assert!(
+        out.contains("metric[0].labels: \"hidden/features\" must be a regular file"),
+        "{out}"
+    );
+    for special in ["fifo", "zero"] {
+        let dir = tempfile::tempdir().unwrap();
+        let spec = dir.path().join("assignment.toml");
+        if special == "fifo" {
+            let made = std::process::Command::new("mkfifo").arg(&spec).status().unwrap();
+            assert!(made.success());
+        } else {
+            std::os::unix::fs::symlink("/dev/zero", &spec).unwrap();
+        }
+        let output = assay(&["validate", dir.path().to_str().unwrap()]);
+        assert_eq!(output.status.code(), Some(2), "{special}: {}", text(&output));
+        assert!(
+            text(&output).contains("the spec is not a regular file"),
+            "{}",
+            text(&output)
+        );
+    }
+    let dir = tempfile::tempdir().unwrap();
+    write(
+        dir.path(),
+        "assignment.toml",
+        &format!("{HEAD}# {}\n", "x".repeat(2 << 20)),
+    );
+    let output = assay(&["validate", dir.path().to_str().unwrap()]);
+    assert_eq!(output.status.code(), Some(2));
+    assert!(
+        text(&output).contains("the spec is larger than 1.0 MiB"),
+        "{}",
+        text(&output)
+    );
+}
+
+#[test]
+fn thousands_of_duplicate_tables_are_each_reported() {
+    let mut spec = HEAD.to_string();
+    for _ in 0..20_000 {
+        spec.push_str("[[phase]]\nname = \"a\"\nrun = \"true\"\n");
+    }
+    let (code, out, _dir) = validate(&spec);
+    assert_eq!(code, 2);
+    let duplicates = out.lines().filter(|l| l.contains("is declared twice")).count();
+    assert_eq!(duplicates, 19_999);
+    // The last one is placed on its own line.
+    assert!(
+        out.contains(&format!(":{}:1: phase[19999].name", 4 + 3 * 19_999 + 1)),
+        "{}",
+        &out[out.len() - 300..]
+    );
+}

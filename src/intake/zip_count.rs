@@ -59,7 +59,7 @@ mod tests {
                 zip.start_file(name, zip::write::SimpleFileOptions::default()).unwrap();
                 zip.write_all(b"x").unwrap();
             }
-            zip.set_comment("a comment with PK in it");
+            zip.set_comment("a comment with PK in it").unwrap();
             zip.finish().unwrap();
         }
         assert_eq!(central_directory_entries(&mut bytes).unwrap(), 3);

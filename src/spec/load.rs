@@ -38,25 +38,29 @@ const RESERVED_MOUNTS: &[&str] = &[
     "workspace",
 ];
 
+/// The largest spec read: a real one is a few KiB.
+pub const MAX_SPEC_BYTES: u64 = 1024 * 1024;
+
 /// Loads and validates the spec of the assignment in `dir`, returning every problem found.
 pub fn load(dir: &Path) -> Result<Spec, Vec<SpecError>> {
     let file = dir.join(SPEC_FILE);
-    let source = match std::fs::read_to_string(&file) {
-        Ok(source) => source,
-        Err(e) => {
-            return Err(vec![SpecError {
-                file,
-                line: 1,
-                column: 1,
-                key: String::new(),
-                message: format!("cannot read the spec: {e}"),
-            }]);
-        }
+    let whole_file = |message: String| {
+        vec![SpecError {
+            file: file.clone(),
+            line: 1,
+            column: 1,
+            key: String::new(),
+            message,
+        }]
     };
+    let source = read_spec(&file).map_err(whole_file)?;
+    let real_dir =
+        std::fs::canonicalize(dir).map_err(|e| whole_file(format!("cannot resolve the assignment folder: {e}")))?;
     let locator = Locator::new(&file, &source);
     let raw = parse(&source, &locator).map_err(|e| vec![e])?;
     let mut checker = Checker {
         dir,
+        real_dir: &real_dir,
         locator: &locator,
         errors: Vec::new(),
         warnings: Vec::new(),
@@ -68,6 +72,26 @@ pub fn load(dir: &Path) -> Result<Spec, Vec<SpecError>> {
     } else {
         Err(checker.errors)
     }
+}
+
+/// The spec's text: a regular file (not a FIFO or a device), at most `MAX_SPEC_BYTES`, UTF-8.
+fn read_spec(file: &Path) -> Result<String, String> {
+    use std::io::Read;
+    let metadata = std::fs::metadata(file).map_err(|e| format!("cannot read the spec: {e}"))?;
+    if !metadata.is_file() {
+        return Err("the spec is not a regular file".to_string());
+    }
+    let mut bytes = Vec::new();
+    std::fs::File::open(file)
+        .and_then(|f| f.take(MAX_SPEC_BYTES + 1).read_to_end(&mut bytes))
+        .map_err(|e| format!("cannot read the spec: {e}"))?;
+    if bytes.len() as u64 > MAX_SPEC_BYTES {
+        return Err(format!(
+            "the spec is larger than {}",
+            crate::units::format_size(MAX_SPEC_BYTES)
+        ));
+    }
+    String::from_utf8(bytes).map_err(|e| format!("the spec is not UTF-8 text: {e}"))
 }
 
 fn parse(source: &str, locator: &Locator) -> Result<RawSpec, SpecError> {
@@ -91,6 +115,8 @@ fn toml_error(error: &toml::de::Error, key: String, locator: &Locator) -> SpecEr
 /// Builds a `Spec` from the raw model, collecting every problem instead of stopping at the first.
 struct Checker<'a> {
     dir: &'a Path,
+    /// The assignment folder with every link resolved: spec paths must stay inside it.
+    real_dir: &'a Path,
     locator: &'a Locator<'a>,
     errors: Vec<SpecError>,
     warnings: Vec<SpecError>,
@@ -122,13 +148,7 @@ impl Checker<'_> {
         }
         let sandbox = self.sandbox(&raw);
         let intake = self.intake(&raw);
-        let labels: Vec<PathBuf> = raw
-            .metrics
-            .iter()
-            .filter_map(|m| m.labels.as_ref())
-            .chain(raw.scorers.iter().map(|s| &s.labels))
-            .map(PathBuf::from)
-            .collect();
+        let labels = self.labels(&raw);
         let phases = self.phases(&raw.phases, &sandbox, &labels);
         let scorers = self.scorers(&raw, &phases, &sandbox);
         let metrics = raw
@@ -164,10 +184,23 @@ impl Checker<'_> {
         }
     }
 
-    fn size(&mut self, value: &Option<String>, path: &KeyPath, default: u64) -> u64 {
+    /// A size within `bounds` (what the engine and the host accept).
+    fn size(&mut self, value: &Option<String>, path: &KeyPath, default: u64, bounds: (u64, u64)) -> u64 {
+        let (min, max) = bounds;
         match value.as_deref().map(parse_size) {
             None => default,
-            Some(Ok(bytes)) => bytes,
+            Some(Ok(bytes)) if (min..=max).contains(&bytes) => bytes,
+            Some(Ok(_)) => {
+                self.fail(
+                    path,
+                    format!(
+                        "must be from {} to {}",
+                        crate::units::format_size(min),
+                        crate::units::format_size(max)
+                    ),
+                );
+                default
+            }
             Some(Err(message)) => {
                 self.fail(path, message);
                 default
@@ -175,6 +208,7 @@ impl Checker<'_> {
         }
     }
 
+    /// A duration of at most `MAX_DURATION`, so deadlines never overflow.
     fn duration(
         &mut self,
         value: &Option<String>,
@@ -183,7 +217,11 @@ impl Checker<'_> {
     ) -> std::time::Duration {
         match value.as_deref().map(parse_duration) {
             None => default,
-            Some(Ok(duration)) => duration,
+            Some(Ok(duration)) if duration <= bounds::MAX_DURATION => duration,
+            Some(Ok(_)) => {
+                self.fail(path, "must be at most 24h");
+                default
+            }
             Some(Err(message)) => {
                 self.fail(path, message);
                 default
@@ -191,12 +229,13 @@ impl Checker<'_> {
         }
     }
 
-    fn positive(&mut self, value: Option<i64>, path: &KeyPath, default: i64) -> i64 {
+    /// A whole number from 1 to `max`.
+    fn positive(&mut self, value: Option<i64>, path: &KeyPath, default: i64, max: i64) -> i64 {
         match value {
             None => default,
-            Some(n) if n > 0 => n,
+            Some(n) if (1..=max).contains(&n) => n,
             Some(n) => {
-                self.fail(path, format!("must be at least 1, not {n}"));
+                self.fail(path, format!("must be from 1 to {max}, not {n}"));
                 default
             }
         }
@@ -208,9 +247,12 @@ impl Checker<'_> {
         const MIB: u64 = 1024 * 1024;
         let cpus = match s.cpus {
             None => 1.0,
-            Some(c) if c.is_finite() && c > 0.0 => c,
+            Some(c) if (bounds::MIN_CPUS..=bounds::MAX_CPUS).contains(&c) => c,
             Some(c) => {
-                self.fail(&path.key("cpus"), format!("must be above 0, not {c}"));
+                self.fail(
+                    &path.key("cpus"),
+                    format!("must be from {} to {}, not {c}", bounds::MIN_CPUS, bounds::MAX_CPUS),
+                );
                 1.0
             }
         };
@@ -220,14 +262,14 @@ impl Checker<'_> {
         }
         Sandbox {
             image,
-            memory_bytes: self.size(&s.memory, &path.key("memory"), 1024 * MIB),
+            memory_bytes: self.size(&s.memory, &path.key("memory"), 1024 * MIB, bounds::MEMORY),
             cpus,
-            pids: self.positive(s.pids, &path.key("pids"), 256),
-            output_limit_bytes: self.size(&s.output_limit, &path.key("output_limit"), MIB),
-            workspace_bytes: self.size(&s.workspace_size, &path.key("workspace_size"), 256 * MIB),
-            tmp_bytes: self.size(&s.tmp_size, &path.key("tmp_size"), 64 * MIB),
-            file_size_bytes: self.size(&s.file_size, &path.key("file_size"), 128 * MIB),
-            open_files: self.positive(s.open_files, &path.key("open_files"), 1024) as u64,
+            pids: self.positive(s.pids, &path.key("pids"), 256, bounds::MAX_PIDS),
+            output_limit_bytes: self.size(&s.output_limit, &path.key("output_limit"), MIB, bounds::OUTPUT),
+            workspace_bytes: self.size(&s.workspace_size, &path.key("workspace_size"), 256 * MIB, bounds::AREA),
+            tmp_bytes: self.size(&s.tmp_size, &path.key("tmp_size"), 64 * MIB, bounds::AREA),
+            file_size_bytes: self.size(&s.file_size, &path.key("file_size"), 128 * MIB, bounds::AREA),
+            open_files: self.positive(s.open_files, &path.key("open_files"), 1024, bounds::MAX_OPEN_FILES) as u64,
             default_timeout: self.duration(&s.timeout, &path.key("timeout"), std::time::Duration::from_secs(300)),
         }
     }
@@ -236,14 +278,14 @@ impl Checker<'_> {
         let path = KeyPath::root().key("intake");
         let i = &raw.intake;
         IntakeLimits {
-            max_entries: self.positive(i.max_entries, &path.key("max_entries"), 10_000) as u64,
-            max_bytes: self.size(&i.max_bytes, &path.key("max_bytes"), 100 * 1024 * 1024),
-            max_depth: self.positive(i.max_depth, &path.key("max_depth"), 32) as usize,
-            max_name_length: self.positive(i.max_name_length, &path.key("max_name_length"), 255) as usize,
+            max_entries: self.positive(i.max_entries, &path.key("max_entries"), 10_000, bounds::MAX_ENTRIES) as u64,
+            max_bytes: self.size(&i.max_bytes, &path.key("max_bytes"), 100 * 1024 * 1024, bounds::AREA),
+            max_depth: self.positive(i.max_depth, &path.key("max_depth"), 32, bounds::MAX_DEPTH) as usize,
+            max_name_length: self.positive(i.max_name_length, &path.key("max_name_length"), 255, 255) as usize,
         }
     }
 
-    fn phases(&mut self, raw: &[RawPhase], sandbox: &Sandbox, labels: &[PathBuf]) -> Vec<Phase> {
+    fn phases(&mut self, raw: &[RawPhase], sandbox: &Sandbox, labels: &[LabelsFile]) -> Vec<Phase> {
         if raw.is_empty() {
             self.fail(
                 &KeyPath::root(),
@@ -251,6 +293,7 @@ impl Checker<'_> {
             );
         }
         let mut phases: Vec<Phase> = Vec::new();
+        let mut names = std::collections::HashSet::new();
         for (i, p) in raw.iter().enumerate() {
             let path = KeyPath::root().key("phase").index(i);
             if !is_identifier(&p.name) {
@@ -261,7 +304,7 @@ impl Checker<'_> {
                         p.name
                     ),
                 );
-            } else if phases.iter().any(|earlier| earlier.name == p.name) {
+            } else if !names.insert(p.name.as_str()) {
                 self.fail(
                     &path.key("name"),
                     format!("a phase named {:?} is declared twice", p.name),
@@ -302,7 +345,7 @@ impl Checker<'_> {
             }
             let expected_tests = p
                 .expected_tests
-                .map(|n| self.positive(Some(n), &path.key("expected_tests"), 1) as u64);
+                .map(|n| self.positive(Some(n), &path.key("expected_tests"), 1, bounds::MAX_TESTS) as u64);
             if expected_tests.is_some() && junit.is_none() {
                 self.fail(
                     &path.key("expected_tests"),
@@ -359,7 +402,7 @@ impl Checker<'_> {
         phases
     }
 
-    fn inputs(&mut self, phase: &RawPhase, path: &KeyPath, earlier: &[Phase], labels: &[PathBuf]) -> Vec<Input> {
+    fn inputs(&mut self, phase: &RawPhase, path: &KeyPath, earlier: &[Phase], labels: &[LabelsFile]) -> Vec<Input> {
         let mut inputs = Vec::new();
         for (mount, source) in &phase.inputs {
             let here = path.key("inputs").key(mount);
@@ -386,7 +429,7 @@ impl Checker<'_> {
                     }
                 }
             } else {
-                let relative = match self.assignment_file(source, &here) {
+                let relative = match self.assignment_file(source, &here, PathKind::Any) {
                     Some(relative) => relative,
                     None => continue,
                 };
@@ -397,16 +440,34 @@ impl Checker<'_> {
                     );
                     continue;
                 }
-                if let Some(label) = labels.iter().find(|l| l.starts_with(&relative)) {
+                if let Some(label) = labels.iter().find(|l| l.relative.starts_with(&relative)) {
                     self.fail(
                         &here,
                         format!(
                             "{} holds the hidden labels {}; labels never enter a container that runs candidate code",
                             relative.display(),
-                            label.display()
+                            label.relative.display()
                         ),
                     );
                     continue;
+                }
+                match copy_of_labels(&self.real_dir.join(&relative), labels) {
+                    Ok(None) => {}
+                    Ok(Some((file, label))) => {
+                        self.fail(
+                            &here,
+                            format!(
+                                "{} has the same content as the hidden labels {}; labels never enter a container that runs candidate code",
+                                file.strip_prefix(self.real_dir).unwrap_or(&file).display(),
+                                label.display()
+                            ),
+                        );
+                        continue;
+                    }
+                    Err(message) => {
+                        self.fail(&here, message);
+                        continue;
+                    }
                 }
                 Source::Assignment(relative)
             };
@@ -418,25 +479,40 @@ impl Checker<'_> {
         inputs
     }
 
-    /// A path inside the assignment folder that must exist.
-    fn assignment_file(&mut self, value: &str, path: &KeyPath) -> Option<PathBuf> {
-        let relative = PathBuf::from(value);
-        let inside = relative.components().all(|c| matches!(c, Component::Normal(_)));
-        if value.is_empty() || !inside {
-            self.fail(
-                path,
-                format!("{value:?} must be a relative path inside the assignment folder"),
-            );
-            return None;
+    /// A path of the assignment that must exist, resolved to where it really is inside the
+    /// assignment folder: a link that leads out, or a name for a file that lives elsewhere
+    /// inside (an alias of `hidden/`), is resolved, never taken at its word.
+    fn assignment_file(&mut self, value: &str, path: &KeyPath, kind: PathKind) -> Option<PathBuf> {
+        match resolve(self.real_dir, self.dir, value, kind) {
+            Ok(real) => Some(real),
+            Err(message) => {
+                self.fail(path, message);
+                None
+            }
         }
-        if !self.dir.join(&relative).exists() {
-            self.fail(
-                path,
-                format!("{} does not exist in {}", relative.display(), self.dir.display()),
-            );
-            return None;
+    }
+
+    /// Every labels file, resolved, with the sha256 of its content; unresolvable ones are
+    /// reported where they are declared.
+    fn labels(&mut self, raw: &RawSpec) -> Vec<LabelsFile> {
+        let declared = raw
+            .metrics
+            .iter()
+            .filter_map(|m| m.labels.as_ref())
+            .chain(raw.scorers.iter().map(|s| &s.labels));
+        let mut labels: Vec<LabelsFile> = Vec::new();
+        for value in declared {
+            let Ok(relative) = resolve(self.real_dir, self.dir, value, PathKind::File) else {
+                continue;
+            };
+            if labels.iter().any(|l| l.relative == relative) {
+                continue;
+            }
+            if let Ok(sha256) = file_sha256(&self.real_dir.join(&relative)) {
+                labels.push(LabelsFile { relative, sha256 });
+            }
         }
-        Some(relative)
+        labels
     }
 
     fn metric(&mut self, raw: &RawMetric, path: &KeyPath, phases: &[Phase], scorers: &[Scorer]) -> Option<Metric> {
@@ -527,7 +603,7 @@ impl Checker<'_> {
             );
             let predictions = self.output_ref(raw.predictions.as_deref(), &path.key("predictions"), phases);
             let labels = match raw.labels.as_deref() {
-                Some(labels) => self.assignment_file(labels, &path.key("labels")),
+                Some(labels) => self.assignment_file(labels, &path.key("labels"), PathKind::File),
                 None => {
                     self.fail(
                         path,
@@ -649,6 +725,7 @@ impl Checker<'_> {
 
     fn scorers(&mut self, raw: &RawSpec, phases: &[Phase], sandbox: &Sandbox) -> Vec<Scorer> {
         let mut scorers: Vec<Scorer> = Vec::new();
+        let mut names = std::collections::HashSet::new();
         for (i, s) in raw.scorers.iter().enumerate() {
             let path = KeyPath::root().key("scorer").index(i);
             if !is_identifier(&s.name) {
@@ -659,7 +736,7 @@ impl Checker<'_> {
                         s.name
                     ),
                 );
-            } else if scorers.iter().any(|other| other.name == s.name) {
+            } else if !names.insert(s.name.as_str()) {
                 self.fail(
                     &path.key("name"),
                     format!("a scorer named {:?} is declared twice", s.name),
@@ -670,11 +747,11 @@ impl Checker<'_> {
             }
             let timeout = self.duration(&s.timeout, &path.key("timeout"), sandbox.default_timeout);
             let predictions = self.output_ref(Some(&s.predictions), &path.key("predictions"), phases);
-            let labels = self.assignment_file(&s.labels, &path.key("labels"));
+            let labels = self.assignment_file(&s.labels, &path.key("labels"), PathKind::File);
             let files = s
                 .files
                 .as_deref()
-                .and_then(|f| self.assignment_file(f, &path.key("files")));
+                .and_then(|f| self.assignment_file(f, &path.key("files"), PathKind::Any));
             if let (Some(predictions), Some(labels)) = (predictions, labels) {
                 scorers.push(Scorer {
                     name: s.name.clone(),
@@ -692,11 +769,12 @@ impl Checker<'_> {
 
     fn test_groups(&mut self, raw: &RawSpec) -> Vec<TestGroup> {
         let mut groups: Vec<TestGroup> = Vec::new();
+        let mut names = std::collections::HashSet::new();
         for (i, g) in raw.test_groups.iter().enumerate() {
             let path = KeyPath::root().key("test_group").index(i);
             if g.name.trim().is_empty() {
                 self.fail(&path.key("name"), "the group must have a name");
-            } else if groups.iter().any(|other| other.name == g.name) {
+            } else if !names.insert(g.name.as_str()) {
                 self.fail(
                     &path.key("name"),
                     format!("a test group named {:?} is declared twice", g.name),
@@ -737,15 +815,18 @@ impl Checker<'_> {
 
     fn reproducibility(&mut self, raw: &RawSpec) -> Reproducibility {
         let path = KeyPath::root().key("reproducibility");
-        let runs = self.positive(raw.reproducibility.runs, &path.key("runs"), 2) as u32;
+        let runs = self.positive(raw.reproducibility.runs, &path.key("runs"), 2, bounds::MAX_RUNS) as u32;
         let tolerance = self
             .tolerance(raw.reproducibility.tolerance, &path.key("tolerance"))
             .unwrap_or(0.0);
         let seed_runs = match raw.reproducibility.seed_runs {
             None => 0,
-            Some(n) if n >= 0 => n as u32,
+            Some(n) if (0..=bounds::MAX_RUNS).contains(&n) => n as u32,
             Some(n) => {
-                self.fail(&path.key("seed_runs"), format!("must be zero or more, not {n}"));
+                self.fail(
+                    &path.key("seed_runs"),
+                    format!("must be from 0 to {}, not {n}", bounds::MAX_RUNS),
+                );
                 0
             }
         };
@@ -809,6 +890,121 @@ impl Checker<'_> {
         }
         rubric
     }
+}
+
+/// What a spec path must name.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum PathKind {
+    /// A regular file (labels).
+    File,
+    /// A regular file or a folder of them (inputs, scorer files).
+    Any,
+}
+
+/// A labels file: where it really is in the assignment, and its content's hash.
+struct LabelsFile {
+    relative: PathBuf,
+    sha256: String,
+}
+
+/// Resolves `value` to its real path relative to the assignment folder `real_dir` (`dir` as
+/// written, for messages). Refuses what leaves the folder, what does not exist, what is not of
+/// `kind`, and a folder holding links or special files, which are never followed.
+fn resolve(real_dir: &Path, dir: &Path, value: &str, kind: PathKind) -> Result<PathBuf, String> {
+    let relative = PathBuf::from(value);
+    let inside = relative.components().all(|c| matches!(c, Component::Normal(_)));
+    if value.is_empty() || !inside {
+        return Err(format!(
+            "{value:?} must be a relative path inside the assignment folder"
+        ));
+    }
+    let real = match std::fs::canonicalize(real_dir.join(&relative)) {
+        Ok(real) => real,
+        Err(_) if std::fs::symlink_metadata(real_dir.join(&relative)).is_ok() => {
+            return Err(format!("{value:?} is a link that leads nowhere"));
+        }
+        Err(_) => return Err(format!("{value} does not exist in {}", dir.display())),
+    };
+    let Ok(real_relative) = real.strip_prefix(real_dir) else {
+        return Err(format!(
+            "{value:?} leads outside the assignment folder (to {}); links out are never followed",
+            real.display()
+        ));
+    };
+    let metadata = std::fs::metadata(&real).map_err(|e| format!("{value:?} cannot be read: {e}"))?;
+    match kind {
+        PathKind::File if !metadata.is_file() => {
+            return Err(format!("{value:?} must be a regular file"));
+        }
+        PathKind::Any if !metadata.is_file() && !metadata.is_dir() => {
+            return Err(format!("{value:?} must be a regular file or a folder"));
+        }
+        _ => {}
+    }
+    if metadata.is_dir() {
+        only_files_and_folders(&real, real_dir)?;
+    }
+    Ok(real_relative.to_path_buf())
+}
+
+/// Everything under `folder` is a regular file or a folder: a link inside an input would
+/// carry whatever it points at into the container.
+fn only_files_and_folders(folder: &Path, real_dir: &Path) -> Result<(), String> {
+    let entries = std::fs::read_dir(folder).map_err(|e| format!("{} cannot be read: {e}", folder.display()))?;
+    for entry in entries {
+        let entry = entry.map_err(|e| format!("{} cannot be read: {e}", folder.display()))?;
+        let kind = entry.file_type().map_err(|e| e.to_string())?;
+        let path = entry.path();
+        let shown = path.strip_prefix(real_dir).unwrap_or(&path).display().to_string();
+        if kind.is_dir() {
+            only_files_and_folders(&path, real_dir)?;
+        } else if kind.is_symlink() {
+            return Err(format!(
+                "{shown} is a link; links in inputs are never followed, copy the file instead"
+            ));
+        } else if !kind.is_file() {
+            return Err(format!("{shown} is not a regular file or a folder"));
+        }
+    }
+    Ok(())
+}
+
+fn file_sha256(path: &Path) -> std::io::Result<String> {
+    use std::io::Read;
+    let mut hasher = Sha256::new();
+    let mut file = std::fs::File::open(path)?;
+    let mut buffer = vec![0u8; 64 * 1024];
+    loop {
+        match file.read(&mut buffer)? {
+            0 => return Ok(hex::encode(hasher.finalize())),
+            n => hasher.update(&buffer[..n]),
+        }
+    }
+}
+
+/// The first file under `input` whose content equals a labels file, with that labels file.
+fn copy_of_labels(input: &Path, labels: &[LabelsFile]) -> Result<Option<(PathBuf, PathBuf)>, String> {
+    if labels.is_empty() {
+        return Ok(None);
+    }
+    if input.is_file() {
+        let sha256 = file_sha256(input).map_err(|e| format!("{} cannot be read: {e}", input.display()))?;
+        return Ok(labels
+            .iter()
+            .find(|l| l.sha256 == sha256)
+            .map(|l| (input.to_path_buf(), l.relative.clone())));
+    }
+    let mut entries: Vec<_> = std::fs::read_dir(input)
+        .map_err(|e| format!("{} cannot be read: {e}", input.display()))?
+        .filter_map(|e| e.ok())
+        .collect();
+    entries.sort_by_key(|e| e.file_name());
+    for entry in entries {
+        if let Some(found) = copy_of_labels(&entry.path(), labels)? {
+            return Ok(Some(found));
+        }
+    }
+    Ok(None)
 }
 
 fn is_identifier(text: &str) -> bool {

@@ -1,5 +1,6 @@
 //! An assignment's spec: `assignment.toml` parsed, checked and given meaning.
 
+pub mod bounds;
 mod diagnostic;
 mod load;
 mod metric;
