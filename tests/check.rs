@@ -25,9 +25,7 @@ const WRONG: &str = "printf 'id,label\\na,7\\nb,7\\n' > /out/p.csv\n";
 
 #[test]
 fn passes_when_every_expectation_holds_and_writes_junit() {
-    if !engine() {
-        return;
-    }
+    require_engine();
     sandbox_image();
     let a = scripted();
     write(a.path(), "solutions/reference/run.sh", RIGHT);
@@ -54,9 +52,7 @@ fn passes_when_every_expectation_holds_and_writes_junit() {
 
 #[test]
 fn fails_when_the_reference_is_broken() {
-    if !engine() {
-        return;
-    }
+    require_engine();
     sandbox_image();
     let a = scripted();
     write(a.path(), "solutions/reference/run.sh", WRONG);
@@ -74,9 +70,7 @@ fn fails_when_the_reference_is_broken() {
 
 #[test]
 fn fails_when_an_expectation_is_wrong() {
-    if !engine() {
-        return;
-    }
+    require_engine();
     sandbox_image();
     let a = scripted();
     write(a.path(), "solutions/reference/run.sh", RIGHT);
@@ -95,28 +89,113 @@ fn fails_when_an_expectation_is_wrong() {
     );
 }
 
-#[test]
-fn reports_a_flaky_hidden_test_by_name() {
-    if !engine() {
-        return;
-    }
-    sandbox_image();
+/// An assignment whose hidden tests `test_a.py` run in phase `test`; `groups` are TOML tables.
+fn tested(groups: &str) -> tempfile::TempDir {
     let a = assignment(
-        "[[phase]]\nname = \"test\"\nrun = \"cp -r /tests t && python3 -P -m pytest -q t --junitxml=/out/junit.xml\"\ninputs = { \"/tests\" = \"hidden/tests\" }\njunit = \"/out/junit.xml\"\n",
-        "[[test_group]]\nname = \"all\"\nmatch = \"*\"\nweight = 10\n\n[reproducibility]\nruns = 12\n",
+        "[[phase]]\nname = \"test\"\nrun = \"python3 -P -m pytest -q /tests --junitxml=/out/junit.xml\"\ninputs = { \"/tests\" = \"hidden/tests\" }\njunit = \"/out/junit.xml\"\n",
+        &format!("{groups}\n[reproducibility]\nruns = 1\n"),
     );
     write(
         a.path(),
-        "hidden/tests/test_coin.py",
-        "import random\n\ndef test_steady():\n    assert True\n\ndef test_coin():\n    assert random.SystemRandom().random() < 0.5\n",
+        "hidden/tests/test_a.py",
+        "import sys, os\nsys.path.append('/workspace')\n\ndef test_steady():\n    assert True\n\ndef test_solution():\n    assert os.path.exists('/workspace/good')\n",
     );
-    write(a.path(), "solutions/reference/solution.py", "");
+    write(a.path(), "solutions/reference/good", "");
+    // One run: nothing to compare.
+    write(
+        a.path(),
+        "solutions/reference/expect.toml",
+        "reproducibility = \"skipped\"\n",
+    );
+    a
+}
+
+#[test]
+fn reports_a_flaky_hidden_test_by_name() {
+    require_engine();
+    sandbox_image();
+    // One real run, then the same report with one test flipped, as a rerun would give it:
+    // deterministic, unlike a test that flips a coin in every run.
+    let a = tested("");
+    let out = tempfile::tempdir().unwrap();
+    let (_, json, log) = grade_into(a.path(), &a.path().join("solutions/reference"), out.path());
+    assert_eq!(json["verdict"], "passed", "{log}");
+    let first: assay::report::Report = serde_json::from_value(json).unwrap();
+    let mut second = first.clone();
+    let flipped = second
+        .tests
+        .iter_mut()
+        .find(|t| t.name.ends_with("test_solution"))
+        .unwrap();
+    flipped.status = assay::junit::TestStatus::Failed;
+    let spec = assay::spec::load(a.path()).unwrap();
+    let mut report = first.clone();
+    report.reproducibility = assay::reproducibility::assess(&spec, &[first, second], &[]);
+    let outcomes = assay::check::judge(&report, &assay::check::Expectations::default());
+    let failures: Vec<String> = outcomes.iter().filter_map(|o| o.failure.clone()).collect();
+    assert_eq!(failures.len(), 1, "{failures:?}");
+    assert!(
+        failures[0].starts_with("flaky hidden test test_a::test_solution: passed in run 1, failed in run 2"),
+        "{failures:?}"
+    );
+}
+
+#[test]
+fn check_records_trusted_test_names_and_holds_groups_to_them() {
+    require_engine();
+    sandbox_image();
+    let a = tested(
+        "[[test_group]]\nname = \"all\"\nmatch = \"*\"\nweight = 10\npass_at = 1.0\n\n[[test_group]]\nname = \"none\"\nmatch = \"*nothing_matches*\"\nweight = 1\n",
+    );
+    write(
+        a.path(),
+        "solutions/missing/expect.toml",
+        "verdict = \"failed\"\nfailing_tests = [\"*test_solution\"]\n",
+    );
+    write(a.path(), "solutions/missing/other", "");
     let (code, out, _) = check(a.path());
     assert_eq!(code, 1, "{out}");
     assert!(
-        out.contains("flaky hidden test t.test_coin::test_coin")
-            || out.contains("flaky hidden test test_coin::test_coin"),
+        out.contains("FAILED test group \"none\" matches no hidden test of the reference solution"),
         "{out}"
     );
-    assert!(!out.contains("flaky hidden test test_coin::test_steady"), "{out}");
+    assert!(out.contains("recorded 2 hidden test name(s)"), "{out}");
+    let lock = std::fs::read_to_string(a.path().join("tests.lock")).unwrap();
+    assert!(lock.contains("\"test_a::test_solution\""), "{lock}");
+    assert!(lock.contains("\"test_a::test_steady\""), "{lock}");
+    // The lock is part of the spec: a group matching no trusted name is refused outright,
+    // and known-bad solutions fail the listed tests as expected (names printed as written).
+    let output = assay(&["validate", a.path().to_str().unwrap()]);
+    assert_eq!(output.status.code(), Some(0), "{}", text(&output));
+    assert!(out.contains("t/missing: ok"), "{out}");
+}
+
+#[test]
+fn tests_matched_by_no_group_are_refused_once_names_are_trusted() {
+    let a = tested(
+        "[[test_group]]\nname = \"steady\"\nmatch = [\"*steady\", \"*test_*\"]\nweight = 10\n[[test_group]]\nname = \"other\"\nmatch = \"*steady*\"\nweight = 1\n",
+    );
+    write(
+        a.path(),
+        "tests.lock",
+        "[phases.test]\nnames = [\"test_a::test_steady\", \"x::Odd_Name\"]\n",
+    );
+    let output = assay(&["validate", a.path().to_str().unwrap()]);
+    let out = text(&output);
+    assert_eq!(output.status.code(), Some(2), "{out}");
+    assert!(out.contains("1 hidden test(s) match no group"), "{out}");
+    assert!(out.contains("\"x::Odd_Name\""), "{out}");
+    // With every name grouped, validate passes and names the overlap.
+    write(
+        a.path(),
+        "tests.lock",
+        "[phases.test]\nnames = [\"test_a::test_steady\"]\n",
+    );
+    let output = assay(&["validate", a.path().to_str().unwrap()]);
+    let out = text(&output);
+    assert_eq!(output.status.code(), Some(0), "{out}");
+    assert!(
+        out.contains("overlapping globs, first match wins: \"test_a::test_steady\" is counted in \"steady\", also matched by \"other\""),
+        "{out}"
+    );
 }

@@ -44,9 +44,7 @@ expected_tests = {expected}
 
 #[test]
 fn hidden_tests_give_partial_credit_and_ignore_the_candidates_conftest() {
-    if !engine() {
-        return;
-    }
+    require_engine();
     sandbox_image();
     let a = test_assignment(4);
     let s = tempfile::tempdir().unwrap();
@@ -98,9 +96,7 @@ fn hidden_tests_give_partial_credit_and_ignore_the_candidates_conftest() {
 
 #[test]
 fn a_wrong_test_count_is_invalid_output() {
-    if !engine() {
-        return;
-    }
+    require_engine();
     sandbox_image();
     let a = test_assignment(5);
     let s = tempfile::tempdir().unwrap();
@@ -119,9 +115,7 @@ fn a_wrong_test_count_is_invalid_output() {
 
 #[test]
 fn scorer_sees_predictions_and_labels_but_not_the_candidates_files() {
-    if !engine() {
-        return;
-    }
+    require_engine();
     sandbox_image();
     let a = assignment(
         r#"
@@ -182,4 +176,118 @@ json.dump({"mean_gap": sum(abs(p[k] - l[k]) for k in l) / len(l), "candidate_fil
     assert_eq!(metric("mean_gap")["passed"], true);
     assert_eq!(metric("candidate_files_seen")["value"], 0.0);
     assert_eq!(report["score"]["total"], 10.0);
+}
+
+/// The hidden tests in a phase with no `[[test_group]]`; `extra` is more spec.
+fn ungrouped_assignment(extra: &str) -> tempfile::TempDir {
+    let a = assignment(
+        "[[phase]]\nname = \"test\"\nrun = \"python3 -P -m pytest -q /tests --junitxml=/out/junit.xml\"\ninputs = { \"/tests\" = \"hidden/tests\" }\njunit = \"/out/junit.xml\"\n",
+        extra,
+    );
+    write(a.path(), "hidden/tests/test_solution.py", TESTS);
+    a
+}
+
+fn feedback_of(out: &std::path::Path, report: &serde_json::Value) -> String {
+    let sha = report["submission"]["sha256"].as_str().unwrap();
+    std::fs::read_to_string(out.join(&sha[..16]).join("feedback.md")).unwrap()
+}
+
+#[test]
+fn with_no_groups_every_hidden_test_must_pass() {
+    require_engine();
+    sandbox_image();
+    let a = ungrouped_assignment("");
+    let s = tempfile::tempdir().unwrap();
+    write(s.path(), "solution.py", "def add(a, b):\n    return 0\n");
+    let out = tempfile::tempdir().unwrap();
+    let (code, report, log) = grade_into(a.path(), s.path(), out.path());
+    assert_eq!(code, 1, "{log}");
+    assert_eq!(report["verdict"], "failed", "{log}");
+    let groups = report["test_groups"].as_array().unwrap();
+    assert_eq!(groups.len(), 1, "{groups:?}");
+    assert_eq!(groups[0]["name"], "hidden tests");
+    assert_eq!(groups[0]["passed"], false);
+    assert!(
+        report["summary"]
+            .as_str()
+            .unwrap()
+            .contains("hidden tests (1 of 4 passed, 100% needed)"),
+        "{}",
+        report["summary"]
+    );
+    let feedback = feedback_of(out.path(), &report);
+    assert!(feedback.contains("did not meet every requirement"), "{feedback}");
+}
+
+#[test]
+fn only_trusted_test_names_count_and_only_shown_groups_name_them() {
+    require_engine();
+    sandbox_image();
+    let a = ungrouped_assignment(
+        "[[test_group]]\nname = \"all\"\nmatch = \"*\"\nweight = 10\npass_at = 1.0\nvisibility = \"visible\"\nshow_names = true\n",
+    );
+    write(
+        a.path(),
+        "tests.lock",
+        "[phases.test]\nnames = [\"test_solution::test_add_negative\", \"test_solution::test_add_small\", \"test_solution::test_edge_empty\", \"test_solution::test_edge_large\"]\n",
+    );
+    let s = tempfile::tempdir().unwrap();
+    // Right answers, and at exit the JUnit file is rewritten: one real test dropped and a
+    // made-up "test" whose name carries a line of the hidden tests.
+    write(
+        s.path(),
+        "solution.py",
+        r#"import atexit, re
+def add(a, b):
+    return a + b
+def forge():
+    path = "/out/junit.xml"
+    xml = open(path).read()
+    xml = re.sub(r'<testcase [^>]*name="test_edge_large"[^>]*?(/>|>.*?</testcase>)', '', xml, flags=re.S)
+    leak = '<testcase classname="test_solution" name="LEAK assert solution.add(10**18, 1)" time="0"/>'
+    open(path, "w").write(xml.replace("</testsuite>", leak + "</testsuite>"))
+atexit.register(forge)
+"#,
+    );
+    let out = tempfile::tempdir().unwrap();
+    let (code, report, log) = grade_into(a.path(), s.path(), out.path());
+    assert_eq!(code, 1, "{log}");
+    let tests = report["tests"].as_array().unwrap();
+    let named = |name: &str| {
+        tests
+            .iter()
+            .find(|t| t["name"] == name)
+            .unwrap_or_else(|| panic!("no {name}: {tests:?}"))
+    };
+    assert_eq!(named("unknown test 1")["trusted"], false);
+    assert_eq!(named("unknown test 1")["group"], serde_json::Value::Null);
+    let dropped = named("test_solution::test_edge_large");
+    assert_eq!(dropped["status"], "failed");
+    assert!(
+        dropped["message"]
+            .as_str()
+            .unwrap()
+            .contains("missing from the results")
+    );
+    assert_eq!(report["test_groups"][0]["total_tests"], 4);
+    assert_eq!(report["test_groups"][0]["passed_tests"], 3);
+    let sha = report["submission"]["sha256"].as_str().unwrap();
+    for file in ["report.json", "report.md", "report.html", "feedback.md", "junit.xml"] {
+        let text = std::fs::read_to_string(out.path().join(&sha[..16]).join(file)).unwrap();
+        assert!(!text.contains("LEAK"), "{file} shows the made-up name");
+    }
+    let feedback = feedback_of(out.path(), &report);
+    assert!(feedback.contains("test_solution::test_add_small"), "{feedback}");
+    assert!(!feedback.contains("unknown test"), "{feedback}");
+    // Without show_names, the same group shows only its counts.
+    let hidden = std::fs::read_to_string(a.path().join("assignment.toml"))
+        .unwrap()
+        .replace("show_names = true\n", "");
+    write(a.path(), "assignment.toml", &hidden);
+    let out = tempfile::tempdir().unwrap();
+    let (_, report, _) = grade_into(a.path(), s.path(), out.path());
+    let feedback = feedback_of(out.path(), &report);
+    assert!(feedback.contains("all: 3 of 4 passed"), "{feedback}");
+    assert!(!feedback.contains("test_add_small"), "{feedback}");
 }

@@ -2,6 +2,7 @@
 //! `expect.toml`, for authors' CI.
 
 mod expect;
+mod test_names;
 
 use std::path::{Path, PathBuf};
 
@@ -24,8 +25,9 @@ pub struct CheckOptions {
     /// Keep the reports here (default: a temp folder, removed afterwards).
     #[arg(short, long)]
     pub out: Option<PathBuf>,
-    #[arg(long, default_value = "sandbox-images", env = "ASSAY_IMAGES_DIR")]
-    pub images_dir: PathBuf,
+    /// Sandbox image folders (default: the ones built into assay).
+    #[arg(long, env = "ASSAY_IMAGES_DIR")]
+    pub images_dir: Option<PathBuf>,
 }
 
 /// One expectation and whether it held.
@@ -44,39 +46,52 @@ pub async fn check(options: CheckOptions) -> anyhow::Result<Exit> {
     let mut exit = Exit::Success;
     let mut junit = JunitReport::new("assay check");
     for dir in &options.assignments {
-        let spec = crate::spec::load(dir).map_err(|errors| {
-            let lines: Vec<String> = errors.iter().map(|e| e.to_string()).collect();
-            input_error(format!("the assignment spec is invalid:\n{}", lines.join("\n")))
-        })?;
+        let load = |dir: &Path| {
+            crate::spec::load(dir).map_err(|errors| {
+                let lines: Vec<String> = errors.iter().map(|e| e.to_string()).collect();
+                input_error(format!("the assignment spec is invalid:\n{}", lines.join("\n")))
+            })
+        };
+        let mut spec = load(dir)?;
         let Backend::Docker(docker) = &backend else {
             unreachable!("check grades in Docker")
         };
-        let image_id = crate::grade::ensure_image(docker, &spec, &options.images_dir).await?;
+        let image_id = crate::grade::ensure_image(docker, &spec, options.images_dir.as_deref()).await?;
         let out = options
             .out
             .clone()
             .unwrap_or_else(|| temp.path().to_path_buf())
             .join(&spec.id);
-        let grader = Grader {
-            backend: &backend,
-            spec: &spec,
-            image_id,
-            engine: engine.clone(),
-            out,
-            display: crate::report::Display::Quiet,
-            force: true,
-            runs: None,
-            run_concurrency: None,
-            exports: Vec::new(),
-            same_files: Default::default(),
-        };
         let mut suite = TestSuite::new(format!("assay check {}", spec.id));
         for (name, solution) in solutions(dir)? {
             let reference = name == "reference";
             let started = std::time::Instant::now();
             let expectations = expect::load(&solution, reference)?;
+            // The reference is graded without trusted names: its names are what gets trusted.
+            let mut grading_spec = spec.clone();
+            if reference {
+                grading_spec.test_names = None;
+            }
+            let grader = Grader {
+                backend: &backend,
+                spec: &grading_spec,
+                image_id: image_id.clone(),
+                engine: engine.clone(),
+                out: out.clone(),
+                display: crate::report::Display::Quiet,
+                force: true,
+                runs: None,
+                run_concurrency: None,
+                exports: Vec::new(),
+                same_files: Default::default(),
+            };
             let report = grader.grade(&solution).await?.report;
-            let outcomes = judge(&report, &expectations);
+            let mut outcomes = judge(&report, &expectations);
+            if reference {
+                outcomes.extend(test_names::record(dir, &spec, &report)?);
+                // The known-bad solutions are graded against the names just recorded.
+                spec = load(dir)?;
+            }
             let failures: Vec<&Outcome> = outcomes.iter().filter(|o| o.failure.is_some()).collect();
             let label = format!("{}/{name}", spec.id);
             if failures.is_empty() {
@@ -206,9 +221,11 @@ pub fn judge(report: &Report, expect: &Expectations) -> Vec<Outcome> {
             let failed = test.status != crate::junit::TestStatus::Passed;
             let failure = match (should_fail, failed) {
                 (true, false) => Some(format!("test {}: expected to fail, passed", test.name)),
-                (false, true) => {
-                    Some(format!("test {}: expected to pass, {:?}", test.name, test.status).to_lowercase())
-                }
+                (false, true) => Some(format!(
+                    "test {}: expected to pass, {}",
+                    test.name,
+                    format!("{:?}", test.status).to_lowercase()
+                )),
                 _ => None,
             };
             check(format!("test {}", test.name), failure);

@@ -1,6 +1,7 @@
 //! feedback.md: what may be sent to the candidate. It shows only what the spec marks visible
 //! (metrics default to visible, hidden tests to hidden) and never log output, hidden data or
-//! messages that quote it.
+//! messages that quote it. Test names appear only for groups with `show_names = true`, and
+//! only names `tests.lock` trusts.
 
 use std::fmt::Write;
 
@@ -72,10 +73,15 @@ pub fn render(report: &Report) -> String {
                 "- {}: {} of {} passed",
                 group.name, group.passed_tests, group.total_tests
             );
+            // Names only where the spec shows them, and only names tests.lock trusts: a
+            // JUnit file is written where candidate code ran and could carry anything.
+            if !group.show_names {
+                continue;
+            }
             for test in report
                 .tests
                 .iter()
-                .filter(|t| t.group.as_deref() == Some(group.name.as_str()))
+                .filter(|t| t.trusted && t.group.as_deref() == Some(group.name.as_str()))
             {
                 let status = serde_json::to_value(test.status)
                     .ok()

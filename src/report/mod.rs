@@ -12,8 +12,6 @@ pub mod view;
 
 use std::path::Path;
 
-use anyhow::Context;
-
 pub use logs::LogSink;
 pub use model::*;
 pub use progress::{Display, Progress};
@@ -25,8 +23,7 @@ pub const SCHEMA: &str = include_str!("report.schema.json");
 /// junit.xml and feedback.md.
 pub fn write_all(dir: &Path, report: &Report) -> anyhow::Result<()> {
     write_json(dir, report)?;
-    let write =
-        |name: &str, text: String| std::fs::write(dir.join(name), text).with_context(|| format!("writing {name}"));
+    let write = |name: &str, text: String| crate::store::write_atomically(&dir.join(name), text.as_bytes());
     write("report.md", markdown::render(report))?;
     write("report.html", html::render(report)?)?;
     write("junit.xml", junit_xml::render(report)?)?;
@@ -39,7 +36,7 @@ pub fn write_json(dir: &Path, report: &Report) -> anyhow::Result<()> {
     std::fs::create_dir_all(dir)?;
     let path = dir.join("report.json");
     let text = serde_json::to_string_pretty(report)?;
-    std::fs::write(&path, text + "\n").with_context(|| format!("writing {}", path.display()))
+    crate::store::write_atomically(&path, (text + "\n").as_bytes())
 }
 
 /// RFC 3339 time, to the second, for provenance.

@@ -123,6 +123,9 @@ pub struct TestResult {
     pub candidate_influenced: bool,
     /// Its group's visibility; hidden when it belongs to none.
     pub visibility: Visibility,
+    /// The name is one `tests.lock` lists; only trusted names are ever shown to a candidate.
+    #[serde(default)]
+    pub trusted: bool,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -136,6 +139,9 @@ pub struct TestGroupResult {
     /// The group met its `pass_at` share (true when it has none).
     pub passed: bool,
     pub visibility: Visibility,
+    /// feedback.md may list the group's trusted test names.
+    #[serde(default)]
+    pub show_names: bool,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]

@@ -8,7 +8,7 @@ use sha2::{Digest, Sha256};
 use super::diagnostic::{KeyPath, Locator, SpecError};
 use super::raw::{RawMetric, RawPatterns, RawPhase, RawSpec};
 use super::*;
-use super::{Direction, MetricSource, Visibility};
+use super::{Direction, MetricSource, Visibility, test_names};
 use crate::units::{parse_duration, parse_size};
 
 pub const SPEC_FILE: &str = "assignment.toml";
@@ -65,7 +65,24 @@ pub fn load(dir: &Path) -> Result<Spec, Vec<SpecError>> {
         errors: Vec::new(),
         warnings: Vec::new(),
     };
-    let mut spec = checker.spec(raw, hex::encode(Sha256::digest(source.as_bytes())));
+    // The trusted test names change how a grade reads results, so they are part of its hash.
+    let lock = test_names::read(dir).map_err(|message| {
+        vec![SpecError {
+            file: dir.join(test_names::LOCK_FILE),
+            line: 1,
+            column: 1,
+            key: String::new(),
+            message,
+        }]
+    })?;
+    let mut hasher = Sha256::new();
+    hasher.update(source.as_bytes());
+    if let Some((text, _)) = &lock {
+        hasher.update(text.as_bytes());
+    }
+    let mut spec = checker.spec(raw, hex::encode(hasher.finalize()));
+    spec.test_names = lock.map(|(_, names)| names);
+    checker.check_test_names(&spec);
     spec.warnings = checker.warnings;
     if checker.errors.is_empty() {
         Ok(spec)
@@ -157,12 +174,16 @@ impl Checker<'_> {
             .enumerate()
             .filter_map(|(i, m)| self.metric(m, &root.key("metric").index(i), &phases, &scorers))
             .collect();
-        let test_groups = self.test_groups(&raw);
-        if !test_groups.is_empty() && !phases.iter().any(|p| p.junit.is_some()) {
+        let mut test_groups = self.test_groups(&raw);
+        let junit = phases.iter().any(|p| p.junit.is_some());
+        if !test_groups.is_empty() && !junit {
             self.fail(
                 &KeyPath::root().key("test_group").index(0),
                 "test groups need a phase with junit = \"/out/junit.xml\"",
             );
+        }
+        if test_groups.is_empty() && junit {
+            test_groups.push(TestGroup::implicit());
         }
         let reproducibility = self.reproducibility(&raw);
         let rubric = self.rubric(&raw);
@@ -178,9 +199,87 @@ impl Checker<'_> {
             metrics,
             scorers,
             test_groups,
+            test_names: None,
             reproducibility,
             rubric,
             warnings: Vec::new(),
+        }
+    }
+
+    /// With `tests.lock`, every trusted test must fall in a declared group (first match wins;
+    /// a test two groups match is named), and the lock must name JUnit phases. Without it, a
+    /// JUnit phase is warned about: no test name can be trusted or shown.
+    fn check_test_names(&mut self, spec: &Spec) {
+        let junit_phases: Vec<&str> = spec
+            .phases
+            .iter()
+            .filter(|p| p.junit.is_some())
+            .map(|p| p.name.as_str())
+            .collect();
+        let Some(names) = &spec.test_names else {
+            if !junit_phases.is_empty() {
+                self.warn(
+                    &KeyPath::root(),
+                    format!(
+                        "no {}: hidden test names cannot be trusted, so no report shows them; `assay check` records them from the reference solution",
+                        test_names::LOCK_FILE
+                    ),
+                );
+            }
+            return;
+        };
+        for phase in names.phases.keys() {
+            if !junit_phases.contains(&phase.as_str()) {
+                self.fail(
+                    &KeyPath::root(),
+                    format!(
+                        "{} lists tests of phase {phase:?}, which writes no JUnit file; run `assay check` again",
+                        test_names::LOCK_FILE
+                    ),
+                );
+            }
+        }
+        let declared = &spec.test_groups;
+        let explicit = !(declared.len() == 1 && declared[0] == TestGroup::implicit());
+        if !explicit {
+            return;
+        }
+        let (mut unmatched, mut overlaps) = (Vec::new(), Vec::new());
+        for name in names.all() {
+            let matching: Vec<&TestGroup> = declared.iter().filter(|g| g.matches(name)).collect();
+            match matching.as_slice() {
+                [] => unmatched.push(name.as_str()),
+                [_] => {}
+                [first, others @ ..] => overlaps.push(format!(
+                    "{} is counted in {:?}, also matched by {}",
+                    crate::text::quoted(name, 120),
+                    first.name,
+                    others
+                        .iter()
+                        .map(|g| format!("{:?}", g.name))
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                )),
+            }
+        }
+        if !unmatched.is_empty() {
+            let shown: Vec<String> = unmatched.iter().take(10).map(|n| crate::text::quoted(n, 120)).collect();
+            let more = unmatched.len().saturating_sub(10);
+            self.fail(
+                &KeyPath::root().key("test_group"),
+                format!(
+                    "{} hidden test(s) match no group, so they would weigh nothing: {}{}; add them to a group or declare a catch-all group (match = \"*\")",
+                    unmatched.len(),
+                    shown.join(", "),
+                    if more > 0 { format!(" and {more} more") } else { String::new() }
+                ),
+            );
+        }
+        for overlap in overlaps.iter().take(10) {
+            self.warn(
+                &KeyPath::root().key("test_group"),
+                format!("overlapping globs, first match wins: {overlap}"),
+            );
         }
     }
 
@@ -808,6 +907,7 @@ impl Checker<'_> {
                 weight: g.weight,
                 pass_at: g.pass_at,
                 visibility,
+                show_names: g.show_names.unwrap_or(false),
             });
         }
         groups

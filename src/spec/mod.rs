@@ -5,6 +5,7 @@ mod diagnostic;
 mod load;
 mod metric;
 mod raw;
+pub mod test_names;
 
 use std::path::PathBuf;
 use std::time::Duration;
@@ -14,6 +15,7 @@ use serde::{Deserialize, Serialize};
 pub use diagnostic::{KeyPath, SpecError};
 pub use load::{SPEC_FILE, load};
 pub use metric::{Average, Direction, Metric, MetricKind, MetricSource};
+pub use test_names::{LOCK_FILE, TestNames};
 
 /// A validated assignment spec; everything the rest of assay reads about an assignment.
 #[derive(Debug, Clone)]
@@ -30,7 +32,11 @@ pub struct Spec {
     pub phases: Vec<Phase>,
     pub metrics: Vec<Metric>,
     pub scorers: Vec<Scorer>,
+    /// The declared groups; with none, one implicit group of every hidden test, all of which
+    /// must pass (`TestGroup::implicit`).
     pub test_groups: Vec<TestGroup>,
+    /// The trusted hidden test names (`tests.lock`), when `assay check` has recorded them.
+    pub test_names: Option<TestNames>,
     pub reproducibility: Reproducibility,
     pub rubric: Vec<Criterion>,
     /// Legal but risky choices, located like errors (`assay validate` prints them).
@@ -120,6 +126,40 @@ pub struct TestGroup {
     pub pass_at: Option<f64>,
     /// Hidden unless the author shows it: test names can give hidden tests away.
     pub visibility: Visibility,
+    /// feedback.md lists the group's trusted test names, not only its counts.
+    pub show_names: bool,
+}
+
+impl TestGroup {
+    /// The group of a spec with JUnit phases and no `[[test_group]]`: every hidden test, all
+    /// of which must pass. It weighs nothing; a failing test fails the grade.
+    pub fn implicit() -> TestGroup {
+        TestGroup {
+            name: "hidden tests".to_string(),
+            patterns: vec!["*".to_string()],
+            weight: 0.0,
+            pass_at: Some(1.0),
+            visibility: Visibility::Hidden,
+            show_names: false,
+        }
+    }
+
+    /// Tests matched by no declared group: they must all pass, so a test nobody grouped can
+    /// still fail a grade.
+    pub fn ungrouped() -> TestGroup {
+        TestGroup {
+            name: "ungrouped tests".to_string(),
+            patterns: Vec::new(),
+            weight: 0.0,
+            pass_at: Some(1.0),
+            visibility: Visibility::Hidden,
+            show_names: false,
+        }
+    }
+
+    pub fn matches(&self, name: &str) -> bool {
+        self.patterns.iter().any(|p| crate::junit::glob_match(p, name))
+    }
 }
 
 /// Files put into a phase's container at `mount`, read-only for the candidate's purposes.

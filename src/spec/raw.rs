@@ -161,6 +161,7 @@ pub struct RawTestGroup {
     pub weight: f64,
     pub pass_at: Option<f64>,
     pub visibility: Option<String>,
+    pub show_names: Option<bool>,
 }
 
 /// One glob or a list of them.

@@ -1,0 +1,87 @@
+//! What `assay check` learns from the reference solution's hidden tests: the trusted names it
+//! records in `tests.lock`, and whether every declared group matched a test.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use super::Outcome;
+use crate::report::Report;
+use crate::spec::test_names::{PhaseTests, TestNames};
+use crate::spec::{LOCK_FILE, Spec, TestGroup};
+
+/// Records the reference's test names in `tests.lock` (written when missing or different) and
+/// returns the outcomes: the lock was current, and each declared group matched a test.
+pub fn record(dir: &Path, spec: &Spec, reference: &Report) -> anyhow::Result<Vec<Outcome>> {
+    let mut outcomes = Vec::new();
+    let junit_phases: Vec<&str> = spec
+        .phases
+        .iter()
+        .filter(|p| p.junit.is_some())
+        .map(|p| p.name.as_str())
+        .collect();
+    if junit_phases.is_empty() {
+        return Ok(outcomes);
+    }
+    let mut phases: BTreeMap<String, PhaseTests> = BTreeMap::new();
+    for phase in &junit_phases {
+        let mut names: Vec<String> = reference
+            .tests
+            .iter()
+            .filter(|t| t.phase == *phase)
+            .map(|t| t.name.clone())
+            .collect();
+        names.sort();
+        names.dedup();
+        phases.insert(phase.to_string(), PhaseTests { names });
+    }
+    let recorded = TestNames { phases };
+    match &spec.test_names {
+        Some(current) if *current == recorded => outcomes.push(Outcome {
+            expectation: format!("{LOCK_FILE} current"),
+            failure: None,
+        }),
+        Some(current) => {
+            crate::spec::test_names::write(dir, &recorded)?;
+            let added: Vec<&String> = recorded.all().filter(|n| !current.all().any(|c| c == *n)).collect();
+            let removed: Vec<&String> = current.all().filter(|n| !recorded.all().any(|r| r == *n)).collect();
+            outcomes.push(Outcome {
+                expectation: format!("{LOCK_FILE} current"),
+                failure: Some(format!(
+                    "{LOCK_FILE} was out of date ({} added, {} removed); it is rewritten: review and commit it",
+                    added.len(),
+                    removed.len()
+                )),
+            });
+        }
+        None => {
+            crate::spec::test_names::write(dir, &recorded)?;
+            println!(
+                "{}: recorded {} hidden test name(s) in {}; commit it",
+                spec.id,
+                recorded.all().count(),
+                dir.join(LOCK_FILE).display()
+            );
+        }
+    }
+    for group in &spec.test_groups {
+        if *group == TestGroup::implicit() && spec.test_groups.len() == 1 {
+            let any = recorded.all().next().is_some();
+            outcomes.push(Outcome {
+                expectation: "hidden tests ran".to_string(),
+                failure: (!any).then(|| "the reference solution's run produced no hidden test".to_string()),
+            });
+            continue;
+        }
+        let matched = recorded.all().any(|n| group.matches(n));
+        outcomes.push(Outcome {
+            expectation: format!("test group {} matches a test", group.name),
+            failure: (!matched).then(|| {
+                format!(
+                    "test group {:?} matches no hidden test of the reference solution; its globs are {:?}",
+                    group.name, group.patterns
+                )
+            }),
+        });
+    }
+    Ok(outcomes)
+}
