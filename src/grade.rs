@@ -28,13 +28,14 @@ pub struct GradeOptions {
     #[arg(long)]
     pub dir: Option<PathBuf>,
     /// Submissions graded at once (default: what cores and memory hold).
-    #[arg(short, long)]
-    pub jobs: Option<usize>,
+    #[arg(short, long, value_parser = clap::value_parser!(u16).range(1..))]
+    pub jobs: Option<u16>,
     /// Grade again what OUT already holds for the same submission, spec and image.
     #[arg(long)]
     pub force: bool,
-    #[arg(long, default_value = "sandbox-images", env = "ASSAY_IMAGES_DIR")]
-    pub images_dir: PathBuf,
+    /// Sandbox image folders (default: the ones built into assay).
+    #[arg(long, env = "ASSAY_IMAGES_DIR")]
+    pub images_dir: Option<PathBuf>,
     /// One JSON report per line on stdout instead of the human summary.
     #[arg(long)]
     pub json: bool,
@@ -42,12 +43,12 @@ pub struct GradeOptions {
     /// their own solutions without Docker; never for candidates' code.
     #[arg(long, value_enum, default_value = "docker")]
     pub backend: crate::grade::BackendChoice,
-    /// Runs of each submission compared for reproducibility (default: the spec's).
-    #[arg(long)]
+    /// Runs of each submission compared for reproducibility, 1 to 100 (default: the spec's).
+    #[arg(long, value_parser = clap::value_parser!(u32).range(1..=crate::spec::bounds::MAX_RUNS))]
     pub runs: Option<u32>,
     /// Runs of one submission at once (default: as many as cores and memory allow).
-    #[arg(long)]
-    pub run_concurrency: Option<usize>,
+    #[arg(long, value_parser = clap::value_parser!(u16).range(1..))]
+    pub run_concurrency: Option<u16>,
     /// Also write results for another grader: gradescope or prairielearn (repeatable).
     #[arg(long = "format", value_enum)]
     pub formats: Vec<crate::report::exports::Format>,
@@ -68,6 +69,7 @@ pub async fn grade(options: GradeOptions) -> anyhow::Result<Exit> {
     for warning in &spec.warnings {
         eprintln!("warning: {warning}");
     }
+    writable_folder(&options.out)?;
     let (backend, image_id, engine) = match options.backend {
         BackendChoice::Docker => {
             let docker = crate::docker::connect().await?;
@@ -78,7 +80,7 @@ pub async fn grade(options: GradeOptions) -> anyhow::Result<Exit> {
                     swept.containers, swept.volumes, swept.temp_dirs
                 );
             }
-            let image_id = ensure_image(&docker, &spec, &options.images_dir).await?;
+            let image_id = ensure_image(&docker, &spec, options.images_dir.as_deref()).await?;
             let engine = crate::docker::engine_version(&docker).await;
             (Backend::Docker(docker), image_id, engine)
         }
@@ -102,13 +104,14 @@ pub async fn grade(options: GradeOptions) -> anyhow::Result<Exit> {
         display: display.clone(),
         force: options.force,
         runs: options.runs,
-        run_concurrency: options.run_concurrency,
+        run_concurrency: options.run_concurrency.map(usize::from),
         exports: options.formats.clone(),
         same_files: Default::default(),
     };
     let jobs = options
         .jobs
-        .unwrap_or_else(|| default_jobs(&spec, options.runs, options.run_concurrency))
+        .map(usize::from)
+        .unwrap_or_else(|| default_jobs(&spec, options.runs, options.run_concurrency.map(usize::from)))
         .max(1);
     let overall = match &display {
         crate::report::Display::Bars(multi) if submissions.len() > 1 => {
@@ -163,6 +166,20 @@ pub async fn grade(options: GradeOptions) -> anyhow::Result<Exit> {
     }
 }
 
+/// The output folder exists (or is made) and takes files; else an input error naming it.
+pub fn writable_folder(out: &Path) -> anyhow::Result<()> {
+    let shown = crate::text::terminal_safe(&out.display().to_string());
+    if out.exists() && !out.is_dir() {
+        return Err(input_error(format!("the output folder {shown} is not a folder")));
+    }
+    std::fs::create_dir_all(out).map_err(|e| input_error(format!("cannot make the output folder {shown}: {e}")))?;
+    tempfile::Builder::new()
+        .prefix(".assay-probe-")
+        .tempfile_in(out)
+        .map_err(|e| input_error(format!("cannot write in the output folder {shown}: {e}")))?;
+    Ok(())
+}
+
 /// The submissions named, then every entry of `--dir` (files and folders, by name).
 fn submissions(options: &GradeOptions) -> anyhow::Result<Vec<PathBuf>> {
     let mut paths = options.submissions.clone();
@@ -191,8 +208,9 @@ fn default_jobs(spec: &Spec, runs: Option<u32>, run_concurrency: Option<usize>) 
     (room / per_submission).max(1)
 }
 
-/// The sandbox image's id, built from `images_dir` when it is an `assay/NAME` not yet built.
-pub async fn ensure_image(docker: &Docker, spec: &Spec, images_dir: &Path) -> anyhow::Result<String> {
+/// The sandbox image's id, built from `images_dir` (default: the bundled folders) when it is
+/// an `assay/NAME` not yet built.
+pub async fn ensure_image(docker: &Docker, spec: &Spec, images_dir: Option<&Path>) -> anyhow::Result<String> {
     match docker.inspect_image(&spec.sandbox.image).await {
         Ok(image) => return Ok(image.id.unwrap_or_default()),
         Err(e) if crate::docker::is_not_found(&e) => {}
@@ -203,6 +221,8 @@ pub async fn ensure_image(docker: &Docker, spec: &Spec, images_dir: &Path) -> an
         .image
         .strip_prefix("assay/")
         .map(|n| n.split(':').next().unwrap_or(n));
+    let images_dir = crate::image::ImagesDir::resolve(images_dir)?;
+    let images_dir = images_dir.path();
     match name {
         Some(name) if images_dir.join(name).join("Dockerfile").is_file() => {
             eprintln!(

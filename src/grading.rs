@@ -60,6 +60,9 @@ impl Graded {
     }
 }
 
+/// Held while a report folder is graded or written, by every process grading into OUT.
+const FOLDER_LOCK: &str = ".lock";
+
 /// A sink that ignores everything (reruns report only their result).
 struct Silent;
 
@@ -108,12 +111,14 @@ impl Grader<'_> {
         let dir = self.out.join(&submission.sha256[..16]);
         // The same files sent twice in this batch: the second waits and finds the first.
         let _same_files = self.same_files.lock(&submission.sha256).await;
+        // And across processes grading into the same OUT: one grade of a folder at a time.
+        std::fs::create_dir_all(&dir).with_context(|| format!("creating {}", dir.display()))?;
+        let _folder = crate::store::Lock::acquire_async(&dir.join(FOLDER_LOCK)).await?;
         if !self.force
             && let Some(report) = self.earlier(&dir, &submission.sha256)
         {
             return Graded::under(report, true, &dir, &submission.name);
         }
-        std::fs::create_dir_all(&dir).with_context(|| format!("creating {}", dir.display()))?;
         crate::intake::store_copy(&submission, &dir.join(crate::intake::STORED_COPY))?;
 
         let runs = self.runs.unwrap_or(self.spec.reproducibility.runs).max(1) as usize;
@@ -196,7 +201,10 @@ impl Grader<'_> {
                 crate::report::exports::Format::Prairielearn => "prairielearn-results.json",
             };
             let value = crate::report::exports::render(report, *format);
-            std::fs::write(dir.join(name), serde_json::to_string_pretty(&value)? + "\n")?;
+            crate::store::write_atomically(
+                &dir.join(name),
+                (serde_json::to_string_pretty(&value)? + "\n").as_bytes(),
+            )?;
         }
         Ok(())
     }
@@ -326,6 +334,7 @@ impl Grader<'_> {
         };
         let dir = self.out.join(&sha256[..16]);
         std::fs::create_dir_all(&dir)?;
+        let _folder = crate::store::Lock::acquire(&dir.join(FOLDER_LOCK))?;
         report::write_all(&dir, &report)?;
         self.export(&dir, &report)?;
         Ok(report)
@@ -400,8 +409,11 @@ fn digests(outputs: &HashMap<OutputRef, PathBuf>) -> anyhow::Result<Vec<OutputDi
 fn save_outputs(outputs: &HashMap<OutputRef, PathBuf>, dir: &Path) -> anyhow::Result<()> {
     for (reference, host) in outputs {
         let target = dir.join(&reference.phase).join(reference.path.trim_start_matches('/'));
-        std::fs::create_dir_all(target.parent().unwrap_or(dir))?;
-        std::fs::copy(host, &target).with_context(|| format!("saving {reference} to {}", target.display()))?;
+        let parent = target.parent().unwrap_or(dir);
+        std::fs::create_dir_all(parent)?;
+        let temp = tempfile::Builder::new().prefix(".assay-write-").tempfile_in(parent)?;
+        std::fs::copy(host, temp.path()).with_context(|| format!("saving {reference} to {}", target.display()))?;
+        temp.persist(&target).map_err(|e| e.error)?;
     }
     Ok(())
 }

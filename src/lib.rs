@@ -21,6 +21,7 @@ pub mod round;
 pub mod runner;
 pub mod scoring;
 pub mod spec;
+pub mod store;
 pub mod submitters;
 pub mod tarball;
 pub mod text;

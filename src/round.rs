@@ -38,15 +38,25 @@ pub struct Row {
 }
 
 /// Every report.json one level below `out`, once per name its files came under, by name.
+/// A report that is not assay's (unreadable, or not in the folder its hash names) is left out
+/// with a warning.
 pub fn rows(out: &Path) -> anyhow::Result<Vec<Row>> {
     let mut rows = Vec::new();
     for entry in std::fs::read_dir(out).with_context(|| format!("reading {}", out.display()))? {
         let dir = entry?.path();
-        let Ok(text) = std::fs::read_to_string(dir.join("report.json")) else {
+        let path = dir.join("report.json");
+        if !path.is_file() {
             continue;
-        };
-        let Ok(report) = serde_json::from_str::<Report>(&text) else {
-            continue;
+        }
+        let report = match read_ours(&dir) {
+            Ok(report) => report,
+            Err(why) => {
+                eprintln!(
+                    "warning: {} is left out of the round summary: {why}",
+                    crate::text::terminal_safe(&path.display().to_string())
+                );
+                continue;
+            }
         };
         let mut names = crate::submitters::read(&dir);
         if names.is_empty() {
@@ -63,6 +73,27 @@ pub fn rows(out: &Path) -> anyhow::Result<Vec<Row>> {
     rows.sort_by(|a, b| (&a.name, &a.report.submission.sha256).cmp(&(&b.name, &b.report.submission.sha256)));
     Ok(rows)
 }
+
+/// The report in `dir`, if it is one assay wrote there: it parses, and its submission hash is
+/// 64 hex digits whose first 16 name the folder.
+fn read_ours(dir: &Path) -> Result<Report, String> {
+    use std::io::Read;
+    let mut text = String::new();
+    std::fs::File::open(dir.join("report.json"))
+        .and_then(|f| f.take(MAX_REPORT_BYTES).read_to_string(&mut text))
+        .map_err(|e| format!("cannot be read ({e})"))?;
+    let report: Report = serde_json::from_str(&text).map_err(|e| format!("not a report assay can read ({e})"))?;
+    let sha256 = &report.submission.sha256;
+    let folder = dir.file_name().and_then(|n| n.to_str()).unwrap_or_default();
+    let valid = sha256.len() == 64 && sha256.bytes().all(|b| b.is_ascii_hexdigit()) && folder == &sha256[..16];
+    if !valid {
+        return Err("its submission hash does not name its folder".to_string());
+    }
+    Ok(report)
+}
+
+/// A report.json larger than this is not one assay wrote.
+const MAX_REPORT_BYTES: u64 = 64 * 1024 * 1024;
 
 /// Keeps a spreadsheet from reading a candidate's file name as a formula.
 fn cell(text: &str) -> String {
@@ -85,7 +116,10 @@ fn status(report: &Report) -> String {
         .unwrap_or_default()
 }
 
+/// Writes `summary.csv` and `index.html` over every report in `out`, under a lock and each file
+/// whole, so graders finishing at once in other processes never tear them.
 pub fn write(out: &Path) -> anyhow::Result<()> {
+    let _lock = crate::store::Lock::acquire(&out.join(".round.lock"))?;
     let rows = rows(out)?;
     let reports: Vec<&Report> = rows.iter().map(|r| &r.report).collect();
     let metric_names: Vec<String> = {
@@ -99,7 +133,7 @@ pub fn write(out: &Path) -> anyhow::Result<()> {
         }
         names
     };
-    let mut csv = csv::Writer::from_path(out.join("summary.csv"))?;
+    let mut csv = csv::Writer::from_writer(Vec::new());
     let mut header = vec![
         "name".to_string(),
         "sha256".into(),
@@ -135,8 +169,11 @@ pub fn write(out: &Path) -> anyhow::Result<()> {
         row.push(format!("{}/report.json", &report.submission.sha256[..16]));
         csv.write_record(&row)?;
     }
-    csv.flush()?;
-    std::fs::write(out.join("index.html"), index_html(&rows, &metric_names))?;
+    let csv = csv
+        .into_inner()
+        .map_err(|e| anyhow::anyhow!("writing summary.csv: {e}"))?;
+    crate::store::write_atomically(&out.join("summary.csv"), &csv)?;
+    crate::store::write_atomically(&out.join("index.html"), index_html(&rows, &metric_names).as_bytes())?;
     Ok(())
 }
 

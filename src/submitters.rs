@@ -18,18 +18,21 @@ pub fn read(dir: &Path) -> Vec<String> {
         .unwrap_or_default()
 }
 
-/// Adds `name` to the folder's names (once), replacing the file whole.
+/// Adds `name` to the folder's names (once), replacing the file whole. Under a lock: graders
+/// in other processes may add names to the same folder at the same time.
 pub fn record(dir: &Path, name: &str) -> anyhow::Result<()> {
+    let _lock = crate::store::Lock::acquire(&dir.join(LOCK))?;
     let mut names = read(dir);
     if names.iter().any(|n| n == name) {
         return Ok(());
     }
     names.push(name.to_string());
-    let temp = dir.join(format!(".{FILE}.tmp"));
-    std::fs::write(&temp, serde_json::to_vec_pretty(&names)?).with_context(|| format!("writing {}", temp.display()))?;
-    std::fs::rename(&temp, dir.join(FILE)).with_context(|| format!("writing {FILE} in {}", dir.display()))?;
-    Ok(())
+    crate::store::write_atomically(&dir.join(FILE), &serde_json::to_vec_pretty(&names)?)
+        .with_context(|| format!("recording a name in {}", dir.display()))
 }
+
+/// The lock guarding `names.json`.
+const LOCK: &str = ".names.lock";
 
 /// One lock per submission hash: the same files sent twice in one batch are graded once, and
 /// the second waits, then finds the first's report.

@@ -2,6 +2,9 @@
 
 use std::fmt;
 
+/// How much of an entry's name a refusal quotes.
+const MAX_ENTRY_CHARS: usize = 200;
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Rejection {
     /// The archive entry or file at fault, when one is.
@@ -17,9 +20,16 @@ impl Rejection {
         }
     }
 
+    /// A refusal because of one entry; a long name is cut (the archive's names are the
+    /// candidate's, and reach every report).
     pub fn entry(entry: impl Into<String>, reason: impl Into<String>) -> Self {
+        let entry: String = entry.into();
+        let entry = match entry.char_indices().nth(MAX_ENTRY_CHARS) {
+            Some((end, _)) => format!("{}… ({} more bytes)", &entry[..end], entry.len() - end),
+            None => entry,
+        };
         Rejection {
-            entry: Some(entry.into()),
+            entry: Some(entry),
             reason: reason.into(),
         }
     }

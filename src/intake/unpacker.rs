@@ -72,15 +72,6 @@ impl<'a> Unpacker<'a> {
             }
             relative.push(part);
         }
-        if relative.as_os_str().len() > MAX_PATH_BYTES {
-            return Err(Self::refuse(
-                name,
-                format!(
-                    "a path of {} bytes is longer than the limit of {MAX_PATH_BYTES}",
-                    relative.as_os_str().len()
-                ),
-            ));
-        }
         let depth = relative.components().count();
         if depth == 0 {
             return Err(Self::refuse(name, "empty path"));
@@ -91,6 +82,15 @@ impl<'a> Unpacker<'a> {
                 format!(
                     "nested {depth} deep, deeper than the limit of {}",
                     self.limits.max_depth
+                ),
+            ));
+        }
+        if relative.as_os_str().len() > MAX_PATH_BYTES {
+            return Err(Self::refuse(
+                name,
+                format!(
+                    "a path of {} bytes is longer than the limit of {MAX_PATH_BYTES}",
+                    relative.as_os_str().len()
                 ),
             ));
         }
