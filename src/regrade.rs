@@ -72,6 +72,7 @@ pub async fn regrade(options: RegradeOptions) -> anyhow::Result<Exit> {
         return Ok(Exit::Input);
     }
     let report_dir = options.report.parent().map(PathBuf::from).unwrap_or_default();
+    let stored = options.submission.is_none();
     let submission = options
         .submission
         .clone()
@@ -100,6 +101,21 @@ pub async fn regrade(options: RegradeOptions) -> anyhow::Result<Exit> {
         same_files: Default::default(),
     };
     let now = grader.grade(&submission).await?.report;
+    if stored && now.submission.sha256 != earlier.submission.sha256 {
+        let why = match &now.submission.rejection {
+            Some(rejection) => format!("it cannot be unpacked: {}", terminal_safe(rejection)),
+            None => format!(
+                "its files hash to {}, not the graded {}",
+                short(&now.submission.sha256),
+                short(&earlier.submission.sha256)
+            ),
+        };
+        println!(
+            "the stored copy {} is corrupt or was changed: {why}; give the original with --submission",
+            submission.display()
+        );
+        return Ok(Exit::Input);
+    }
     if now.submission.sha256 != earlier.submission.sha256 {
         println!(
             "a different submission: the report graded {}, {} is {}",

@@ -135,11 +135,20 @@ pub fn merge(report: &Report, sheets: &[(PathBuf, Sheet)]) -> Result<Review, Str
                 sheet.review.reviewer
             ));
         }
-        reviewers.push(sheet.review.reviewer.clone());
+        reviewers.push(crate::text::terminal_safe(&sheet.review.reviewer));
         for criterion in &sheet.criteria {
             let Some(rubric) = report.rubric.iter().find(|c| c.criterion == criterion.name) else {
                 return Err(format!("{at}: unknown criterion {:?}", criterion.name));
             };
+            if criterion.weight != rubric.weight || criterion.levels != rubric.levels {
+                return Err(format!(
+                    "{at}: criterion {:?} has weight {} and levels {:?} on the sheet, but {} and {:?} in the spec; make a new sheet with `assay review init`",
+                    criterion.name, criterion.weight, criterion.levels, rubric.weight, rubric.levels
+                ));
+            }
+            if sheet.criteria.iter().filter(|c| c.name == criterion.name).count() > 1 {
+                return Err(format!("{at}: criterion {:?} is rated twice", criterion.name));
+            }
             if !rubric.levels.contains(&criterion.level) {
                 return Err(format!(
                     "{at}: criterion {:?} has level {:?}, which is not one of {:?}",
@@ -169,10 +178,11 @@ pub fn merge(report: &Report, sheets: &[(PathBuf, Sheet)]) -> Result<Review, Str
                 .expect("checked above");
             let index = rubric.levels.iter().position(|l| *l == rated.level).unwrap_or(0);
             indices.push(index);
+            // Comments are shown in reports: no control characters or direction overrides.
             ratings.push(Rating {
-                reviewer: sheet.review.reviewer.clone(),
+                reviewer: crate::text::terminal_safe(&sheet.review.reviewer),
                 level: rated.level.clone(),
-                comment: rated.comment.clone(),
+                comment: crate::text::strip_ansi(&rated.comment),
             });
         }
         let mean = indices.iter().map(|&i| i as f64 / top).sum::<f64>() / indices.len().max(1) as f64;
@@ -313,6 +323,19 @@ pub fn merge_command(report_path: &Path, sheet_paths: &[PathBuf]) -> anyhow::Res
     }
     if let Some(alpha) = review.alpha {
         println!("  Krippendorff's alpha over the criteria: {alpha:.3}");
+    }
+    if let Some(earlier) = &report.review {
+        println!(
+            "  replaces the review merged earlier from {} ({:.2}/{:.2})",
+            earlier
+                .reviewers
+                .iter()
+                .map(|r| crate::text::terminal_safe(r))
+                .collect::<Vec<_>>()
+                .join(", "),
+            earlier.final_score.total,
+            earlier.final_score.max
+        );
     }
     report.review = Some(review);
     let dir = report_path.parent().unwrap_or(Path::new("."));

@@ -56,9 +56,7 @@ fn sheet(report: &Path, reviewer: &str, levels: &[&str]) -> PathBuf {
 
 #[test]
 fn two_reviewers_merge_into_the_final_grade() {
-    if !engine() {
-        return;
-    }
+    require_engine();
     sandbox_image();
     let (_out, report) = graded_report();
     let dir = report.parent().unwrap();
@@ -115,9 +113,7 @@ fn two_reviewers_merge_into_the_final_grade() {
 
 #[test]
 fn sheets_that_do_not_fit_are_refused() {
-    if !engine() {
-        return;
-    }
+    require_engine();
     sandbox_image();
     let (_out, report) = graded_report();
     let good = sheet(&report, "carol", &["strong", "strong"]);
@@ -145,4 +141,43 @@ fn sheets_that_do_not_fit_are_refused() {
     }
     let again = assay(&["review", "init", report.to_str().unwrap(), "--reviewer", "carol"]);
     assert_eq!(again.status.code(), Some(2), "a sheet must never be overwritten");
+}
+
+#[test]
+fn sheets_must_match_the_rubric_and_a_second_merge_says_what_it_replaces() {
+    require_engine();
+    sandbox_image();
+    let (_out, report) = graded_report();
+    let alice = sheet(&report, "alice", &["strong", "adequate"]);
+    // A sheet whose weight was edited to inflate a criterion is refused.
+    let edited = report.parent().unwrap().join("review-edited.toml");
+    let blank = std::fs::read_to_string(&alice).unwrap();
+    std::fs::write(&edited, blank.replacen("weight = 20.0", "weight = 200.0", 1)).unwrap();
+    let refused = assay(&["review", "merge", report.to_str().unwrap(), edited.to_str().unwrap()]);
+    assert_eq!(refused.status.code(), Some(2), "{}", text(&refused));
+    assert!(
+        text(&refused).contains("on the sheet, but 20 and"),
+        "{}",
+        text(&refused)
+    );
+    // Comments lose NUL and direction overrides before they reach a report.
+    let hostile = std::fs::read_to_string(&alice)
+        .unwrap()
+        .replacen("alice says strong", "fine\\u0000 \\u202Eevil", 1);
+    std::fs::write(&alice, hostile).unwrap();
+    let first = assay(&["review", "merge", report.to_str().unwrap(), alice.to_str().unwrap()]);
+    assert!(first.status.success(), "{}", text(&first));
+    assert!(!text(&first).contains("replaces"), "{}", text(&first));
+    let json = std::fs::read_to_string(&report).unwrap();
+    assert!(
+        !json.contains("\\u0000") && !json.contains('\u{202e}') && !json.contains("\\u202e"),
+        "{json}"
+    );
+    assert!(json.contains("fine evil"), "{json}");
+    let again = assay(&["review", "merge", report.to_str().unwrap(), alice.to_str().unwrap()]);
+    assert!(
+        text(&again).contains("replaces the review merged earlier from alice"),
+        "{}",
+        text(&again)
+    );
 }
