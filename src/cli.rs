@@ -93,16 +93,16 @@ pub enum ImageCommand {
     /// Build sandbox-images/NAME as assay/NAME (all when omitted); unchanged folders are not rebuilt.
     Build {
         names: Vec<String>,
-        /// The folder holding one sub-folder per sandbox image.
-        #[arg(long, default_value = "sandbox-images", env = "ASSAY_IMAGES_DIR")]
-        images_dir: PathBuf,
+        /// The folder holding one sub-folder per sandbox image (default: the ones built into assay).
+        #[arg(long, env = "ASSAY_IMAGES_DIR")]
+        images_dir: Option<PathBuf>,
     },
     /// Make the Debian base image(s) the sandbox Dockerfiles start from, without a registry.
     Bootstrap {
         /// Base image names; by default those named by the sandbox Dockerfiles.
         images: Vec<String>,
-        #[arg(long, default_value = "sandbox-images", env = "ASSAY_IMAGES_DIR")]
-        images_dir: PathBuf,
+        #[arg(long, env = "ASSAY_IMAGES_DIR")]
+        images_dir: Option<PathBuf>,
     },
 }
 
@@ -170,20 +170,27 @@ async fn image_command(command: ImageCommand) -> anyhow::Result<Exit> {
     let docker = crate::docker::connect().await?;
     match command {
         ImageCommand::Build { names, images_dir } => {
+            let images_dir = crate::image::ImagesDir::resolve(images_dir.as_deref())?;
+            let images_dir = images_dir.path();
             let names = if names.is_empty() {
-                crate::image::list(&images_dir)?
+                crate::image::list(images_dir)?
             } else {
                 names
             };
             for name in names {
                 eprintln!("image {name}:");
-                let built = crate::image::build(&docker, &images_dir, &name, &mut print_progress).await?;
+                let built = crate::image::build(&docker, images_dir, &name, &mut print_progress).await?;
                 let what = if built.rebuilt { "built" } else { "up to date" };
                 println!("{} {what} ({})", built.name, built.id);
             }
         }
         ImageCommand::Bootstrap { images, images_dir } => {
-            let images = if images.is_empty() { bases(&images_dir)? } else { images };
+            let images_dir = crate::image::ImagesDir::resolve(images_dir.as_deref())?;
+            let images = if images.is_empty() {
+                bases(images_dir.path())?
+            } else {
+                images
+            };
             for image in images {
                 eprintln!("base {image}:");
                 crate::image::bootstrap(&docker, &image, &mut print_progress).await?;

@@ -28,9 +28,7 @@ fn summary(out: &Path) -> Vec<csv::StringRecord> {
 
 #[test]
 fn a_round_of_twelve_mixed_submissions() {
-    if !engine() {
-        return;
-    }
+    require_engine();
     sandbox_image();
     let a = round_assignment("3s");
     let round = tempfile::tempdir().unwrap();
@@ -124,9 +122,7 @@ fn a_round_of_twelve_mixed_submissions() {
 
 #[test]
 fn candidates_who_sent_the_same_files_are_each_listed_and_flagged() {
-    if !engine() {
-        return;
-    }
+    require_engine();
     sandbox_image();
     let a = round_assignment("10s");
     let round = tempfile::tempdir().unwrap();
@@ -172,9 +168,7 @@ fn candidates_who_sent_the_same_files_are_each_listed_and_flagged() {
 
 #[test]
 fn an_interrupted_round_resumes_where_it_stopped() {
-    if !engine() {
-        return;
-    }
+    require_engine();
     sandbox_image();
     let a = round_assignment("20s");
     let round = tempfile::tempdir().unwrap();

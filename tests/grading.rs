@@ -28,9 +28,7 @@ fn verdict_of(run: &str, extra: &str) -> (i32, serde_json::Value) {
 
 #[test]
 fn digits_reference_passes_with_real_accuracy() {
-    if !engine() {
-        return;
-    }
+    require_engine();
     sandbox_image();
     let digits = repo().join("assignments/digits");
     let out = tempfile::tempdir().unwrap();
@@ -93,9 +91,7 @@ fn digits_reference_passes_with_real_accuracy() {
 
 #[test]
 fn digits_malformed_predictions_are_invalid_output() {
-    if !engine() {
-        return;
-    }
+    require_engine();
     sandbox_image();
     let digits = repo().join("assignments/digits");
     let (code, report, log) = grade(&digits, &digits.join("solutions/malformed"));
@@ -111,9 +107,7 @@ fn digits_malformed_predictions_are_invalid_output() {
 
 #[test]
 fn failed_exit_code() {
-    if !engine() {
-        return;
-    }
+    require_engine();
     sandbox_image();
     let (code, report) = verdict_of("echo going; exit 3", "");
     assert_eq!(code, 1);
@@ -126,9 +120,7 @@ fn failed_exit_code() {
 
 #[test]
 fn timed_out_close_to_the_limit() {
-    if !engine() {
-        return;
-    }
+    require_engine();
     sandbox_image();
     let (code, report) = verdict_of("trap '' TERM; echo started; sleep 60", "timeout = \"2s\"");
     assert_eq!(code, 1);
@@ -141,9 +133,7 @@ fn timed_out_close_to_the_limit() {
 
 #[test]
 fn memory_exceeded_from_the_oom_record() {
-    if !engine() {
-        return;
-    }
+    require_engine();
     sandbox_image();
     let (_, report) = verdict_of("python3 -c 'b = bytearray(600 * 1024 * 1024)'", "");
     let main = phase(&report, "main");
@@ -155,9 +145,7 @@ fn memory_exceeded_from_the_oom_record() {
 
 #[test]
 fn output_exceeded_stops_a_flood() {
-    if !engine() {
-        return;
-    }
+    require_engine();
     sandbox_image();
     let (_, report) = verdict_of("yes 'flood'", "");
     let main = phase(&report, "main");
@@ -168,9 +156,7 @@ fn output_exceeded_stops_a_flood() {
 
 #[test]
 fn crashed_by_a_signal() {
-    if !engine() {
-        return;
-    }
+    require_engine();
     sandbox_image();
     let (_, report) = verdict_of(
         "python3 -c 'import os, signal; os.kill(os.getpid(), signal.SIGSEGV)'",
@@ -183,9 +169,7 @@ fn crashed_by_a_signal() {
 
 #[test]
 fn output_that_links_elsewhere_is_invalid_and_not_followed() {
-    if !engine() {
-        return;
-    }
+    require_engine();
     sandbox_image();
     let (_, report) = verdict_of("ln -s /etc/passwd /out/p.csv", "outputs = [\"/out/p.csv\"]");
     let main = phase(&report, "main");
@@ -205,9 +189,7 @@ fn output_that_links_elsewhere_is_invalid_and_not_followed() {
 
 #[test]
 fn hostile_archive_is_an_invalid_submission() {
-    if !engine() {
-        return;
-    }
+    require_engine();
     sandbox_image();
     let a = one_phase("true", "");
     let dir = tempfile::tempdir().unwrap();
@@ -234,9 +216,7 @@ fn hostile_archive_is_an_invalid_submission() {
 
 #[test]
 fn sandbox_is_locked_down() {
-    if !engine() {
-        return;
-    }
+    require_engine();
     sandbox_image();
     let probe = r#"
 echo "uid=$(id -u)"
@@ -261,9 +241,7 @@ grep -c ' /workspace ' /proc/mounts
 
 #[test]
 fn workspace_carries_over_and_hidden_labels_stay_out() {
-    if !engine() {
-        return;
-    }
+    require_engine();
     sandbox_image();
     let canary = "CANARY-7f3c9e1d";
     let a = assignment(
@@ -341,9 +319,7 @@ fn grade_in_background(name: &str) -> (std::process::Child, impl Fn() -> String,
 
 #[test]
 fn a_service_runs_as_the_candidate_and_the_command_as_the_grader() {
-    if !engine() {
-        return;
-    }
+    require_engine();
     sandbox_image();
     let a = assignment(
         r#"
@@ -372,9 +348,7 @@ outputs = ["/out/r.txt"]
 
 #[test]
 fn killed_harness_leaves_nothing_after_gc() {
-    if !engine() {
-        return;
-    }
+    require_engine();
     sandbox_image();
     let (mut child, listed, _keep) = grade_in_background("killed harness");
     child.kill().unwrap(); // SIGKILL: no chance to clean up
@@ -392,9 +366,7 @@ fn killed_harness_leaves_nothing_after_gc() {
 
 #[test]
 fn ctrl_c_removes_the_runs_containers() {
-    if !engine() {
-        return;
-    }
+    require_engine();
     sandbox_image();
     let (child, listed, _keep) = grade_in_background("interrupted harness");
     // SAFETY: signalling our own child.

@@ -6,9 +6,7 @@ use common::*;
 
 #[test]
 fn every_template_passes_check_as_generated() {
-    if !engine() {
-        return;
-    }
+    require_engine();
     sandbox_image();
     let parent = tempfile::tempdir().unwrap();
     let dir = parent.path().to_str().unwrap();

@@ -67,9 +67,7 @@ fn renderings(dir: &Path, verdict: &str, phase_verdict: &str) {
 
 #[test]
 fn reports_for_failing_timed_out_and_memory_exceeded_grades() {
-    if !engine() {
-        return;
-    }
+    require_engine();
     sandbox_image();
     let cases = [
         ("exit 3", "", "failed", "failed"),
@@ -100,9 +98,7 @@ fn reports_for_failing_timed_out_and_memory_exceeded_grades() {
 
 #[test]
 fn report_for_an_invalid_submission_says_why() {
-    if !engine() {
-        return;
-    }
+    require_engine();
     sandbox_image();
     let a = one_phase("true", "");
     let s = tempfile::tempdir().unwrap();
@@ -117,9 +113,7 @@ fn report_for_an_invalid_submission_says_why() {
 
 #[test]
 fn report_for_an_unstable_grade_says_so_everywhere() {
-    if !engine() {
-        return;
-    }
+    require_engine();
     sandbox_image();
     let a = assignment(
         "[[phase]]\nname = \"main\"\nrun = '''python3 -c \"import random, sys; sys.exit(random.SystemRandom().randint(0, 1))\"'''\n",
@@ -164,9 +158,7 @@ fn hostile(listener_port: u16) -> (tempfile::TempDir, tempfile::TempDir) {
 
 #[test]
 fn hostile_output_is_escaped_and_junit_stays_valid() {
-    if !engine() {
-        return;
-    }
+    require_engine();
     sandbox_image();
     let (a, s) = hostile(9);
     let (_keep, dir, report) = graded(a.path(), s.path(), &[]);
@@ -209,16 +201,11 @@ fn hostile_output_is_escaped_and_junit_stays_valid() {
 
 #[test]
 fn report_html_runs_no_payload_and_fetches_nothing_in_chromium() {
-    let Some(chromium) = ["chromium", "chromium-browser"]
+    let chromium = ["chromium", "chromium-browser"]
         .into_iter()
         .find(|c| std::process::Command::new(c).arg("--version").output().is_ok())
-    else {
-        eprintln!("SKIPPED: chromium is not installed (.ci/run installs it)");
-        return;
-    };
-    if !engine() {
-        return;
-    }
+        .expect("this test needs chromium and none is installed (.ci/run installs it)");
+    require_engine();
     sandbox_image();
     // A listener on loopback that counts every connection the page might make.
     let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
@@ -265,9 +252,7 @@ fn report_html_runs_no_payload_and_fetches_nothing_in_chromium() {
 
 #[test]
 fn feedback_never_shows_hidden_data_or_hidden_tests() {
-    if !engine() {
-        return;
-    }
+    require_engine();
     sandbox_image();
     let canary = "CANARY-feedback-51c2";
     let a = assignment(
@@ -302,9 +287,7 @@ fn feedback_never_shows_hidden_data_or_hidden_tests() {
 
 #[test]
 fn exports_for_gradescope_and_prairielearn() {
-    if !engine() {
-        return;
-    }
+    require_engine();
     sandbox_image();
     let a = assignment(
         "[[phase]]\nname = \"predict\"\nrun = '''printf 'id,label\\na,1\\nb,3\\n' > /out/p.csv'''\noutputs = [\"/out/p.csv\"]\n",

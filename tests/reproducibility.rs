@@ -42,9 +42,7 @@ fn differences(report: &serde_json::Value) -> Vec<String> {
 
 #[test]
 fn deterministic_solution_is_reproducible() {
-    if !engine() {
-        return;
-    }
+    require_engine();
     sandbox_image();
     let a = predicting(&predictions("i % 2 if i < 30 else 0"), "[reproducibility]\nruns = 3\n");
     let (code, report, log) = grade(a.path(), submission("deterministic").path());
@@ -60,9 +58,7 @@ fn deterministic_solution_is_reproducible() {
 
 #[test]
 fn unseeded_randomness_is_caught_with_its_differences() {
-    if !engine() {
-        return;
-    }
+    require_engine();
     sandbox_image();
     // Continuous random predictions: two runs give the same RMSE with probability zero.
     let a = predicting(
@@ -95,9 +91,7 @@ fn unseeded_randomness_is_caught_with_its_differences() {
 
 #[test]
 fn crossing_a_threshold_only_sometimes_is_unstable() {
-    if !engine() {
-        return;
-    }
+    require_engine();
     sandbox_image();
     // One coin flip per run makes every prediction right or every one wrong: with 20 runs,
     // all agreeing has a chance of 2 in a million (with 10 it happened once in CI).
@@ -122,9 +116,7 @@ fn crossing_a_threshold_only_sometimes_is_unstable() {
 
 #[test]
 fn seed_runs_show_how_much_a_metric_depends_on_luck() {
-    if !engine() {
-        return;
-    }
+    require_engine();
     sandbox_image();
     let a = predicting(
         &predictions("random.Random(int(os.environ['ASSAY_SEED']) * 40 + i).randint(0, 1)"),
@@ -155,9 +147,7 @@ fn seed_runs_show_how_much_a_metric_depends_on_luck() {
 
 #[test]
 fn regrade_reports_no_difference_then_a_changed_spec_and_image() {
-    if !engine() {
-        return;
-    }
+    require_engine();
     let images = tempfile::tempdir().unwrap();
     let nonce = format!(
         "{}{}",

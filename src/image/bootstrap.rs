@@ -45,9 +45,9 @@ pub async fn bootstrap(docker: &Docker, image: &str, progress: &mut dyn FnMut(&s
     let suite = debian_suite(image).with_context(|| {
         format!("cannot make {image} locally: only Debian base images (debian:SUITE) can be bootstrapped")
     })?;
-    which("debootstrap").context(
-        "debootstrap is not installed (apt-get install debootstrap); it makes the base image when no registry is reachable",
-    )?;
+    if which("debootstrap").is_err() {
+        install_debootstrap(progress).await?;
+    }
     let root = crate::gc::temp_dir("bootstrap")?;
     let target = root.path().join("rootfs");
     let mut command = tokio::process::Command::new("debootstrap");
@@ -84,6 +84,36 @@ pub async fn bootstrap(docker: &Docker, image: &str, progress: &mut dyn FnMut(&s
     }
     progress(&format!("importing the root filesystem as {image}"));
     import_rootfs(docker, &target, image).await
+}
+
+/// debootstrap is a Debian package: installed here when this machine can (root with apt-get),
+/// so a fresh machine with only an engine grades out of the box.
+async fn install_debootstrap(progress: &mut dyn FnMut(&str)) -> anyhow::Result<()> {
+    const WHY: &str = "debootstrap makes the sandbox's Debian base image when no registry is reachable";
+    // SAFETY: geteuid has no preconditions.
+    let root = unsafe { libc::geteuid() } == 0;
+    if !root || which("apt-get").is_err() {
+        bail!("debootstrap is not installed; install it (apt-get install debootstrap): {WHY}");
+    }
+    progress("debootstrap is not installed; installing it with apt-get");
+    for args in [&["update", "-qq"][..], &["install", "-y", "-qq", "debootstrap"][..]] {
+        let output = tokio::process::Command::new("apt-get")
+            .args(args)
+            .env("DEBIAN_FRONTEND", "noninteractive")
+            .stdin(Stdio::null())
+            .output()
+            .await
+            .context("running apt-get")?;
+        if !output.status.success() {
+            bail!(
+                "apt-get {} failed ({}); install debootstrap by hand: {WHY}\n{}",
+                args.join(" "),
+                output.status,
+                tail(&String::from_utf8_lossy(&output.stderr), 2000)
+            );
+        }
+    }
+    which("debootstrap").context("apt-get installed debootstrap, but it is not on PATH")
 }
 
 /// Streams `rootfs` as a tar into the engine's create-from-source, tagged `image`.

@@ -2,8 +2,10 @@
 
 mod bootstrap;
 mod build;
+mod bundled;
 mod context;
 
 pub use bootstrap::{base_image, bootstrap, debian_suite};
 pub use build::{BuiltImage, build, ensure_base, list, repository};
+pub use bundled::ImagesDir;
 pub use context::BuildContext;

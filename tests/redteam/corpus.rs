@@ -3,7 +3,7 @@
 //! against a fresh copy of the corpus assignment, and then everything that must hold after
 //! any case is checked:
 //! - the harness answered: a report, in time, not a harness error, with bounded memory;
-//! - nothing labelled for the submission is left on the engine, and the temp folder assay
+//! - nothing labelled for the submission is left on the require_engine, and the temp folder assay
 //!   used is empty;
 //! - the host canaries are unchanged: a file beside the output folder, nothing new beside
 //!   it, and the hashes of every file of the assignment;

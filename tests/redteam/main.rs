@@ -10,18 +10,16 @@ mod corpus;
 
 use std::path::Path;
 
-use common::{engine, write};
+use common::{require_engine, write};
 use corpus::{Corpus, Graded, case};
 
-/// Grades a corpus case folder; None when no engine answers (the test says so and passes).
-fn graded(name: &str) -> Option<(Corpus, Graded)> {
-    if !engine() {
-        return None;
-    }
+/// Grades a corpus case folder (the test fails when no engine answers).
+fn graded(name: &str) -> (Corpus, Graded) {
+    require_engine();
     let corpus = Corpus::new();
     let submission = case(name);
     let graded = corpus.grade(submission.path());
-    Some((corpus, graded))
+    (corpus, graded)
 }
 
 /// Each probe line reads `NAME ok` or `NAME REFUSED`; every name must be refused.
@@ -47,9 +45,7 @@ fn passed_tests(graded: &Graded) -> Vec<String> {
 
 #[test]
 fn reference_passes_with_full_marks() {
-    let Some((_corpus, graded)) = graded("reference") else {
-        return;
-    };
+    let (_corpus, graded) = graded("reference");
     assert_eq!(graded.verdict(), "passed", "{}", graded.log());
     assert_eq!(graded.exit, 0);
     assert_eq!(graded.score(), 100.0);
@@ -59,9 +55,7 @@ fn reference_passes_with_full_marks() {
 
 #[test]
 fn case_01_fork_bomb_is_held_and_other_grades_go_on() {
-    if !engine() {
-        return;
-    }
+    require_engine();
     let corpus = Corpus::new();
     let round = tempfile::tempdir().unwrap();
     for name in ["fork-bomb", "reference"] {
@@ -91,9 +85,7 @@ fn case_01_fork_bomb_is_held_and_other_grades_go_on() {
 
 #[test]
 fn case_02_mem_balloon_is_memory_exceeded() {
-    let Some((_corpus, graded)) = graded("mem-balloon") else {
-        return;
-    };
+    let (_corpus, graded) = graded("mem-balloon");
     assert_eq!(
         graded.phase("predict")["verdict"],
         "memory_exceeded",
@@ -106,11 +98,9 @@ fn case_02_mem_balloon_is_memory_exceeded() {
 
 #[test]
 fn case_03_tmpfs_fill_stops_at_the_area_size_with_enospc() {
-    if !engine() {
-        return;
-    }
+    require_engine();
     let free_before = docker_root_free_bytes();
-    let (_, graded) = graded("tmpfs-fill").unwrap();
+    let (_, graded) = graded("tmpfs-fill");
     let build = graded.phase("build");
     assert_eq!(build["verdict"], "failed", "{}", graded.log());
     let output = graded.output("build");
@@ -129,9 +119,7 @@ fn case_03_tmpfs_fill_stops_at_the_area_size_with_enospc() {
 #[test]
 fn case_04_stdout_flood_is_output_exceeded_with_bounded_memory() {
     // corpus.rs holds assay's peak memory under its limit on every case, this one included.
-    let Some((_corpus, graded)) = graded("stdout-flood") else {
-        return;
-    };
+    let (_corpus, graded) = graded("stdout-flood");
     let predict = graded.phase("predict");
     assert_eq!(predict["verdict"], "output_exceeded", "{}", graded.log());
     assert!(predict["stdout_tail"].as_str().unwrap().contains("flood"));
@@ -141,9 +129,7 @@ fn case_04_stdout_flood_is_output_exceeded_with_bounded_memory() {
 
 #[test]
 fn case_05_cpu_spin_is_timed_out_and_held_to_its_cpus() {
-    let Some((_corpus, graded)) = graded("cpu-spin") else {
-        return;
-    };
+    let (_corpus, graded) = graded("cpu-spin");
     let build = graded.phase("build");
     assert_eq!(build["verdict"], "timed_out", "{}", graded.log());
     let wall = build["wall_seconds"].as_f64().unwrap();
@@ -156,9 +142,7 @@ fn case_05_cpu_spin_is_timed_out_and_held_to_its_cpus() {
 
 #[test]
 fn case_06_sleep_forever_is_timed_out_close_to_the_limit() {
-    let Some((_corpus, graded)) = graded("sleep-forever") else {
-        return;
-    };
+    let (_corpus, graded) = graded("sleep-forever");
     let predict = graded.phase("predict");
     assert_eq!(predict["verdict"], "timed_out", "{}", graded.log());
     let wall = predict["wall_seconds"].as_f64().unwrap();
@@ -168,9 +152,7 @@ fn case_06_sleep_forever_is_timed_out_close_to_the_limit() {
 
 #[test]
 fn case_07_sigterm_trap_is_still_stopped() {
-    let Some((_corpus, graded)) = graded("pid1-trap") else {
-        return;
-    };
+    let (_corpus, graded) = graded("pid1-trap");
     let build = graded.phase("build");
     assert_eq!(build["verdict"], "timed_out", "{}", graded.log());
     assert!(build["wall_seconds"].as_f64().unwrap() < 9.0);
@@ -179,9 +161,7 @@ fn case_07_sigterm_trap_is_still_stopped() {
 
 #[test]
 fn case_08_daemons_do_not_survive_into_the_next_phase() {
-    let Some((_corpus, graded)) = graded("daemonize") else {
-        return;
-    };
+    let (_corpus, graded) = graded("daemonize");
     assert_eq!(graded.phase("build")["verdict"], "passed", "{}", graded.log());
     // Both daemons were running when the build ended...
     assert!(graded.output("build").starts_with('2'), "{}", graded.output("build"));
@@ -197,9 +177,7 @@ fn case_08_daemons_do_not_survive_into_the_next_phase() {
 
 #[test]
 fn case_09_dns_and_egress_fail_inside_and_the_phase_is_its_own() {
-    let Some((_corpus, graded)) = graded("dns-egress") else {
-        return;
-    };
+    let (_corpus, graded) = graded("dns-egress");
     all_refused(&graded.output("predict"), &["dns", "dns-ip", "egress", "http", "pypi"]);
     assert_eq!(graded.phase("predict")["verdict"], "passed");
     assert_eq!(graded.score(), 100.0);
@@ -207,9 +185,7 @@ fn case_09_dns_and_egress_fail_inside_and_the_phase_is_its_own() {
 
 #[test]
 fn case_10_host_loopback_listener_sees_no_connection() {
-    if !engine() {
-        return;
-    }
+    require_engine();
     let listener = std::net::TcpListener::bind("0.0.0.0:0").unwrap();
     let port = listener.local_addr().unwrap().port();
     listener.set_nonblocking(true).unwrap();
@@ -234,9 +210,7 @@ fn case_10_host_loopback_listener_sees_no_connection() {
 
 #[test]
 fn case_11_engine_api_is_absent_or_refused() {
-    let Some((_corpus, graded)) = graded("docker-api") else {
-        return;
-    };
+    let (_corpus, graded) = graded("docker-api");
     all_refused(
         &graded.output("build"),
         &[
@@ -254,9 +228,7 @@ fn case_11_engine_api_is_absent_or_refused() {
 #[test]
 fn case_12_label_hunt_finds_no_canary() {
     // corpus.rs fails the test if the canary reaches any report, log or output.
-    let Some((corpus, graded)) = graded("label-hunt") else {
-        return;
-    };
+    let (corpus, graded) = graded("label-hunt");
     for phase in ["build", "predict"] {
         let output = graded.output(phase);
         assert!(output.contains(&format!("hunt done in {phase}")), "{output}");
@@ -293,9 +265,7 @@ fn same_grade(tampered: &Graded, twin: &Graded) {
 
 #[test]
 fn case_13_scorer_tamper_earns_what_the_true_predictions_earn() {
-    let Some((_corpus, tampered)) = graded("scorer-tamper") else {
-        return;
-    };
+    let (_corpus, tampered) = graded("scorer-tamper");
     let twin = underfit_twin();
     same_grade(&tampered, &twin);
     assert_eq!(tampered.verdict(), "failed");
@@ -307,9 +277,7 @@ fn case_13_scorer_tamper_earns_what_the_true_predictions_earn() {
 
 #[test]
 fn case_14_forged_results_are_ignored() {
-    let Some((_corpus, forged)) = graded("forged-results") else {
-        return;
-    };
+    let (_corpus, forged) = graded("forged-results");
     let twin = underfit_twin();
     same_grade(&forged, &twin);
     // assay printed one report, the real one; the fake lines are the candidate's output.
@@ -327,9 +295,7 @@ fn case_14_forged_results_are_ignored() {
 
 #[test]
 fn case_15_writes_outside_the_writable_areas_are_refused() {
-    let Some((_corpus, graded)) = graded("write-outside") else {
-        return;
-    };
+    let (_corpus, graded) = graded("write-outside");
     assert_eq!(graded.phase("build")["verdict"], "passed", "{}", graded.log());
     all_refused(
         &graded.output("build"),
@@ -339,9 +305,7 @@ fn case_15_writes_outside_the_writable_areas_are_refused() {
 
 #[test]
 fn case_16_to_20_hostile_archives_are_refused() {
-    if !engine() {
-        return;
-    }
+    require_engine();
     let corpus = Corpus::new();
     let dir = tempfile::tempdir().unwrap();
     for (name, archive, reason) in archives::refused(dir.path()) {
@@ -361,9 +325,7 @@ fn case_16_to_20_hostile_archives_are_refused() {
 
 #[test]
 fn case_21_setuid_in_archive_is_masked() {
-    if !engine() {
-        return;
-    }
+    require_engine();
     let corpus = Corpus::new();
     let dir = tempfile::tempdir().unwrap();
     let graded = corpus.grade(&archives::setuid(dir.path()));
@@ -375,9 +337,7 @@ fn case_21_setuid_in_archive_is_masked() {
 
 #[test]
 fn case_22_privileged_syscalls_are_refused() {
-    let Some((_corpus, graded)) = graded("priv-syscalls") else {
-        return;
-    };
+    let (_corpus, graded) = graded("priv-syscalls");
     assert_eq!(graded.phase("build")["verdict"], "passed", "{}", graded.log());
     all_refused(
         &graded.output("build"),
@@ -387,9 +347,7 @@ fn case_22_privileged_syscalls_are_refused() {
 
 #[test]
 fn case_23_kernel_knobs_and_limits_cannot_be_changed() {
-    let Some((_corpus, graded)) = graded("proc-sys") else {
-        return;
-    };
+    let (_corpus, graded) = graded("proc-sys");
     let build = graded.output("build");
     all_refused(
         &build,
@@ -404,9 +362,7 @@ fn case_23_kernel_knobs_and_limits_cannot_be_changed() {
 
 #[test]
 fn case_24_setuid_helpers_give_no_privilege() {
-    let Some((_corpus, graded)) = graded("setuid-binaries") else {
-        return;
-    };
+    let (_corpus, graded) = graded("setuid-binaries");
     let build = graded.output("build");
     all_refused(
         &build,
@@ -469,9 +425,7 @@ fn outside_fences(markdown: &str) -> String {
 
 #[test]
 fn case_25_markup_is_escaped_in_every_report() {
-    let Some((_corpus, graded)) = graded("report-xss") else {
-        return;
-    };
+    let (_corpus, graded) = graded("report-xss");
     assert!(graded.output("predict").contains("<script>"), "the payload did not run");
     for (name, text) in report_files(&graded) {
         let rendered = match name.as_str() {
@@ -497,9 +451,7 @@ fn case_25_markup_is_escaped_in_every_report() {
 
 #[test]
 fn case_26_terminal_escapes_are_stripped() {
-    let Some((_corpus, graded)) = graded("ansi-inject") else {
-        return;
-    };
+    let (_corpus, graded) = graded("ansi-inject");
     assert!(
         graded.output("predict").contains("clipboard"),
         "the payload did not run"
@@ -520,9 +472,7 @@ fn case_26_terminal_escapes_are_stripped() {
 
 #[test]
 fn case_27_harness_kill_is_reaped_and_regraded() {
-    if !engine() {
-        return;
-    }
+    require_engine();
     let corpus = Corpus::new();
     let submission = case("harness-kill");
     let sha = corpus.kill_mid_phase(submission.path());
@@ -534,9 +484,7 @@ fn case_27_harness_kill_is_reaped_and_regraded() {
 
 #[test]
 fn case_28_the_build_finds_no_hidden_tests_or_data() {
-    let Some((_corpus, graded)) = graded("hidden-tests-in-build") else {
-        return;
-    };
+    let (_corpus, graded) = graded("hidden-tests-in-build");
     let build = graded.output("build");
     assert!(build.contains("search done"), "{build}");
     assert!(build.contains("data: train.csv \n"), "{build}");
@@ -553,9 +501,7 @@ fn case_28_the_build_finds_no_hidden_tests_or_data() {
 
 #[test]
 fn case_29_an_output_symlink_is_never_followed() {
-    let Some((_corpus, graded)) = graded("output-link") else {
-        return;
-    };
+    let (_corpus, graded) = graded("output-link");
     let predict = graded.phase("predict");
     assert_eq!(predict["verdict"], "invalid_output", "{}", graded.log());
     assert!(predict["message"].as_str().unwrap().contains("link"), "{predict}");
@@ -571,9 +517,7 @@ fn case_29_an_output_symlink_is_never_followed() {
 
 #[test]
 fn case_30_hostile_file_names_are_refused_with_a_reason() {
-    if !engine() {
-        return;
-    }
+    require_engine();
     let corpus = Corpus::new();
     let dir = tempfile::tempdir().unwrap();
     // Newlines and carriage returns in names are refused, and the reason shows them escaped.
@@ -604,9 +548,7 @@ fn case_30_hostile_file_names_are_refused_with_a_reason() {
 
 #[test]
 fn case_31_slow_drip_is_timed_out_and_its_output_kept() {
-    let Some((_corpus, graded)) = graded("slow-drip") else {
-        return;
-    };
+    let (_corpus, graded) = graded("slow-drip");
     let predict = graded.phase("predict");
     assert_eq!(predict["verdict"], "timed_out", "{}", graded.log());
     assert!(
@@ -617,9 +559,7 @@ fn case_31_slow_drip_is_timed_out_and_its_output_kept() {
 
 #[test]
 fn case_32_a_service_cannot_touch_what_the_hidden_client_records() {
-    if !engine() {
-        return;
-    }
+    require_engine();
     let root = corpus::corpus_dir().join("service");
     let grade = |name: &str| {
         let corpus = Corpus::of(&root);
@@ -641,9 +581,7 @@ fn case_32_a_service_cannot_touch_what_the_hidden_client_records() {
 
 #[test]
 fn case_33_a_flooding_service_is_output_exceeded_without_stalling() {
-    if !engine() {
-        return;
-    }
+    require_engine();
     let root = corpus::corpus_dir().join("service");
     let corpus = Corpus::of(&root);
     let graded = corpus.grade(corpus::case_in(&root, "flooder").path());
