@@ -196,6 +196,10 @@ fn regrade_reports_no_difference_then_a_changed_spec_and_image() {
         .path()
         .join("report.json");
     let unchanged = assay(&["regrade", report.to_str().unwrap()]);
+    let stored = report.parent().unwrap().join("submission.tar.gz");
+    let copy = std::fs::read(&stored).unwrap();
+    std::fs::write(&stored, &copy[..copy.len() / 2]).unwrap();
+    let corrupt = assay(&["regrade", report.to_str().unwrap()]);
     write(images.path(), &format!("{name}/nonce.txt"), "second");
     let rebuilt = assay(&["image", "build", "--images-dir", dir, &name]);
     let image_changed = assay(&["regrade", report.to_str().unwrap()]);
@@ -220,6 +224,13 @@ fn regrade_reports_no_difference_then_a_changed_spec_and_image() {
         String::from_utf8_lossy(&unchanged.stdout).contains("no difference from the earlier report"),
         "{}",
         text(&unchanged)
+    );
+    assert_eq!(corrupt.status.code(), Some(2), "{}", text(&corrupt));
+    assert!(
+        String::from_utf8_lossy(&corrupt.stdout)
+            .contains("submission.tar.gz is corrupt or was changed: it cannot be unpacked"),
+        "{}",
+        text(&corrupt)
     );
     assert!(rebuilt.status.success(), "{}", text(&rebuilt));
     assert_eq!(image_changed.status.code(), Some(2), "{}", text(&image_changed));
