@@ -138,6 +138,22 @@ fn reports_a_flaky_hidden_test_by_name() {
         failures[0].starts_with("flaky hidden test test_a::test_solution: passed in run 1, failed in run 2"),
         "{failures:?}"
     );
+    // Test names are printed exactly as written, whatever their case.
+    let mut mixed = report.clone();
+    mixed.tests[0].name = "React_Test.ReactTest::TestRender".to_string();
+    mixed.tests[0].status = assay::junit::TestStatus::Failed;
+    let expect = assay::check::Expectations {
+        failing_tests: Some(Vec::new()),
+        ..Default::default()
+    };
+    let outcomes = assay::check::judge(&mixed, &expect);
+    assert!(
+        outcomes
+            .iter()
+            .filter_map(|o| o.failure.as_deref())
+            .any(|f| f == "test React_Test.ReactTest::TestRender: expected to pass, failed"),
+        "{outcomes:?}"
+    );
 }
 
 #[test]

@@ -41,7 +41,7 @@ impl TestNames {
 
     /// The file's text, as `assay check` writes it.
     pub fn render(&self) -> String {
-        let body = toml::to_string(self).unwrap_or_default();
+        let body = toml::to_string_pretty(self).unwrap_or_default();
         format!(
             "# Hidden test names of the reference solution, written by `assay check`. Commit this file:\n# only these names are trusted and shown; a listed test missing from a grade counts as failed.\n{body}"
         )
