@@ -17,6 +17,38 @@ pub const CANDIDATE_USER: &str = "1000:1000";
 /// code cannot signal its processes or write what it writes (it owns `/out` then).
 pub const GRADER_USER: &str = "1001:1001";
 
+/// The trusted client's own HOME, TMPDIR and working folder beside a service: only it can
+/// write there (mode 0700), so nothing it loads can come from the candidate.
+pub const GRADER_HOME: &str = "/grader";
+
+/// The environment of trusted code that shares a container with candidate code: its own HOME
+/// and TMPDIR, a system-only PATH, and Python told to load nothing from a user site or the
+/// working folder (where `.pth`, `sitecustomize` or `usercustomize` files could be planted).
+pub fn trusted_env(env: &[String]) -> Vec<String> {
+    let replaced = [
+        "HOME=",
+        "TMPDIR=",
+        "PATH=",
+        "PYTHONNOUSERSITE=",
+        "PYTHONSAFEPATH=",
+        "PYTHONPATH=",
+        "LD_PRELOAD=",
+    ];
+    let mut trusted: Vec<String> = env
+        .iter()
+        .filter(|v| !replaced.iter().any(|r| v.starts_with(r)))
+        .cloned()
+        .collect();
+    trusted.extend([
+        format!("HOME={GRADER_HOME}"),
+        format!("TMPDIR={GRADER_HOME}"),
+        "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin".to_string(),
+        "PYTHONNOUSERSITE=1".to_string(),
+        "PYTHONSAFEPATH=1".to_string(),
+    ]);
+    trusted
+}
+
 /// Labels on every object assay makes, so a crash leaves nothing `assay gc` cannot find.
 pub fn labels(run_id: &str, submission_sha: &str) -> HashMap<String, String> {
     HashMap::from([
@@ -51,7 +83,8 @@ impl Owner {
         match self {
             Owner::Root => "uid=0,gid=0,mode=0755",
             Owner::Candidate => "uid=1000,gid=1000,mode=0755",
-            Owner::Grader => "uid=1001,gid=1001,mode=0755",
+            // Not even readable by the candidate: what the client records stays its own.
+            Owner::Grader => "uid=1001,gid=1001,mode=0700",
             Owner::Shared => "uid=0,gid=0,mode=1777",
         }
     }

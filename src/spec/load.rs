@@ -472,6 +472,12 @@ impl Checker<'_> {
                             ),
                         );
                     }
+                    if runs_python_without_isolation(&p.run) {
+                        self.warn(
+                            &path.key("run"),
+                            "the client runs beside the candidate's service: start trusted Python as `python3 -I` (isolated: no user site, no PYTHON* variables, not the working folder), so nothing the service plants can load into it",
+                        );
+                    }
                     Some(service.clone())
                 }
                 None => None,
@@ -1141,6 +1147,20 @@ fn check_mount(mount: &str) -> Result<(), String> {
         ));
     }
     Ok(())
+}
+
+/// True when a command starts Python without `-I`.
+fn runs_python_without_isolation(run: &str) -> bool {
+    let words: Vec<&str> = run.split_whitespace().collect();
+    words.iter().enumerate().any(|(i, word)| {
+        let program = word.rsplit('/').next().unwrap_or(word);
+        let python = program == "python" || program.starts_with("python3");
+        python
+            && !words[i + 1..]
+                .iter()
+                .take_while(|w| w.starts_with('-'))
+                .any(|w| *w == "-I" || (w.starts_with('-') && !w.starts_with("--") && w.contains('I')))
+    })
 }
 
 /// True when the command runs pytest as a module without -P (or PYTHONSAFEPATH).
