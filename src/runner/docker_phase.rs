@@ -18,9 +18,12 @@ use super::capture::Capture;
 use super::events::{Event, Sink, Stream};
 use super::exec::{self, ExecResult};
 use super::outcome::{PhaseOutcome, PhaseVerdict};
-use super::sandbox::{Area, CANDIDATE_USER, GRADER_USER, Owner, container_body};
+use super::sandbox::{Area, CANDIDATE_USER, GRADER_HOME, GRADER_USER, Owner, container_body, trusted_env};
 use super::verdict::{Ending, Measured, outcome};
 use crate::spec::{Phase, Sandbox};
+
+/// Process slots added for the finish step when the candidate's processes took every one.
+const FINISH_PIDS: i64 = 16;
 
 /// How long a phase gets between SIGTERM and SIGKILL when its time is up.
 const GRACE: Duration = Duration::from_secs(2);
@@ -118,6 +121,14 @@ pub async fn prepare(docker: &Docker, request: &PhaseRequest<'_>) -> anyhow::Res
             },
         },
     ];
+    if request.phase.service.is_some() {
+        areas.push(Area {
+            path: GRADER_HOME.into(),
+            bytes: request.sandbox.tmp_bytes,
+            exec: false,
+            owner: Owner::Grader,
+        });
+    }
     areas.extend(request.input_areas.iter().cloned());
     let body = container_body(request.sandbox, request.labels.clone(), &areas, request.env.clone());
     let options = CreateContainerOptionsBuilder::default()
@@ -195,11 +206,18 @@ async fn inside(
     )
     .await?;
     if workspace.exit_code != 0 {
-        bail!(
-            "unpacking files into the container failed (tar exit {}): {}",
+        // What goes in is the candidate's submission or the workspace its last phase left:
+        // if it does not fit (sizes, names, kinds), that is the candidate's output.
+        let why = format!(
+            "the workspace could not be unpacked into this phase (tar exit {}): {}",
             workspace.exit_code,
-            workspace.stderr.trim()
+            crate::text::quoted(&crate::text::terminal_safe(workspace.stderr.trim()), 300)
         );
+        return Ok(PhaseRun {
+            outcome: PhaseOutcome::invalid_output(&phase.name, why),
+            collected: false,
+            removal: None,
+        });
     }
 
     sink.event(&Event::PhaseStarted { phase: &phase.name });
@@ -216,13 +234,13 @@ async fn inside(
         }
         None => None,
     };
-    let user = if phase.service.is_some() {
-        GRADER_USER
+    let (user, env) = if phase.service.is_some() {
+        (GRADER_USER, trusted_env(&request.env))
     } else {
-        CANDIDATE_USER
+        (CANDIDATE_USER, request.env.clone())
     };
     let command = vec!["/bin/sh".to_string(), "-c".to_string(), phase.run.clone()];
-    let (exec_id, started) = exec::start_as(docker, id, user, command, request.env.clone(), false).await?;
+    let (exec_id, started) = exec::start_as(docker, id, user, command, env, false).await?;
     let StartExecResults::Attached { mut output, .. } = started else {
         bail!("the engine did not attach to the phase");
     };
@@ -360,13 +378,28 @@ enum Carry {
     Outputs,
 }
 
+/// Who makes a copy: beside a service, `/out` is readable by the trusted client's user alone.
+fn copy_user(copy: Carry, request: &PhaseRequest<'_>) -> &'static str {
+    match copy {
+        Carry::Outputs if request.phase.service.is_some() => GRADER_USER,
+        _ => CANDIDATE_USER,
+    }
+}
+
 /// The tar command of one copy, the most it may write, and the host file it goes to.
 fn copy_command<'a>(copy: Carry, request: &PhaseRequest<'a>) -> (Vec<String>, u64, &'a Path) {
     let sandbox = request.sandbox;
     let mut command: Vec<String> = ["/bin/tar", "-c", "-f", "-", "-C", "/"].map(String::from).to_vec();
     match copy {
         Carry::Workspace => {
-            command.push("workspace".into());
+            // The candidate owns every file here, so files it made unreadable (mode 000) are
+            // made readable again rather than failing the copy; holes stay holes, so sparse
+            // files fit the next phase's workspace as they fit this one.
+            let command = vec![
+                "/bin/sh".to_string(),
+                "-c".to_string(),
+                "chmod -R u+rwX /workspace 2>/dev/null; exec /bin/tar --sparse -c -f - -C / workspace".to_string(),
+            ];
             // Tar headers add up to 1.5 KiB a file on top of the content the tmpfs size bounds.
             let limit = sandbox.workspace_bytes + 64 * 1024 * 1024;
             (command, limit, request.workspace_out)
@@ -406,19 +439,39 @@ async fn finish(docker: &Docker, id: &str, request: &PhaseRequest<'_>) -> (Measu
             (script, Some(target), limit)
         }
     };
-    let read = tokio::time::timeout(
-        Duration::from_secs(60),
-        exec::run(docker, id, &["/bin/sh", "-c", &script], None, target, limit),
-    )
-    .await;
-    if let Ok(Ok(result)) = read {
-        let text = match first {
-            None => String::from_utf8_lossy(&result.stdout).into_owned(),
-            Some(_) => result.stderr.clone(),
-        };
-        if text.lines().any(|line| line.starts_with("oom=")) {
-            return (Measured::parse(&text), first.map(|copy| (copy, result)));
+    let user = first.map_or(CANDIDATE_USER, |copy| copy_user(copy, request));
+    let attempt = || async {
+        let read = tokio::time::timeout(
+            Duration::from_secs(60),
+            exec::run_as(docker, id, user, &["/bin/sh", "-c", &script], None, target, limit),
+        )
+        .await;
+        match read {
+            Ok(Ok(result)) => {
+                let text = match first {
+                    None => String::from_utf8_lossy(&result.stdout).into_owned(),
+                    Some(_) => result.stderr.clone(),
+                };
+                text.lines()
+                    .any(|line| line.starts_with("oom="))
+                    .then(|| (Measured::parse(&text), first.map(|copy| (copy, result))))
+            }
+            _ => None,
         }
+    };
+    if let Some(finished) = attempt().await {
+        return finished;
+    }
+    // Every process slot may be taken by what the candidate left running: give the container
+    // a few more (an engine call, no process inside needed), so the finish step still runs.
+    let more = bollard::models::ContainerUpdateBody {
+        pids_limit: Some(request.sandbox.pids + FINISH_PIDS),
+        ..Default::default()
+    };
+    if docker.update_container(id, more).await.is_ok()
+        && let Some(finished) = attempt().await
+    {
+        return finished;
     }
     // The container can run nothing more: ask the engine what became of it.
     let mut measured = Measured::default();
@@ -462,7 +515,16 @@ async fn collect(
             Some((made, result)) if made == copy => result,
             _ => {
                 let command: Vec<&str> = command.iter().map(String::as_str).collect();
-                exec::run(docker, id, &command, None, Some(target), limit).await?
+                exec::run_as(
+                    docker,
+                    id,
+                    copy_user(copy, request),
+                    &command,
+                    None,
+                    Some(target),
+                    limit,
+                )
+                .await?
             }
         };
         match copy {
@@ -472,11 +534,20 @@ async fn collect(
                     "the workspace is larger than {size} as a tar and cannot be carried to the next phase"
                 )));
             }
-            Carry::Workspace if result.exit_code != 0 => bail!(
-                "saving the workspace failed (tar exit {}): {}",
-                result.exit_code,
-                result.stderr.trim()
-            ),
+            // Only the candidate's files can make this copy fail (names, kinds, sizes).
+            Carry::Workspace if result.exit_code != 0 => {
+                // The finish step's measurements share this stderr; only tar's lines say why.
+                let why: Vec<&str> = result
+                    .stderr
+                    .lines()
+                    .filter(|l| !["peak=", "cpu_ns=", "oom="].iter().any(|m| l.starts_with(m)))
+                    .collect();
+                return Ok(Err(format!(
+                    "the workspace cannot be carried to the next phase (tar exit {}): {}",
+                    result.exit_code,
+                    crate::text::quoted(&crate::text::terminal_safe(why.join("\n").trim()), 300)
+                )));
+            }
             Carry::Outputs if result.truncated => {
                 return Ok(Err(
                     "the declared outputs are larger than the writable areas allow".to_string()

@@ -74,6 +74,15 @@ impl PhaseOutcome {
         }
     }
 
+    /// What the candidate left cannot be used; `reason` says why.
+    pub fn invalid_output(name: &str, reason: String) -> Self {
+        PhaseOutcome {
+            verdict: PhaseVerdict::InvalidOutput,
+            message: Some(reason),
+            ..PhaseOutcome::skipped(name, "")
+        }
+    }
+
     pub fn harness_error(name: &str, error: &anyhow::Error) -> Self {
         PhaseOutcome {
             verdict: PhaseVerdict::HarnessError,

@@ -324,6 +324,24 @@ fn case_16_to_20_hostile_archives_are_refused() {
 }
 
 #[test]
+fn case_39_a_tar_gz_of_two_readings_is_refused() {
+    require_engine();
+    let corpus = Corpus::new();
+    let dir = tempfile::tempdir().unwrap();
+    for (name, archive) in archives::two_members(dir.path()) {
+        let graded = corpus.grade(&archive);
+        assert_eq!(graded.verdict(), "invalid_submission", "{name}: {}", graded.log());
+        let rejection = graded.report["submission"]["rejection"].as_str().unwrap_or("");
+        let reason = if name == "smuggled" {
+            "the same path appears twice"
+        } else {
+            "goes on after its end-of-archive marker"
+        };
+        assert!(rejection.contains(reason), "{name}: {rejection}");
+    }
+}
+
+#[test]
 fn case_21_setuid_in_archive_is_masked() {
     require_engine();
     let corpus = Corpus::new();
@@ -402,25 +420,29 @@ fn strings(value: &serde_json::Value) -> String {
     }
 }
 
-/// Markdown outside fenced blocks: where raw HTML would be rendered.
-fn outside_fences(markdown: &str) -> String {
-    let mut fence: Option<String> = None;
-    let mut outside = String::new();
-    for line in markdown.lines() {
-        match &fence {
-            Some(open) if line.trim_end() == open => fence = None,
-            Some(_) => {}
-            None if line.starts_with("~~~") || line.starts_with("```") => {
-                let mark = line.chars().next().unwrap();
-                fence = Some(line.chars().take_while(|c| *c == mark).collect());
+/// What a CommonMark renderer (with tables) makes of `markdown` that could act or mislead:
+/// links, images, raw HTML and emphasis, each with its text. Bold is allowed only around
+/// `allowed_bold`, the report's own verdict line.
+fn markup_of(markdown: &str, allowed_bold: &[&str]) -> Vec<String> {
+    use pulldown_cmark::{Event, Options, Parser, Tag};
+    let mut found = Vec::new();
+    let mut in_strong = false;
+    for event in Parser::new_ext(markdown, Options::ENABLE_TABLES) {
+        match event {
+            Event::Start(Tag::Link { dest_url, .. }) => found.push(format!("link to {dest_url}")),
+            Event::Start(Tag::Image { dest_url, .. }) => found.push(format!("image from {dest_url}")),
+            Event::Start(Tag::Emphasis) => found.push("emphasis".to_string()),
+            Event::Start(Tag::HtmlBlock) => found.push("HTML block".to_string()),
+            Event::Html(html) | Event::InlineHtml(html) => found.push(format!("HTML {html}")),
+            Event::Start(Tag::Strong) => in_strong = true,
+            Event::End(pulldown_cmark::TagEnd::Strong) => in_strong = false,
+            Event::Text(text) | Event::Code(text) if in_strong && !allowed_bold.iter().any(|a| *a == &*text) => {
+                found.push(format!("bold {text}"))
             }
-            None => {
-                outside.push_str(line);
-                outside.push('\n');
-            }
+            _ => {}
         }
     }
-    outside
+    found
 }
 
 #[test]
@@ -435,8 +457,16 @@ fn case_25_markup_is_escaped_in_every_report() {
                 roxmltree::Document::parse(&text).unwrap_or_else(|e| panic!("junit.xml is not XML: {e}"));
                 text
             }
-            // Candidate output sits in fenced blocks it cannot close, where HTML is not rendered.
-            "report.md" | "feedback.md" => outside_fences(&text),
+            // Candidate text sits in code spans and fenced blocks it cannot close: a renderer
+            // makes no HTML of it.
+            "report.md" | "feedback.md" => {
+                let html: Vec<String> = markup_of(&text, &[])
+                    .into_iter()
+                    .filter(|m| m.starts_with("HTML"))
+                    .collect();
+                assert!(html.is_empty(), "{name} renders HTML: {html:?}");
+                continue;
+            }
             _ => text,
         };
         for raw in ["<script>", "<img src=x", "<a href=\"javascript:"] {
@@ -447,6 +477,23 @@ fn case_25_markup_is_escaped_in_every_report() {
         graded.file("report.html").contains("&lt;script&gt;"),
         "the payload should show as text"
     );
+}
+
+#[test]
+fn case_40_markdown_in_candidate_text_renders_as_text() {
+    let (_corpus, graded) = graded("markdown-inject");
+    assert!(
+        graded.file("report.md").contains("tracker.example"),
+        "the payload did not reach the report"
+    );
+    let verdict = graded.verdict().to_string();
+    let score = format!("{:.2} / 100", graded.score());
+    for name in ["report.md", "feedback.md"] {
+        let text = graded.file(name);
+        let allowed = [verdict.as_str(), score.as_str(), "skipped", "reproducible"];
+        let markup = markup_of(&text, &allowed);
+        assert!(markup.is_empty(), "{name} renders candidate markup: {markup:?}\n{text}");
+    }
 }
 
 #[test]
@@ -529,13 +576,11 @@ fn case_30_hostile_file_names_are_refused_with_a_reason() {
     // The archive's own name (with CR, LF and markup) is escaped in every report.
     for (name, text) in report_files(&graded) {
         assert!(!text.contains('\r'), "{name} holds a carriage return");
-        let rendered = if name.ends_with(".md") {
-            outside_fences(&text)
-        } else {
-            text
-        };
-        if name != "report.json" {
-            assert!(!rendered.contains("name<i>"), "{name} shows the name's markup raw");
+        if name.ends_with(".md") {
+            let markup = markup_of(&text, &["invalid_submission", "none (harness error)", "skipped"]);
+            assert!(markup.is_empty(), "{name} renders the name's markup: {markup:?}");
+        } else if name != "report.json" {
+            assert!(!text.contains("name<i>"), "{name} shows the name's markup raw");
         }
     }
     assert!(!graded.stderr.contains('\r'), "assay printed a carriage return");
@@ -577,6 +622,67 @@ fn case_32_a_service_cannot_touch_what_the_hidden_client_records() {
     assert_eq!(forger.metric("accuracy"), twin.metric("accuracy"));
     assert_eq!(forger.metric("accuracy"), Some(7.0 / 20.0));
     assert_eq!(forger.verdict(), "failed");
+}
+
+#[test]
+fn case_35_unreadable_files_in_the_workspace_are_carried_on() {
+    let (_corpus, graded) = graded("unreadable-files");
+    assert_eq!(graded.phase("build")["verdict"], "passed", "{}", graded.log());
+    assert_eq!(graded.phase("predict")["verdict"], "passed", "{}", graded.log());
+    assert_eq!(graded.verdict(), "passed", "{}", graded.log());
+}
+
+#[test]
+fn case_36_sparse_files_fit_the_next_phase_as_they_fit_this_one() {
+    let (_corpus, graded) = graded("sparse-files");
+    assert_eq!(graded.phase("build")["verdict"], "passed", "{}", graded.log());
+    assert_eq!(graded.phase("predict")["verdict"], "passed", "{}", graded.log());
+    assert_eq!(graded.verdict(), "passed", "{}", graded.log());
+}
+
+#[test]
+fn case_37_a_path_past_path_max_is_never_a_harness_error() {
+    let (_corpus, graded) = graded("deep-path");
+    assert!(graded.output("build").contains("made"), "{}", graded.log());
+    let verdict = graded.verdict();
+    assert!(
+        verdict == "passed" || verdict == "failed",
+        "{verdict}: {}",
+        graded.log()
+    );
+    for phase in ["build", "predict", "tests"] {
+        assert_ne!(graded.phase(phase)["verdict"], "harness_error", "{}", graded.log());
+    }
+}
+
+#[test]
+fn case_38_a_pid_filling_daemon_leaves_the_phase_measured() {
+    let (_corpus, graded) = graded("pid-fill");
+    let build = graded.phase("build");
+    assert_eq!(build["verdict"], "passed", "{}", graded.log());
+    assert!(build["peak_memory_bytes"].as_u64().is_some_and(|b| b > 0), "{build}");
+    assert!(build["cpu_seconds"].as_f64().is_some(), "{build}");
+    assert_eq!(graded.verdict(), "passed", "{}", graded.log());
+}
+
+#[test]
+fn case_34_a_service_cannot_plant_code_in_the_hidden_client() {
+    require_engine();
+    let root = corpus::corpus_dir().join("service");
+    let grade = |name: &str| {
+        let corpus = Corpus::of(&root);
+        let graded = corpus.grade(corpus::case_in(&root, name).path());
+        (corpus, graded)
+    };
+    let (_corpus, twin) = grade("always-zero");
+    let (_corpus, hijacker) = grade("client-hijack");
+    let output = hijacker.output("serve");
+    assert!(output.contains("planted 5"), "the plants were not made: {output}");
+    all_refused(&output, &["write-grader-home", "read-out", "list-out"]);
+    assert!(output.contains("client done"), "the client did not finish: {output}");
+    // The client loaded none of it: its answers are the service's honest zeros.
+    assert_eq!(hijacker.metric("accuracy"), twin.metric("accuracy"));
+    assert_eq!(hijacker.metric("accuracy"), Some(7.0 / 20.0));
 }
 
 #[test]
