@@ -32,7 +32,7 @@ pub fn render(report: &Report) -> String {
         let _ = writeln!(
             md,
             "Reason: {}\n",
-            super::markdown::cell(&serde_json::Value::from(super::view::plain(rejection)))
+            super::markdown::inline(&serde_json::Value::from(super::view::plain(rejection)))
         );
     }
     if !report.phases.is_empty() {
@@ -90,7 +90,7 @@ pub fn render(report: &Report) -> String {
                 let _ = writeln!(
                     md,
                     "  - {}: {status}",
-                    super::markdown::cell(&serde_json::Value::from(super::view::plain(&test.name)))
+                    super::markdown::inline(&serde_json::Value::from(super::view::plain(&test.name)))
                 );
             }
         }

@@ -6,18 +6,41 @@ use serde_json::Value;
 
 use super::Report;
 
-/// A candidate string in a table cell: one line, no pipes, no raw HTML.
+/// A value in a table cell: one line that Markdown reads as plain text whatever it holds.
 pub fn cell(value: &Value) -> String {
-    let text = match value {
+    safe(&text_of(value), true)
+}
+
+/// A value in running text (a heading, a sentence, a list item), plain as in `cell`.
+pub fn inline(value: &Value) -> String {
+    safe(&text_of(value), false)
+}
+
+fn text_of(value: &Value) -> String {
+    match value {
         Value::String(s) => s.clone(),
         Value::Null => String::new(),
         other => other.to_string(),
-    };
-    text.replace(['\n', '\r'], " ")
-        .replace('|', "\\|")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
-        .replace('`', "'")
+    }
+}
+
+/// Text with nothing Markdown could read as markup (numbers, words, our own phrases) stays as
+/// it is; anything else goes into a code span, where no link, image, emphasis, HTML or
+/// autolink is ever made. Inside a table a pipe is escaped, as tables require even in spans.
+fn safe(text: &str, in_table: bool) -> String {
+    let text = text.replace(['\n', '\r'], " ");
+    let plain = text
+        .chars()
+        .all(|c| c.is_alphanumeric() || " .,%/=+-≥≤·—×'".contains(c))
+        && !text.to_ascii_lowercase().contains("www.");
+    if plain {
+        return text;
+    }
+    let text = if in_table { text.replace('|', "\\|") } else { text };
+    let longest = text.split(|c| c != '`').map(str::len).max().unwrap_or(0);
+    let fence = "`".repeat(longest + 1);
+    // A space each side keeps a backtick at either end from joining the fence.
+    format!("{fence} {text} {fence}")
 }
 
 /// A fenced block that the text inside cannot close.
@@ -30,25 +53,25 @@ pub fn fenced(text: &str) -> String {
 pub fn render(report: &Report) -> String {
     let v = super::view::build(report);
     let mut md = String::new();
-    let _ = writeln!(md, "# {} · {}\n", cell(&v["assignment"]), cell(&v["submission"]));
+    let _ = writeln!(md, "# {} · {}\n", inline(&v["assignment"]), inline(&v["submission"]));
     let _ = writeln!(
         md,
         "**{}** · score **{}** · reproducibility **{}** over {} run(s)\n",
-        cell(&v["verdict"]),
-        cell(&v["score"]),
-        cell(&v["reproducibility"]["status"]),
+        inline(&v["verdict"]),
+        inline(&v["score"]),
+        inline(&v["reproducibility"]["status"]),
         v["reproducibility"]["runs"]
     );
-    let _ = writeln!(md, "{}\n", cell(&v["summary"]));
+    let _ = writeln!(md, "{}\n", inline(&v["summary"]));
     let _ = writeln!(
         md,
-        "Submission `{}`, {} file(s), {}.\n",
-        cell(&v["sha256"]),
+        "Submission {}, {} file(s), {}.\n",
+        inline(&v["sha256"]),
         v["files"],
-        cell(&v["size"])
+        inline(&v["size"])
     );
     if !v["rejection"].is_null() {
-        let _ = writeln!(md, "## Why the submission was refused\n\n{}\n", cell(&v["rejection"]));
+        let _ = writeln!(md, "## Why the submission was refused\n\n{}\n", inline(&v["rejection"]));
     }
     table(
         &mut md,
@@ -75,9 +98,9 @@ pub fn render(report: &Report) -> String {
             let _ = writeln!(
                 md,
                 "### {}: {} passed, {} points\n",
-                cell(&group["name"]),
-                cell(&group["passed"]),
-                cell(&group["points"])
+                inline(&group["name"]),
+                inline(&group["passed"]),
+                inline(&group["points"])
             );
             rows(
                 &mut md,
@@ -89,7 +112,7 @@ pub fn render(report: &Report) -> String {
         }
     }
     if let Some(confusion) = v["confusion"].as_object() {
-        let _ = writeln!(md, "## Confusion matrix ({})\n", cell(&confusion["metric"]));
+        let _ = writeln!(md, "## Confusion matrix ({})\n", inline(&confusion["metric"]));
         let classes: Vec<String> = confusion["classes"]
             .as_array()
             .into_iter()
@@ -112,7 +135,7 @@ pub fn render(report: &Report) -> String {
     let _ = writeln!(
         md,
         "## Reproducibility\n\n{} over {} run(s).\n",
-        cell(&v["reproducibility"]["status"]),
+        inline(&v["reproducibility"]["status"]),
         v["reproducibility"]["runs"]
     );
     rows(
@@ -135,7 +158,7 @@ pub fn render(report: &Report) -> String {
             let _ = writeln!(
                 md,
                 "### {}\n\nstdout:\n\n{}\nstderr:\n\n{}",
-                cell(&phase["name"]),
+                inline(&phase["name"]),
                 fenced(phase["stdout_tail"].as_str().unwrap_or("")),
                 fenced(phase["stderr_tail"].as_str().unwrap_or(""))
             );
@@ -145,10 +168,10 @@ pub fn render(report: &Report) -> String {
         let _ = writeln!(
             md,
             "## Rubric review\n\nBy {}: rubric {}, final grade **{}**, Krippendorff's alpha {}.\n",
-            cell(&review["reviewers"]),
-            cell(&review["rubric"]),
-            cell(&review["final"]),
-            cell(&review["alpha"])
+            inline(&review["reviewers"]),
+            inline(&review["rubric"]),
+            inline(&review["final"]),
+            inline(&review["alpha"])
         );
         rows(
             &mut md,
@@ -168,15 +191,15 @@ pub fn render(report: &Report) -> String {
     }
     let _ = writeln!(
         md,
-        "## Provenance\n\n- isolation: {}\n- image: {} `{}`\n- engine: {}\n- assay: {}\n- run: {}, {} to {}",
-        cell(&v["isolation"]),
-        cell(&v["provenance"]["image"]),
-        cell(&v["provenance"]["image_id"]),
-        cell(&v["provenance"]["engine_version"]),
-        cell(&v["provenance"]["assay_version"]),
-        cell(&v["provenance"]["run_id"]),
-        cell(&v["provenance"]["started_at"]),
-        cell(&v["provenance"]["finished_at"])
+        "## Provenance\n\n- isolation: {}\n- image: {} {}\n- engine: {}\n- assay: {}\n- run: {}, {} to {}",
+        inline(&v["isolation"]),
+        inline(&v["provenance"]["image"]),
+        inline(&v["provenance"]["image_id"]),
+        inline(&v["provenance"]["engine_version"]),
+        inline(&v["provenance"]["assay_version"]),
+        inline(&v["provenance"]["run_id"]),
+        inline(&v["provenance"]["started_at"]),
+        inline(&v["provenance"]["finished_at"])
     );
     md
 }
@@ -220,7 +243,11 @@ mod tests {
 
     #[test]
     fn candidate_text_cannot_break_out() {
-        assert_eq!(cell(&Value::from("a|b\n<script>`x`")), "a\\|b &lt;script&gt;'x'");
+        assert_eq!(cell(&Value::from("a|b\n<script>`x`")), "`` a\\|b <script>`x` ``");
+        assert_eq!(inline(&Value::from("![p](http://x)")), "` ![p](http://x) `");
+        assert_eq!(cell(&Value::from("0.75")), "0.75");
+        assert_eq!(cell(&Value::from("≥ 0.9")), "≥ 0.9");
+        assert_eq!(cell(&Value::from("www.evil.example")), "` www.evil.example `");
         let block = fenced("~~~\nclose\n~~~~~");
         assert!(block.starts_with("~~~~~~text\n"), "{block}");
         assert!(block.ends_with("\n~~~~~~\n"), "{block}");

@@ -196,3 +196,41 @@ pub fn long_name(dir: &Path) -> PathBuf {
     entries.push(file(&"n".repeat(1000), b"x", 0o644));
     targz(&dir.join("long-name.tar.gz"), &entries)
 }
+
+/// Case 39: one .tar.gz, two gzip members. In `smuggled`, the first member is the reference
+/// as a tar without its end blocks and the second a tar holding another predict.py; in
+/// `appended`, the first is a whole tar and a second tar follows its end. Tools disagree on
+/// what each holds, so both are refused rather than graded on one reading.
+pub fn two_members(dir: &Path) -> Vec<(&'static str, PathBuf)> {
+    let tar_of = |entries: &[Entry], end: bool| {
+        let mut builder = tar::Builder::new(Vec::new());
+        for entry in entries {
+            let mut header = tar::Header::new_gnu();
+            header.set_entry_type(entry.kind);
+            header.set_size(entry.data.len() as u64);
+            header.set_mode(entry.mode);
+            let name = String::from_utf8(entry.name.clone()).unwrap();
+            builder.append_data(&mut header, name, entry.data.as_slice()).unwrap();
+        }
+        let mut bytes = builder.into_inner().unwrap();
+        if !end {
+            bytes.truncate(bytes.len() - 1024);
+        }
+        bytes
+    };
+    let gzip = |bytes: &[u8]| {
+        let mut encoder = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+        encoder.write_all(bytes).unwrap();
+        encoder.finish().unwrap()
+    };
+    let other = [file("predict.py", b"print('not what the reviewer sees')\n", 0o644)];
+    let mut cases = Vec::new();
+    for (name, end) in [("smuggled", false), ("appended", true)] {
+        let mut bytes = gzip(&tar_of(&reference_entries(), end));
+        bytes.extend(gzip(&tar_of(&other, true)));
+        let path = dir.join(format!("{name}.tar.gz"));
+        std::fs::write(&path, bytes).unwrap();
+        cases.push((name, path));
+    }
+    cases
+}
