@@ -60,6 +60,9 @@ impl Graded {
     }
 }
 
+/// Taken while a run's outputs are scored (see `run_once`).
+static SCORING: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
 /// Held while a report folder is graded or written, by every process grading into OUT.
 const FOLDER_LOCK: &str = ".lock";
 
@@ -220,8 +223,14 @@ impl Grader<'_> {
     ) -> anyhow::Result<(Report, RunRecord)> {
         let spec = self.spec;
         let mut record = run_submission(self.backend, spec, submission, run_id, seed, sink).await?;
-        let metrics = crate::scoring::score_metrics(spec, &mut record);
-        let (tests, test_groups) = crate::scoring::score_tests(spec, &mut record);
+        // One run scores at a time in this process: scoring holds a whole predictions file
+        // in memory, so concurrent runs and submissions must not each hold one.
+        let (metrics, tests, test_groups) = {
+            let _scoring = SCORING.lock().unwrap_or_else(|e| e.into_inner());
+            let metrics = crate::scoring::score_metrics(spec, &mut record);
+            let (tests, test_groups) = crate::scoring::score_tests(spec, &mut record);
+            (metrics, tests, test_groups)
+        };
         let (verdict, summary) = crate::scoring::verdict(&record.phases, &metrics, &test_groups);
         let score = (verdict != RunVerdict::HarnessError).then(|| crate::scoring::score(&metrics, &test_groups));
         let report = Report {
@@ -392,16 +401,34 @@ pub fn new_run_id() -> String {
 fn digests(outputs: &HashMap<OutputRef, PathBuf>) -> anyhow::Result<Vec<OutputDigest>> {
     let mut digests = Vec::new();
     for (reference, host) in outputs {
-        let bytes = std::fs::read(host).with_context(|| format!("reading {reference}"))?;
+        // Hashed as a stream: an output may be as large as the candidate's writable area.
+        let mut hasher = Sha256::new();
+        let mut file = std::fs::File::open(host).with_context(|| format!("reading {reference}"))?;
+        let bytes =
+            std::io::copy(&mut file, &mut HashWriter(&mut hasher)).with_context(|| format!("reading {reference}"))?;
         digests.push(OutputDigest {
             phase: reference.phase.clone(),
             path: reference.path.clone(),
-            sha256: hex::encode(Sha256::digest(&bytes)),
-            bytes: bytes.len() as u64,
+            sha256: hex::encode(hasher.finalize()),
+            bytes,
         });
     }
     digests.sort_by(|a, b| (&a.phase, &a.path).cmp(&(&b.phase, &b.path)));
     Ok(digests)
+}
+
+/// Feeds what is written into a hash.
+struct HashWriter<'a>(&'a mut Sha256);
+
+impl std::io::Write for HashWriter<'_> {
+    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+        self.0.update(bytes);
+        Ok(bytes.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
 }
 
 /// Keeps the declared outputs beside the report (`outputs/PHASE/PATH`), so reviewers and
@@ -413,6 +440,7 @@ fn save_outputs(outputs: &HashMap<OutputRef, PathBuf>, dir: &Path) -> anyhow::Re
         std::fs::create_dir_all(parent)?;
         let temp = tempfile::Builder::new().prefix(".assay-write-").tempfile_in(parent)?;
         std::fs::copy(host, temp.path()).with_context(|| format!("saving {reference} to {}", target.display()))?;
+        crate::store::readable(temp.as_file())?;
         temp.persist(&target).map_err(|e| e.error)?;
     }
     Ok(())

@@ -27,6 +27,19 @@ pub struct TestCase {
 
 /// Largest JUnit file read; a bigger one is invalid output.
 pub const MAX_BYTES: u64 = 16 * 1024 * 1024;
+/// Most test cases a file may hold; more is invalid output, so reports stay small.
+pub const MAX_CASES: usize = 5_000;
+/// A test name or message is cut to this many characters in every report.
+const MAX_NAME_CHARS: usize = 200;
+const MAX_MESSAGE_CHARS: usize = 1_000;
+
+/// `text` cut to `max` characters, saying how much was cut.
+fn cut(text: &str, max: usize) -> String {
+    match text.char_indices().nth(max) {
+        Some((end, _)) => format!("{}… ({} more bytes)", &text[..end], text.len() - end),
+        None => text.to_string(),
+    }
+}
 
 /// Reads every test case; `Err` says why the file is not usable JUnit XML.
 pub fn read(path: &Path) -> Result<Vec<TestCase>, String> {
@@ -40,6 +53,12 @@ pub fn read(path: &Path) -> Result<Vec<TestCase>, String> {
     let text = with_offsets(&String::from_utf8_lossy(&bytes));
     let report =
         Report::deserialize_from_str(&text).map_err(|e| format!("the JUnit file is not valid JUnit XML: {e}"))?;
+    let count: usize = report.test_suites.iter().map(|s| s.test_cases.len()).sum();
+    if count > MAX_CASES {
+        return Err(format!(
+            "the JUnit file holds {count} test cases, more than {MAX_CASES}"
+        ));
+    }
     let mut cases = Vec::new();
     for suite in &report.test_suites {
         for case in &suite.test_cases {
@@ -63,10 +82,10 @@ pub fn read(path: &Path) -> Result<Vec<TestCase>, String> {
                 }
             };
             cases.push(TestCase {
-                name,
+                name: cut(&name, MAX_NAME_CHARS),
                 status,
                 seconds: case.time.map(|t| t.as_secs_f64()),
-                message,
+                message: message.map(|m| cut(&m, MAX_MESSAGE_CHARS)),
             });
         }
     }

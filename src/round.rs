@@ -32,7 +32,8 @@ const SORT_SCRIPT: &str = r#"document.querySelectorAll('th[data-sort]').forEach(
 /// One candidate's line in the round: a name and the report of its files.
 pub struct Row {
     pub name: String,
-    pub report: Report,
+    /// What the round shows of the report (see `slim`), shared by every name of its files.
+    pub report: std::rc::Rc<Report>,
     /// Other names whose files were the same, byte for byte: worth a look for copying.
     pub same_files_as: Vec<String>,
 }
@@ -58,6 +59,7 @@ pub fn rows(out: &Path) -> anyhow::Result<Vec<Row>> {
                 continue;
             }
         };
+        let report = std::rc::Rc::new(slim(report));
         let mut names = crate::submitters::read(&dir);
         if names.is_empty() {
             names.push(report.submission.name.clone());
@@ -72,6 +74,31 @@ pub fn rows(out: &Path) -> anyhow::Result<Vec<Row>> {
     }
     rows.sort_by(|a, b| (&a.name, &a.report.submission.sha256).cmp(&(&b.name, &b.report.submission.sha256)));
     Ok(rows)
+}
+
+/// Only what the round shows (scores, metric values, verdicts, test statuses, times): a
+/// round of many submissions then holds a little of each report, not all of it.
+fn slim(mut report: Report) -> Report {
+    for metric in &mut report.metrics {
+        metric.confusion_matrix = None;
+        metric.message = None;
+    }
+    for test in &mut report.tests {
+        test.message = None;
+    }
+    report
+        .tests
+        .retain(|t| t.trusted || !t.name.starts_with("unknown test "));
+    for phase in &mut report.phases {
+        phase.stdout_tail = String::new();
+        phase.stderr_tail = String::new();
+        phase.message = None;
+    }
+    report.outputs.clear();
+    report.reproducibility.differences.clear();
+    report.review = None;
+    report.summary.clear();
+    report
 }
 
 /// The report in `dir`, if it is one assay wrote there: it parses, and its submission hash is
@@ -121,7 +148,7 @@ fn status(report: &Report) -> String {
 pub fn write(out: &Path) -> anyhow::Result<()> {
     let _lock = crate::store::Lock::acquire(&out.join(".round.lock"))?;
     let rows = rows(out)?;
-    let reports: Vec<&Report> = rows.iter().map(|r| &r.report).collect();
+    let reports: Vec<&Report> = rows.iter().map(|r| r.report.as_ref()).collect();
     let metric_names: Vec<String> = {
         let mut names: Vec<String> = Vec::new();
         for report in &reports {
@@ -178,7 +205,7 @@ pub fn write(out: &Path) -> anyhow::Result<()> {
 }
 
 fn index_html(rows: &[Row], metric_names: &[String]) -> String {
-    let reports: Vec<&Report> = rows.iter().map(|r| &r.report).collect();
+    let reports: Vec<&Report> = rows.iter().map(|r| r.report.as_ref()).collect();
     let hash = base64::engine::general_purpose::STANDARD.encode(Sha256::digest(SORT_SCRIPT.as_bytes()));
     let mut html = format!(
         "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\n<meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; style-src 'unsafe-inline'; script-src 'sha256-{hash}'; base-uri 'none'; form-action 'none'\">\n<meta name=\"referrer\" content=\"no-referrer\">\n<title>Hiring round: {} submission(s)</title>\n<style>body {{ font: 14px/1.45 system-ui, sans-serif; margin: 2rem auto; max-width: 80rem; padding: 0 1rem; }} table {{ border-collapse: collapse; width: 100%; }} th, td {{ text-align: left; padding: .25rem .5rem; border-bottom: 1px solid #eef1f5; }} th[data-sort] {{ cursor: pointer; }} .good {{ color: #11703a; font-weight: 600; }} .bad {{ color: #b3261e; font-weight: 600; }} .neutral {{ color: #8a5a00; font-weight: 600; }}</style>\n</head><body>\n<h1>Hiring round: {} submission(s)</h1>\n",

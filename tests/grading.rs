@@ -326,7 +326,7 @@ fn a_service_runs_as_the_candidate_and_the_command_as_the_grader() {
 [[phase]]
 name = "serve"
 service = "echo service uid $(id -u); sleep 0.3; echo ready > ready.txt; exec sleep 60"
-run = "while [ ! -f ready.txt ]; do sleep 0.1; done; echo client uid $(id -u) saw $(cat ready.txt); echo result > /out/r.txt"
+run = "while [ ! -f /workspace/ready.txt ]; do sleep 0.1; done; echo client uid $(id -u) in $(pwd) saw $(cat /workspace/ready.txt); echo result > /out/r.txt"
 outputs = ["/out/r.txt"]
 "#,
         "[reproducibility]\nruns = 1\n",
@@ -338,7 +338,8 @@ outputs = ["/out/r.txt"]
     let serve = phase(&report, "serve");
     let stdout = serve["stdout_tail"].as_str().unwrap();
     assert!(stdout.contains("service uid 1000"), "{stdout}");
-    assert!(stdout.contains("client uid 1001 saw ready"), "{stdout}");
+    // The client works in its own folder and reads the workspace only by name.
+    assert!(stdout.contains("client uid 1001 in /grader saw ready"), "{stdout}");
     assert_eq!(report["outputs"][0]["path"], "/out/r.txt");
     assert!(
         started.elapsed().as_secs() < 30,

@@ -23,6 +23,7 @@ pub fn store_copy(submission: &Submission, path: &Path) -> anyhow::Result<()> {
     let mut builder = tar::Builder::new(flate2::write::GzEncoder::new(file, flate2::Compression::default()));
     crate::tarball::tar_folder(&mut builder, &submission.root, "submission")?;
     builder.into_inner()?.finish()?;
+    crate::store::readable(temp.as_file())?;
     temp.persist(path)
         .map_err(|e| e.error)
         .with_context(|| format!("writing {}", path.display()))?;

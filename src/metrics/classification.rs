@@ -47,7 +47,43 @@ pub fn confusion_matrix(truth: &[&str], predicted: &[&str]) -> ConfusionMatrix {
     ConfusionMatrix { classes, counts }
 }
 
+/// The name of the row and column that gather the classes a report leaves out.
+pub const OTHER_CLASSES: &str = "(other classes)";
+
 impl ConfusionMatrix {
+    /// The matrix a report shows: the `max` true classes with the most rows, in class order,
+    /// then one row and column for every other class (predicted classes the labels never
+    /// hold among them), with class names cut to `max_name` characters. Candidate output can
+    /// then never make a report large. Metrics are computed on the whole matrix, never this.
+    pub fn for_report(&self, max: usize, max_name: usize) -> ConfusionMatrix {
+        let n = self.classes.len();
+        let mut by_support: Vec<usize> = (0..n).filter(|&i| self.support(i) > 0).collect();
+        by_support.sort_by_key(|&i| std::cmp::Reverse(self.support(i)));
+        by_support.truncate(max);
+        by_support.sort_unstable();
+        let kept = by_support;
+        let folded = kept.len() < n;
+        let slot = |i: usize| kept.iter().position(|&k| k == i).unwrap_or(kept.len());
+        let size = kept.len() + usize::from(folded);
+        let mut counts = vec![vec![0u64; size]; size];
+        for (t, row) in self.counts.iter().enumerate() {
+            for (p, &count) in row.iter().enumerate() {
+                if count > 0 {
+                    counts[slot(t)][slot(p)] += count;
+                }
+            }
+        }
+        let cut = |name: &str| match name.char_indices().nth(max_name) {
+            Some((end, _)) => format!("{}…", &name[..end]),
+            None => name.to_string(),
+        };
+        let mut classes: Vec<String> = kept.iter().map(|&i| cut(&self.classes[i])).collect();
+        if folded {
+            classes.push(OTHER_CLASSES.to_string());
+        }
+        ConfusionMatrix { classes, counts }
+    }
+
     fn total(&self) -> u64 {
         self.counts.iter().flatten().sum()
     }
@@ -170,6 +206,19 @@ mod tests {
         assert_eq!(accuracy(&m), 0.5);
         // recalls: 2 → 1/2, 3 → 1, 10 → 0
         assert!((balanced_accuracy(&m) - 0.5).abs() < 1e-15);
+    }
+
+    #[test]
+    fn a_report_shows_the_largest_true_classes_and_folds_the_rest() {
+        let truth = ["a", "a", "a", "b", "b", "c"];
+        let predicted = ["a", "x", "b", "b", "y", "c"];
+        let m = confusion_matrix(&truth, &predicted).for_report(2, 64);
+        assert_eq!(m.classes, ["a", "b", OTHER_CLASSES]);
+        // a: a, other(x), b; b: b, other(y); c (folded): c counted in other/other.
+        assert_eq!(m.counts, vec![vec![1, 1, 1], vec![0, 1, 1], vec![0, 0, 1]]);
+        let long = "é".repeat(100);
+        let m = confusion_matrix(&[long.as_str()], &[long.as_str()]).for_report(30, 10);
+        assert_eq!(m.classes, [format!("{}…", "é".repeat(10))]);
     }
 
     #[test]

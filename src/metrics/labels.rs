@@ -41,21 +41,44 @@ pub fn encode<'a>(truth: &[&'a str], predicted: &[&'a str]) -> Encoded {
     let truth_raw: Vec<usize> = truth.iter().map(|v| code(v)).collect();
     let predicted_raw: Vec<usize> = predicted.iter().map(|v| code(v)).collect();
     let numeric = raw.iter().all(|v| as_number(v).is_some());
-    let spelled: Vec<String> = raw
+    // Text labels are borrowed, not copied: a candidate's labels can be large.
+    let spelled: Vec<std::borrow::Cow<'a, str>> = raw
         .iter()
-        .map(|v| if numeric { canonical(v) } else { v.trim().to_string() })
+        .map(|v| {
+            if numeric {
+                std::borrow::Cow::Owned(canonical(v))
+            } else {
+                std::borrow::Cow::Borrowed(v.trim())
+            }
+        })
         .collect();
-    let mut classes: Vec<String> = spelled.clone();
-    classes.sort_by(|a, b| compare(a, b, numeric));
-    classes.dedup();
-    let class_of: Vec<usize> = spelled
-        .iter()
-        .map(|s| classes.iter().position(|c| c == s).unwrap_or(0))
-        .collect();
+    let mut order: Vec<usize> = (0..spelled.len()).collect();
+    order.sort_by(|&a, &b| compare(&spelled[a], &spelled[b], numeric));
+    let mut classes: Vec<String> = Vec::new();
+    let mut class_of = vec![0usize; spelled.len()];
+    let mut last: Option<&str> = None;
+    for &i in &order {
+        if last != Some(&*spelled[i]) {
+            last = Some(&spelled[i]);
+            classes.push(display_name(&spelled[i]));
+        }
+        class_of[i] = classes.len() - 1;
+    }
     Encoded {
         classes,
         truth: truth_raw.iter().map(|&r| class_of[r]).collect(),
         predicted: predicted_raw.iter().map(|&r| class_of[r]).collect(),
+    }
+}
+
+/// The longest class name kept: classes are told apart by index, so a longer name (from a
+/// candidate's predictions) is cut without merging it with another, and costs no memory.
+const MAX_CLASS_NAME: usize = 1024;
+
+fn display_name(name: &str) -> String {
+    match name.char_indices().nth(MAX_CLASS_NAME) {
+        Some((end, _)) => format!("{}…", &name[..end]),
+        None => name.to_string(),
     }
 }
 

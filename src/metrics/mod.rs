@@ -5,12 +5,13 @@ mod classification;
 mod labels;
 mod ranking;
 mod regression;
+pub mod scan;
 mod sum;
 mod table;
 
 use std::path::Path;
 
-pub use classification::{Average, ConfusionMatrix, confusion_matrix};
+pub use classification::{Average, ConfusionMatrix, OTHER_CLASSES, confusion_matrix};
 pub use table::{Joined, join};
 
 use crate::spec::{Metric, MetricKind};

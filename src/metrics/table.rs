@@ -90,6 +90,13 @@ struct RawColumn {
 }
 
 impl RawColumn {
+    fn with_capacity(bytes: usize) -> RawColumn {
+        RawColumn {
+            bytes: Vec::with_capacity(bytes),
+            ..RawColumn::default()
+        }
+    }
+
     fn push(&mut self, value: &[u8]) {
         let value = value.trim_ascii();
         if value.first().is_some_and(|b| !b.is_ascii()) || value.last().is_some_and(|b| !b.is_ascii()) {
@@ -176,6 +183,8 @@ fn quoted(value: &str) -> String {
 /// Reads `key` and `columns` from a CSV; `Err` names the file's problem. Rows are named by
 /// the line of the file they start on.
 fn read(path: &Path, side: Side, key: &str, columns: &[&str]) -> Result<Table, String> {
+    // Records too large to hold are refused before any is parsed into memory.
+    super::scan::scan(path).map_err(|why| format!("{side}: {why}"))?;
     let mut reader = csv::ReaderBuilder::new()
         .flexible(false)
         .buffer_capacity(1 << 20)
@@ -208,8 +217,11 @@ fn read(path: &Path, side: Side, key: &str, columns: &[&str]) -> Result<Table, S
     let key_at = find(key)?;
     let at: Vec<usize> = columns.iter().map(|c| find(c)).collect::<Result<_, _>>()?;
     let mut lines = Vec::new();
-    let mut keys = RawColumn::default();
-    let mut raw: Vec<RawColumn> = (0..columns.len()).map(|_| RawColumn::default()).collect();
+    // Room for the whole file in each column, reserved but not touched: growing by doubling
+    // would hold two copies of a large column at once.
+    let size = std::fs::metadata(path).map(|m| m.len() as usize).unwrap_or(0);
+    let mut keys = RawColumn::with_capacity(size);
+    let mut raw: Vec<RawColumn> = (0..columns.len()).map(|_| RawColumn::with_capacity(size)).collect();
     let mut problems = Problems::default();
     let mut record = csv::ByteRecord::new();
     loop {

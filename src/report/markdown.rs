@@ -29,9 +29,14 @@ fn text_of(value: &Value) -> String {
 /// autolink is ever made. Inside a table a pipe is escaped, as tables require even in spans.
 fn safe(text: &str, in_table: bool) -> String {
     let text = text.replace(['\n', '\r'], " ");
-    let plain = text
-        .chars()
-        .all(|c| c.is_alphanumeric() || " .,%/=+-≥≤·—×'".contains(c))
+    let chars: Vec<char> = text.chars().collect();
+    // An underscore between letters or digits (timed_out) never starts emphasis.
+    let intraword =
+        |i: usize| i > 0 && chars[i - 1].is_alphanumeric() && chars.get(i + 1).is_some_and(|c| c.is_alphanumeric());
+    let plain = chars
+        .iter()
+        .enumerate()
+        .all(|(i, &c)| c.is_alphanumeric() || " .,%/=+-≥≤·—×'".contains(c) || (c == '_' && intraword(i)))
         && !text.to_ascii_lowercase().contains("www.");
     if plain {
         return text;
@@ -248,6 +253,8 @@ mod tests {
         assert_eq!(cell(&Value::from("0.75")), "0.75");
         assert_eq!(cell(&Value::from("≥ 0.9")), "≥ 0.9");
         assert_eq!(cell(&Value::from("www.evil.example")), "` www.evil.example `");
+        assert_eq!(cell(&Value::from("timed_out")), "timed_out");
+        assert_eq!(cell(&Value::from("_em_")), "` _em_ `");
         let block = fenced("~~~\nclose\n~~~~~");
         assert!(block.starts_with("~~~~~~text\n"), "{block}");
         assert!(block.ends_with("\n~~~~~~\n"), "{block}");

@@ -497,6 +497,36 @@ fn case_40_markdown_in_candidate_text_renders_as_text() {
 }
 
 #[test]
+fn case_41_pathological_outputs_keep_the_host_bounded() {
+    require_engine();
+    let root = corpus::corpus_dir().join("bulk");
+    for name in ["one-line", "huge-header", "long-classes", "many-classes"] {
+        // The corpus checks assay's peak memory (under 160 MiB) after every grade.
+        let corpus = Corpus::of(&root);
+        let graded = corpus.grade(corpus::case_in(&root, name).path());
+        assert_eq!(graded.verdict(), "failed", "{name}: {}", graded.log());
+        let mut total = 0;
+        for entry in std::fs::read_dir(&graded.folder).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_file() && path.file_name().unwrap() != "submission.tar.gz" {
+                let size = std::fs::metadata(&path).unwrap().len();
+                assert!(size <= 2 * 1024 * 1024, "{name}: {} is {size} bytes", path.display());
+                total += size;
+            }
+        }
+        assert!(
+            graded.stdout.len() + graded.stderr.len() < 2 * 1024 * 1024,
+            "{name} printed too much"
+        );
+        eprintln!("{name}: reports {total} bytes in all");
+        if name.ends_with("classes") {
+            let matrix = &graded.report["metrics"][0]["confusion_matrix"];
+            assert!(matrix["classes"].as_array().unwrap().len() <= 31, "{name}: {matrix}");
+        }
+    }
+}
+
+#[test]
 fn case_26_terminal_escapes_are_stripped() {
     let (_corpus, graded) = graded("ansi-inject");
     assert!(
