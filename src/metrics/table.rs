@@ -183,13 +183,12 @@ fn quoted(value: &str) -> String {
 /// Reads `key` and `columns` from a CSV; `Err` names the file's problem. Rows are named by
 /// the line of the file they start on.
 fn read(path: &Path, side: Side, key: &str, columns: &[&str]) -> Result<Table, String> {
-    // Records too large to hold are refused before any is parsed into memory.
-    super::scan::scan(path).map_err(|why| format!("{side}: {why}"))?;
+    // Read through a guard: a line too long to hold stops the parse (see `scan`).
+    let file = std::fs::File::open(path).map_err(|e| format!("{side} cannot be read: {e}"))?;
     let mut reader = csv::ReaderBuilder::new()
         .flexible(false)
         .buffer_capacity(1 << 20)
-        .from_path(path)
-        .map_err(|e| format!("{side} cannot be read: {e}"))?;
+        .from_reader(super::scan::LineGuard::new(file));
     let headers = reader
         .byte_headers()
         .map_err(|e| format!("{side} have no header row: {e}"))?
@@ -239,11 +238,13 @@ fn read(path: &Path, side: Side, key: &str, columns: &[&str]) -> Result<Table, S
                 let line = e.position().map(|p| p.line()).unwrap_or(0);
                 let why = match e.kind() {
                     csv::ErrorKind::UnequalLengths { expected_len, len, .. } => {
-                        format!("{len} field(s) where the header has {expected_len}")
+                        format!("line {line}: {len} field(s) where the header has {expected_len}")
                     }
-                    _ => crate::text::quoted(&e.to_string(), 200),
+                    // The guard's refusal names its own line.
+                    csv::ErrorKind::Io(io) => io.to_string(),
+                    _ => format!("line {line}: {}", crate::text::quoted(&e.to_string(), 200)),
                 };
-                problems.add(format!("line {line}: {why}"));
+                problems.add(why);
                 // A reader error that is not about one record (I/O) would repeat forever.
                 if !matches!(
                     e.kind(),
@@ -274,6 +275,20 @@ fn check_labels(table: &Table, key: &str, columns: &[&str], problems: &mut Probl
         problems.add("hold no rows".to_string());
         return;
     }
+    for (c, column) in table.columns.iter().enumerate() {
+        for (i, &line) in table.lines.iter().enumerate() {
+            if is_missing(column.get(i)) {
+                problems.add(format!("line {line}: no value in {}", quoted(columns[c])));
+            }
+        }
+    }
+    // Ids are checked with a set first; lines are looked up only when one repeats.
+    let mut seen: rustc_hash::FxHashSet<&str> = rustc_hash::FxHashSet::default();
+    seen.reserve(table.lines.len());
+    let all_distinct = (0..table.lines.len()).all(|i| seen.insert(table.keys.get(i)));
+    if all_distinct && !seen.contains("") {
+        return;
+    }
     let mut first_line: FxHashMap<&str, usize> = FxHashMap::default();
     for (i, &line) in table.lines.iter().enumerate() {
         let id = table.keys.get(i);
@@ -284,11 +299,6 @@ fn check_labels(table: &Table, key: &str, columns: &[&str], problems: &mut Probl
                 "line {line}: duplicate id {} (first at line {first})",
                 quoted(id)
             ));
-        }
-        for (c, column) in table.columns.iter().enumerate() {
-            if is_missing(column.get(i)) {
-                problems.add(format!("line {line}: no value in {}", quoted(columns[c])));
-            }
         }
     }
 }
