@@ -7,7 +7,6 @@ use std::path::Path;
 
 use anyhow::Context;
 
-use crate::intake::masked_mode;
 
 /// Writes a tar of `dir`'s files under `prefix/` (e.g. `workspace/`), owned by the candidate.
 pub fn tar_folder(builder: &mut tar::Builder<impl Write>, dir: &Path, prefix: &str) -> anyhow::Result<u64> {
@@ -54,6 +53,11 @@ fn append_dir_entry(builder: &mut tar::Builder<impl Write>, name: &str) -> anyho
     header.set_mtime(0);
     builder.append_data(&mut header, format!("{name}/"), std::io::empty())?;
     Ok(())
+}
+
+/// No setuid, setgid or sticky bits and no group/world write: 0755 if executable, else 0644.
+pub fn masked_mode(mode: u32) -> u32 {
+    if mode & 0o111 != 0 { 0o755 } else { 0o644 }
 }
 
 #[cfg(unix)]

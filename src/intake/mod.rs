@@ -15,7 +15,6 @@ use anyhow::Context;
 pub use digest::{Tally, digest};
 pub use rejection::{Rejection, UnpackError};
 pub use stored_copy::{STORED_COPY, store_copy};
-pub use unpacker::masked_mode;
 
 use crate::spec::IntakeLimits;
 use unpacker::Unpacker;

@@ -156,7 +156,7 @@ impl<'a> Unpacker<'a> {
             }
             file.write_all(&buffer[..n])?;
         }
-        set_mode(&target, masked_mode(mode))?;
+        set_mode(&target, crate::tarball::masked_mode(mode))?;
         Ok(())
     }
 }
@@ -182,11 +182,6 @@ fn entry_error(name: &[u8], error: std::io::Error) -> UnpackError {
             crate::text::quoted(&String::from_utf8_lossy(name), 200)
         ))),
     }
-}
-
-/// No setuid, setgid or sticky bits and no group/world write: 0755 if executable, else 0644.
-pub fn masked_mode(mode: u32) -> u32 {
-    if mode & 0o111 != 0 { 0o755 } else { 0o644 }
 }
 
 #[cfg(unix)]
