@@ -7,7 +7,6 @@ use std::path::Path;
 
 use anyhow::Context;
 
-
 /// Writes a tar of `dir`'s files under `prefix/` (e.g. `workspace/`), owned by the candidate.
 pub fn tar_folder(builder: &mut tar::Builder<impl Write>, dir: &Path, prefix: &str) -> anyhow::Result<u64> {
     let mut bytes = 0;

@@ -201,6 +201,14 @@ fn tests_matched_by_no_group_are_refused_once_names_are_trusted() {
     assert_eq!(output.status.code(), Some(2), "{out}");
     assert!(out.contains("1 hidden test(s) match no group"), "{out}");
     assert!(out.contains("\"x::Odd_Name\""), "{out}");
+    // A lock that knows nothing of the JUnit phase would make every result untrusted.
+    write(a.path(), "tests.lock", "[phases.other]\nnames = [\"x\"]\n");
+    let output = assay(&["validate", a.path().to_str().unwrap()]);
+    assert!(
+        text(&output).contains("tests.lock lists no tests of phase \"test\""),
+        "{}",
+        text(&output)
+    );
     // With every name grouped, validate passes and names the overlap.
     write(
         a.path(),

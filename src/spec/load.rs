@@ -228,6 +228,17 @@ impl Checker<'_> {
             }
             return;
         };
+        for phase in &junit_phases {
+            if !names.phases.contains_key(*phase) {
+                self.fail(
+                    &KeyPath::root(),
+                    format!(
+                        "{} lists no tests of phase {phase:?}, so none of its results would be trusted; run `assay check` again",
+                        test_names::LOCK_FILE
+                    ),
+                );
+            }
+        }
         for phase in names.phases.keys() {
             if !junit_phases.contains(&phase.as_str()) {
                 self.fail(
