@@ -224,13 +224,14 @@ impl Grader<'_> {
         let spec = self.spec;
         let mut record = run_submission(self.backend, spec, submission, run_id, seed, sink).await?;
         // One run scores at a time in this process: scoring holds a whole predictions file
-        // in memory, so concurrent runs and submissions must not each hold one.
-        let (metrics, tests, test_groups) = {
+        // in memory, so concurrent runs and submissions must not each hold one. The waiting
+        // and the work block this thread, so the runtime moves its other tasks elsewhere.
+        let (metrics, tests, test_groups) = tokio::task::block_in_place(|| {
             let _scoring = SCORING.lock().unwrap_or_else(|e| e.into_inner());
             let metrics = crate::scoring::score_metrics(spec, &mut record);
             let (tests, test_groups) = crate::scoring::score_tests(spec, &mut record);
             (metrics, tests, test_groups)
-        };
+        });
         let (verdict, summary) = crate::scoring::verdict(&record.phases, &metrics, &test_groups);
         let score = (verdict != RunVerdict::HarnessError).then(|| crate::scoring::score(&metrics, &test_groups));
         let report = Report {
