@@ -13,12 +13,7 @@ use crate::spec::{LOCK_FILE, Spec, TestGroup};
 /// returns the outcomes: the lock was current, and each declared group matched a test.
 pub fn record(dir: &Path, spec: &Spec, reference: &Report) -> anyhow::Result<Vec<Outcome>> {
     let mut outcomes = Vec::new();
-    let junit_phases: Vec<&str> = spec
-        .phases
-        .iter()
-        .filter(|p| p.junit.is_some())
-        .map(|p| p.name.as_str())
-        .collect();
+    let junit_phases = spec.junit_phases();
     if junit_phases.is_empty() {
         return Ok(outcomes);
     }

@@ -210,12 +210,7 @@ impl Checker<'_> {
     /// a test two groups match is named), and the lock must name JUnit phases. Without it, a
     /// JUnit phase is warned about: no test name can be trusted or shown.
     fn check_test_names(&mut self, spec: &Spec) {
-        let junit_phases: Vec<&str> = spec
-            .phases
-            .iter()
-            .filter(|p| p.junit.is_some())
-            .map(|p| p.name.as_str())
-            .collect();
+        let junit_phases = spec.junit_phases();
         let Some(names) = &spec.test_names else {
             if !junit_phases.is_empty() {
                 self.warn(

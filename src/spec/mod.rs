@@ -43,6 +43,17 @@ pub struct Spec {
     pub warnings: Vec<SpecError>,
 }
 
+impl Spec {
+    /// The names of the phases that write hidden test results (a JUnit file).
+    pub fn junit_phases(&self) -> Vec<&str> {
+        self.phases
+            .iter()
+            .filter(|p| p.junit.is_some())
+            .map(|p| p.name.as_str())
+            .collect()
+    }
+}
+
 /// Limits and image for every container that runs candidate code.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Sandbox {
