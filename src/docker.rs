@@ -32,3 +32,16 @@ pub async fn engine_version(docker: &Docker) -> String {
         Err(_) => "unknown".to_string(),
     }
 }
+
+/// Force-removes a container; failures are left for `assay gc` (it is labelled).
+pub async fn remove_container(docker: &Docker, id: &str) {
+    let options = bollard::query_parameters::RemoveContainerOptionsBuilder::default()
+        .force(true)
+        .v(true)
+        .build();
+    if let Err(e) = docker.remove_container(id, Some(options)).await
+        && !is_not_found(&e)
+    {
+        tracing::warn!("could not remove container {id}: {e}");
+    }
+}

@@ -1,7 +1,5 @@
 //! Exit codes, the surface scripts and CI rely on.
 
-use std::fmt;
-
 /// How a command ended, as the process exit code tells it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Exit {
@@ -23,16 +21,9 @@ impl Exit {
 }
 
 /// An error caused by what the user gave us (exit 2), as opposed to a harness failure (exit 3).
-#[derive(Debug)]
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
 pub struct InputError(pub String);
-
-impl fmt::Display for InputError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
-    }
-}
-
-impl std::error::Error for InputError {}
 
 /// Shorthand for returning an input error.
 pub fn input_error(message: impl Into<String>) -> anyhow::Error {

@@ -1,6 +1,6 @@
 //! Finding and removing what assay left behind: containers and volumes labelled `assay.run`
-//! whose owning process is gone (or all of them, when asked), and temp folders named after
-//! a process that is gone.
+//! whose owning process is gone (or all of them, when asked), and the temp folders of
+//! processes that are gone (see `temp_dirs`).
 
 use std::collections::HashMap;
 
@@ -19,45 +19,6 @@ fn hostname() -> String {
         .unwrap_or_else(|_| "unknown".to_string())
 }
 
-/// A temp folder owned by this process: its name starts `assay-<pid>-<purpose>-`, so a
-/// later start can remove it when this process was killed before it could.
-pub fn temp_dir(purpose: &str) -> std::io::Result<tempfile::TempDir> {
-    tempfile::Builder::new()
-        .prefix(&format!("assay-{}-{purpose}-", std::process::id()))
-        .tempdir()
-}
-
-/// Removes the temp folders of assay processes of this host that have ended.
-pub fn sweep_temp_dirs() -> usize {
-    let Ok(entries) = std::fs::read_dir(std::env::temp_dir()) else {
-        return 0;
-    };
-    let mut removed = 0;
-    for entry in entries.flatten() {
-        let name = entry.file_name().to_string_lossy().into_owned();
-        let Some(pid) = name
-            .strip_prefix("assay-")
-            .and_then(|rest| rest.split('-').next())
-            .and_then(|pid| pid.parse::<u32>().ok())
-        else {
-            continue;
-        };
-        let is_dir = entry.file_type().map(|t| t.is_dir()).unwrap_or(false);
-        if is_dir && process_is_gone(pid) {
-            match std::fs::remove_dir_all(entry.path()) {
-                Ok(()) => removed += 1,
-                Err(e) => tracing::warn!("could not remove {}: {e}", entry.path().display()),
-            }
-        }
-    }
-    removed
-}
-
-/// True when no process of this host has `pid` (a reused pid keeps things, never removes them).
-fn process_is_gone(pid: u32) -> bool {
-    !std::path::Path::new(&format!("/proc/{pid}")).exists()
-}
-
 /// True when the owner label names a process of this host that no longer runs.
 fn owner_is_gone(owner: Option<&String>) -> bool {
     let Some((host, pid)) = owner.and_then(|o| o.rsplit_once('/')) else {
@@ -67,7 +28,7 @@ fn owner_is_gone(owner: Option<&String>) -> bool {
         return false;
     }
     match pid.parse::<u32>() {
-        Ok(pid) => process_is_gone(pid),
+        Ok(pid) => crate::temp_dirs::process_is_gone(pid),
         Err(_) => true,
     }
 }
@@ -114,7 +75,7 @@ pub async fn sweep(docker: &Docker, scope: &Scope) -> anyhow::Result<Swept> {
             continue;
         }
         if let Some(id) = container.id {
-            crate::runner::remove_container(docker, &id).await;
+            crate::docker::remove_container(docker, &id).await;
             swept.containers += 1;
         }
     }
@@ -134,7 +95,7 @@ pub async fn sweep(docker: &Docker, scope: &Scope) -> anyhow::Result<Swept> {
     }
     // Temp folders carry no owner but a pid; only those of ended processes are removed.
     if !matches!(scope, Scope::Run(_) | Scope::Owner(_)) {
-        swept.temp_dirs = sweep_temp_dirs();
+        swept.temp_dirs = crate::temp_dirs::sweep();
     }
     Ok(swept)
 }

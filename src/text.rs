@@ -61,9 +61,39 @@ pub fn quoted(value: &str, max: usize) -> String {
     }
 }
 
+/// The first 12 hex digits of a hash (`sha256:` prefix dropped), as messages show one.
+pub fn short_hash(hash: &str) -> &str {
+    let hash = hash.strip_prefix("sha256:").unwrap_or(hash);
+    let end = hash.char_indices().nth(12).map(|(i, _)| i).unwrap_or(hash.len());
+    &hash[..end]
+}
+
 /// A single line safe to print on a terminal.
 pub fn terminal_safe(text: &str) -> String {
     strip_ansi(text).replace(['\n', '\t'], " ")
+}
+
+/// Shell-style glob: `*` any run of characters, `?` one character.
+pub fn glob_match(pattern: &str, text: &str) -> bool {
+    let (p, t): (Vec<char>, Vec<char>) = (pattern.chars().collect(), text.chars().collect());
+    let (mut pi, mut ti, mut star, mut mark) = (0, 0, None, 0);
+    while ti < t.len() {
+        if pi < p.len() && (p[pi] == '?' || p[pi] == t[ti]) {
+            pi += 1;
+            ti += 1;
+        } else if pi < p.len() && p[pi] == '*' {
+            star = Some(pi);
+            mark = ti;
+            pi += 1;
+        } else if let Some(s) = star {
+            pi = s + 1;
+            mark += 1;
+            ti = mark;
+        } else {
+            return false;
+        }
+    }
+    p[pi..].iter().all(|c| *c == '*')
 }
 
 #[cfg(test)]
@@ -81,9 +111,25 @@ mod tests {
     }
 
     #[test]
+    fn short_hashes() {
+        assert_eq!(short_hash("sha256:0123456789abcdef"), "0123456789ab");
+        assert_eq!(short_hash("abc"), "abc");
+        assert_eq!(short_hash("ééééééééééééé"), "éééééééééééé");
+    }
+
+    #[test]
     fn quoted_values_are_cut() {
         assert_eq!(quoted("abc", 5), "\"abc\"");
         assert_eq!(quoted("abcdef", 3), "\"abc\"… (3 more bytes)");
         assert_eq!(quoted("ééé", 1), "\"é\"… (4 more bytes)");
+    }
+
+    #[test]
+    fn globs() {
+        assert!(glob_match("test_x::test_edge_*", "test_x::test_edge_empty"));
+        assert!(glob_match("*empty*", "test_x::test_edge_empty_text"));
+        assert!(glob_match("t?st", "test"));
+        assert!(!glob_match("test_a*", "test_b"));
+        assert!(glob_match("*", ""));
     }
 }

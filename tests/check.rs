@@ -118,19 +118,18 @@ fn reports_a_flaky_hidden_test_by_name() {
     // deterministic, unlike a test that flips a coin in every run.
     let a = tested("");
     let out = tempfile::tempdir().unwrap();
-    let (_, json, log) = grade_into(a.path(), &a.path().join("solutions/reference"), out.path());
-    assert_eq!(json["verdict"], "passed", "{log}");
-    let first: assay::report::Report = serde_json::from_value(json).unwrap();
+    let (_, first, log) = grade_into(a.path(), &a.path().join("solutions/reference"), out.path());
+    assert_eq!(first.verdict, RunVerdict::Passed, "{log}");
     let mut second = first.clone();
     let flipped = second
         .tests
         .iter_mut()
         .find(|t| t.name.ends_with("test_solution"))
         .unwrap();
-    flipped.status = assay::junit::TestStatus::Failed;
+    flipped.status = assay::model::TestStatus::Failed;
     let spec = assay::spec::load(a.path()).unwrap();
     let mut report = first.clone();
-    report.reproducibility = assay::reproducibility::assess(&spec, &[first, second], &[]);
+    report.reproducibility = assay::grade::reproducibility::assess(&spec, &[first, second], &[]);
     let outcomes = assay::check::judge(&report, &assay::check::Expectations::default());
     let failures: Vec<String> = outcomes.iter().filter_map(|o| o.failure.clone()).collect();
     assert_eq!(failures.len(), 1, "{failures:?}");
@@ -141,7 +140,7 @@ fn reports_a_flaky_hidden_test_by_name() {
     // Test names are printed exactly as written, whatever their case.
     let mut mixed = report.clone();
     mixed.tests[0].name = "React_Test.ReactTest::TestRender".to_string();
-    mixed.tests[0].status = assay::junit::TestStatus::Failed;
+    mixed.tests[0].status = assay::model::TestStatus::Failed;
     let expect = assay::check::Expectations {
         failing_tests: Some(Vec::new()),
         ..Default::default()

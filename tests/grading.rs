@@ -5,21 +5,8 @@ mod common;
 
 use common::*;
 
-fn submission(files: &[(&str, &str)]) -> tempfile::TempDir {
-    let dir = tempfile::tempdir().unwrap();
-    for (name, content) in files {
-        write(dir.path(), name, content);
-    }
-    dir
-}
-
-/// One phase running `run`, with `outputs`.
-fn one_phase(run: &str, extra: &str) -> tempfile::TempDir {
-    assignment(&format!("[[phase]]\nname = \"main\"\nrun = '''{run}'''\n{extra}\n"), "")
-}
-
-fn verdict_of(run: &str, extra: &str) -> (i32, serde_json::Value) {
-    let a = one_phase(run, extra);
+fn verdict_of(run: &str, extra: &str) -> (i32, Report) {
+    let a = one_phase(run, extra, "");
     // A submission of its own per test, so parallel tests never share a submission hash.
     let s = submission(&[("main.py", "print('hi')\n"), ("probe.txt", run)]);
     let (code, report, _) = grade(a.path(), s.path());
@@ -35,7 +22,7 @@ fn digits_reference_passes_with_real_accuracy() {
     let (code, report, log) = grade_into(&digits, &digits.join("solutions/reference"), out.path());
     assert_eq!(code, 0, "{log}");
     // The values are exactly what scikit-learn computes on the scored predictions.
-    let sha = report["submission"]["sha256"].as_str().unwrap();
+    let sha = report.submission.sha256.as_str();
     std::fs::copy(digits.join("hidden/labels.csv"), out.path().join("labels.csv")).unwrap();
     let predictions = format!("{}/outputs/predict/out/predictions.csv", &sha[..16]);
     let expected = sklearn(
@@ -47,46 +34,29 @@ fn digits_reference_passes_with_real_accuracy() {
         ),
     );
     let values: Vec<f64> = expected.split(' ').map(|v| v.parse().unwrap()).collect();
-    let value_of = |name: &str| {
-        report["metrics"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .find(|m| m["name"] == name)
-            .unwrap()["value"]
-            .as_f64()
-            .unwrap()
-    };
+    let value_of = |name: &str| report.metrics.iter().find(|m| m.name == name).unwrap().value.unwrap();
     assert!((value_of("accuracy") - values[0]).abs() < 1e-12, "{expected}");
     assert!((value_of("macro_f1") - values[1]).abs() < 1e-12, "{expected}");
-    assert_eq!(report["verdict"], "passed");
-    let accuracy = report["metrics"][0]["value"].as_f64().unwrap();
+    assert_eq!(report.verdict.as_str(), "passed");
+    let accuracy = report.metrics[0].value.unwrap();
     assert!(accuracy > 0.95 && accuracy <= 1.0, "accuracy {accuracy}");
-    assert_eq!(report["score"]["max"], 100.0);
-    for phase in report["phases"].as_array().unwrap() {
-        assert_eq!(phase["verdict"], "passed");
-        assert!(phase["cpu_seconds"].as_f64().unwrap() > 0.0);
-        assert!(phase["peak_memory_bytes"].as_u64().unwrap() > 1_000_000);
+    assert_eq!(report.score.unwrap().max, 100.0);
+    for phase in report.phases {
+        assert_eq!(phase.verdict.as_str(), "passed");
+        assert!(phase.cpu_seconds.unwrap() > 0.0);
+        assert!(phase.peak_memory_bytes.unwrap() > 1_000_000);
     }
-    assert_eq!(report["assignment"]["id"], "digits");
+    assert_eq!(report.assignment.id, "digits");
     // The score is the sum of each metric's weight times its credit; unit scores earn their value.
-    let metrics = report["metrics"].as_array().unwrap();
-    let points: f64 = metrics.iter().map(|m| m["points"].as_f64().unwrap()).sum();
-    assert!((report["score"]["total"].as_f64().unwrap() - points).abs() < 1e-9);
-    let macro_f1 = metrics.iter().find(|m| m["name"] == "macro_f1").unwrap();
-    assert!((macro_f1["points"].as_f64().unwrap() - 30.0 * macro_f1["value"].as_f64().unwrap()).abs() < 1e-9);
-    let latency = metrics.iter().find(|m| m["name"] == "latency_per_row").unwrap();
-    assert!(
-        latency["passed"].as_bool().unwrap() && latency["value"].as_f64().unwrap() < 0.05,
-        "{latency}"
-    );
-    assert_eq!(metrics[0]["confusion_matrix"]["classes"].as_array().unwrap().len(), 10);
-    assert!(
-        report["provenance"]["image_id"]
-            .as_str()
-            .unwrap()
-            .starts_with("sha256:")
-    );
+    let metrics = report.metrics;
+    let points: f64 = metrics.iter().map(|m| m.points).sum();
+    assert!((report.score.unwrap().total - points).abs() < 1e-9);
+    let macro_f1 = metrics.iter().find(|m| m.name == "macro_f1").unwrap();
+    assert!((macro_f1.points - 30.0 * macro_f1.value.unwrap()).abs() < 1e-9);
+    let latency = metrics.iter().find(|m| m.name == "latency_per_row").unwrap();
+    assert!(latency.passed && latency.value.unwrap() < 0.05, "{latency:?}");
+    assert_eq!(metrics[0].confusion_matrix.as_ref().unwrap().classes.len(), 10);
+    assert!(report.provenance.image_id.as_str().starts_with("sha256:"));
 }
 
 #[test]
@@ -97,12 +67,12 @@ fn digits_malformed_predictions_are_invalid_output() {
     let (code, report, log) = grade(&digits, &digits.join("solutions/malformed"));
     assert_eq!(code, 1, "{log}");
     let predict = phase(&report, "predict");
-    assert_eq!(predict["verdict"], "invalid_output");
+    assert_eq!(predict.verdict.as_str(), "invalid_output");
     assert!(
-        predict["message"].as_str().unwrap().contains("no column \"label\""),
-        "{predict}"
+        predict.message.as_deref().unwrap().contains("no column \"label\""),
+        "{predict:?}"
     );
-    assert_eq!(report["score"]["total"], 0.0);
+    assert_eq!(report.score.unwrap().total, 0.0);
 }
 
 #[test]
@@ -111,11 +81,11 @@ fn failed_exit_code() {
     sandbox_image();
     let (code, report) = verdict_of("echo going; exit 3", "");
     assert_eq!(code, 1);
-    assert_eq!(report["verdict"], "failed");
+    assert_eq!(report.verdict.as_str(), "failed");
     let main = phase(&report, "main");
-    assert_eq!(main["verdict"], "failed");
-    assert_eq!(main["exit_code"], 3);
-    assert_eq!(main["stdout_tail"], "going\n");
+    assert_eq!(main.verdict.as_str(), "failed");
+    assert_eq!(main.exit_code, Some(3));
+    assert_eq!(main.stdout_tail, "going\n");
 }
 
 #[test]
@@ -125,10 +95,10 @@ fn timed_out_close_to_the_limit() {
     let (code, report) = verdict_of("trap '' TERM; echo started; sleep 60", "timeout = \"2s\"");
     assert_eq!(code, 1);
     let main = phase(&report, "main");
-    assert_eq!(main["verdict"], "timed_out");
-    let wall = main["wall_seconds"].as_f64().unwrap();
+    assert_eq!(main.verdict.as_str(), "timed_out");
+    let wall = main.wall_seconds;
     assert!((2.0..6.0).contains(&wall), "wall {wall}");
-    assert_eq!(main["stdout_tail"], "started\n");
+    assert_eq!(main.stdout_tail, "started\n");
 }
 
 #[test]
@@ -137,10 +107,10 @@ fn memory_exceeded_from_the_oom_record() {
     sandbox_image();
     let (_, report) = verdict_of("python3 -c 'b = bytearray(600 * 1024 * 1024)'", "");
     let main = phase(&report, "main");
-    assert_eq!(main["verdict"], "memory_exceeded", "{main}");
+    assert_eq!(main.verdict.as_str(), "memory_exceeded", "{main:?}");
     // A plain SIGKILL with no OOM is a crash, not a memory verdict.
     let (_, report) = verdict_of("kill -KILL $$", "");
-    assert_eq!(phase(&report, "main")["verdict"], "crashed");
+    assert_eq!(phase(&report, "main").verdict.as_str(), "crashed");
 }
 
 #[test]
@@ -149,9 +119,9 @@ fn output_exceeded_stops_a_flood() {
     sandbox_image();
     let (_, report) = verdict_of("yes 'flood'", "");
     let main = phase(&report, "main");
-    assert_eq!(main["verdict"], "output_exceeded");
-    assert_eq!(main["stdout_bytes"].as_u64().unwrap(), 64 * 1024);
-    assert!(main["wall_seconds"].as_f64().unwrap() < 10.0);
+    assert_eq!(main.verdict.as_str(), "output_exceeded");
+    assert_eq!(main.stdout_bytes, 64 * 1024);
+    assert!(main.wall_seconds < 10.0);
 }
 
 #[test]
@@ -163,8 +133,8 @@ fn crashed_by_a_signal() {
         "",
     );
     let main = phase(&report, "main");
-    assert_eq!(main["verdict"], "crashed");
-    assert_eq!(main["signal"], 11);
+    assert_eq!(main.verdict.as_str(), "crashed");
+    assert_eq!(main.signal, Some(11));
 }
 
 #[test]
@@ -173,15 +143,16 @@ fn output_that_links_elsewhere_is_invalid_and_not_followed() {
     sandbox_image();
     let (_, report) = verdict_of("ln -s /etc/passwd /out/p.csv", "outputs = [\"/out/p.csv\"]");
     let main = phase(&report, "main");
-    assert_eq!(main["verdict"], "invalid_output");
+    assert_eq!(main.verdict.as_str(), "invalid_output");
     assert!(
-        main["message"].as_str().unwrap().contains("a link to \"/etc/passwd\""),
-        "{main}"
+        main.message.as_deref().unwrap().contains("a link to \"/etc/passwd\""),
+        "{main:?}"
     );
     let (_, report) = verdict_of("true", "outputs = [\"/out/p.csv\"]");
     assert!(
-        phase(&report, "main")["message"]
-            .as_str()
+        phase(&report, "main")
+            .message
+            .as_deref()
             .unwrap()
             .contains("/out/p.csv was not written")
     );
@@ -191,7 +162,7 @@ fn output_that_links_elsewhere_is_invalid_and_not_followed() {
 fn hostile_archive_is_an_invalid_submission() {
     require_engine();
     sandbox_image();
-    let a = one_phase("true", "");
+    let a = one_phase("true", "", "");
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("evil.tar.gz");
     let file = std::fs::File::create(&path).unwrap();
@@ -205,10 +176,12 @@ fn hostile_archive_is_an_invalid_submission() {
     builder.into_inner().unwrap().finish().unwrap();
     let (code, report, _) = grade(a.path(), &path);
     assert_eq!(code, 2);
-    assert_eq!(report["verdict"], "invalid_submission");
+    assert_eq!(report.verdict.as_str(), "invalid_submission");
     assert!(
-        report["submission"]["rejection"]
-            .as_str()
+        report
+            .submission
+            .rejection
+            .as_deref()
             .unwrap()
             .contains("entry \"../../x\": '..' in the path")
     );
@@ -228,7 +201,7 @@ head -c 70000000 /dev/zero > /workspace/big 2>&1 | sed 's/^.*: //'
 grep -c ' /workspace ' /proc/mounts
 "#;
     let (_, report) = verdict_of(probe, "");
-    let out = phase(&report, "main")["stdout_tail"].as_str().unwrap().to_string();
+    let out = phase(&report, "main").stdout_tail.clone();
     assert!(out.contains("uid=1000"), "{out}");
     assert!(out.contains("CapEff:\t0000000000000000"), "{out}");
     assert!(out.contains("Read-only file system"), "{out}");
@@ -267,24 +240,24 @@ outputs = ["/out/p.csv"]
     let (code, report, log) = grade(a.path(), s.path());
     assert_eq!(code, 0, "{log}");
     assert_eq!(
-        phase(&report, "build")["verdict"],
-        "passed",
+        phase(&report, "build").verdict,
+        PhaseVerdict::Passed,
         "build saw hidden features: {log}"
     );
-    let out = phase(&report, "predict")["stdout_tail"].as_str().unwrap().to_string();
+    let out = phase(&report, "predict").stdout_tail.clone();
     assert!(out.starts_with("built\n"), "the workspace did not carry over: {out}");
     assert!(
         !out.contains(canary) && !out.contains('/'),
         "the canary was found in the container: {out}"
     );
-    assert_eq!(report["metrics"][0]["value"], 0.5);
-    assert_eq!(report["score"]["total"], 5.0);
+    assert_eq!(report.metrics[0].value, Some(0.5));
+    assert_eq!(report.score.unwrap().total, 5.0);
 }
 
 /// A grade of a sleeping phase, started as a child process; returns it once its container
 /// exists, with a function listing the containers it owns.
 fn grade_in_background(name: &str) -> (std::process::Child, impl Fn() -> String, Vec<tempfile::TempDir>) {
-    let a = one_phase("sleep 120", "timeout = \"100s\"");
+    let a = one_phase("sleep 120", "timeout = \"100s\"", "");
     let s = submission(&[("main.py", name)]);
     let out = tempfile::tempdir().unwrap();
     let child = std::process::Command::new(env!("CARGO_BIN_EXE_assay"))
@@ -336,11 +309,11 @@ outputs = ["/out/r.txt"]
     let (code, report, log) = grade(a.path(), s.path());
     assert_eq!(code, 0, "{log}");
     let serve = phase(&report, "serve");
-    let stdout = serve["stdout_tail"].as_str().unwrap();
+    let stdout = serve.stdout_tail.as_str();
     assert!(stdout.contains("service uid 1000"), "{stdout}");
     // The client works in its own folder and reads the workspace only by name.
     assert!(stdout.contains("client uid 1001 in /grader saw ready"), "{stdout}");
-    assert_eq!(report["outputs"][0]["path"], "/out/r.txt");
+    assert_eq!(report.outputs[0].path, "/out/r.txt");
     assert!(
         started.elapsed().as_secs() < 30,
         "the service's sleep held the phase open"

@@ -65,10 +65,10 @@ fn concurrent_graders_lose_and_tear_nothing() {
         if !dir.is_dir() {
             continue;
         }
-        let report: assay::report::Report =
-            serde_json::from_str(&std::fs::read_to_string(dir.join("report.json")).unwrap()).unwrap();
-        assert_eq!(report.verdict, assay::report::RunVerdict::Passed);
-        names.extend(assay::submitters::read(&dir));
+        let folder = assay::store::ReportDir::at(dir.clone());
+        let report = folder.read_report().unwrap();
+        assert_eq!(report.verdict, assay::model::RunVerdict::Passed);
+        names.extend(folder.names());
         let stray: Vec<String> = std::fs::read_dir(&dir)
             .unwrap()
             .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())

@@ -5,32 +5,11 @@ mod common;
 
 use common::*;
 
-fn grade_process(phases: &str, extra: &str, name: &str) -> (i32, serde_json::Value, String) {
+fn grade_process(phases: &str, extra: &str, name: &str) -> (i32, Report, String) {
     let a = assignment(phases, extra);
-    let s = tempfile::tempdir().unwrap();
-    write(s.path(), "main.sh", name);
-    let out = tempfile::tempdir().unwrap();
-    let output = assay(&[
-        "grade",
-        "--backend",
-        "process",
-        "--json",
-        "-a",
-        a.path().to_str().unwrap(),
-        "-o",
-        out.path().to_str().unwrap(),
-        s.path().to_str().unwrap(),
-    ]);
-    let log = text(&output);
-    let line = String::from_utf8_lossy(&output.stdout)
-        .lines()
-        .last()
-        .unwrap_or("")
-        .to_string();
-    let report: serde_json::Value = serde_json::from_str(&line).unwrap_or_else(|e| panic!("no report ({e}): {log}"));
-    let sha = report["submission"]["sha256"].as_str().unwrap();
-    assert_valid_report(&out.path().join(&sha[..16]).join("report.json"));
-    (output.status.code().unwrap_or(-1), report, log)
+    let s = submission(&[("main.sh", name)]);
+    let graded = Grading::new(a.path(), s.path()).arg("--backend").arg("process").run();
+    (graded.code, graded.report, graded.log)
 }
 
 #[test]
@@ -50,9 +29,9 @@ outputs = ["/out/p.csv"]
     let (code, report, log) = grade_process(phases, metric, "ok");
     assert_eq!(code, 0, "{log}");
     assert!(log.contains("WARNING: --backend process"), "{log}");
-    assert!(report["isolation"].as_str().unwrap().starts_with("NONE"));
-    assert_eq!(phase(&report, "predict")["stdout_tail"], "built\nx.csv\n");
-    assert_eq!(report["metrics"][0]["value"], 0.5);
+    assert!(report.isolation.as_str().starts_with("NONE"));
+    assert_eq!(phase(&report, "predict").stdout_tail, "built\nx.csv\n");
+    assert_eq!(report.metrics[0].value, Some(0.5));
 }
 
 /// A service beside the phase's command: started first, ended with it, its output kept.
@@ -70,8 +49,8 @@ fn a_service_runs_beside_the_command_and_ends_with_it() {
     let (code, report, log) = grade_process(SERVICE_PHASE, "", "service");
     assert_eq!(code, 0, "{log}");
     let serve = phase(&report, "serve");
-    assert_eq!(serve["verdict"], "passed", "{serve}");
-    let stdout = serve["stdout_tail"].as_str().unwrap();
+    assert_eq!(serve.verdict.as_str(), "passed", "{serve:?}");
+    let stdout = serve.stdout_tail.as_str();
     assert!(
         stdout.contains("service up") && stdout.contains("client saw ready"),
         "{stdout}"
@@ -99,7 +78,7 @@ fn verdicts_match_the_docker_backend() {
         let phases = format!("[[phase]]\nname = \"main\"\nrun = '''{run}'''\n{extra}\n");
         let (code, report, log) = grade_process(&phases, "", run);
         assert_eq!(code, 1, "{run}: {log}");
-        assert_eq!(phase(&report, "main")["verdict"], wanted, "{run}: {log}");
+        assert_eq!(phase(&report, "main").verdict.as_str(), wanted, "{run}: {log}");
     }
 }
 

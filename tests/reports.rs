@@ -3,50 +3,20 @@
 
 mod common;
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use common::*;
 
-/// Grades into a kept folder and returns the report folder with the parsed report.
-fn graded(assignment: &Path, submission: &Path, extra: &[&str]) -> (tempfile::TempDir, PathBuf, serde_json::Value) {
-    let out = tempfile::tempdir().unwrap();
-    let mut args = vec![
-        "grade",
-        "--json",
-        "-a",
-        assignment.to_str().unwrap(),
-        "-o",
-        out.path().to_str().unwrap(),
-    ];
-    args.extend(extra);
-    args.push(submission.to_str().unwrap());
-    let output = assay(&args);
-    let line = String::from_utf8_lossy(&output.stdout)
-        .lines()
-        .last()
-        .unwrap_or("")
-        .to_string();
-    let report: serde_json::Value = serde_json::from_str(&line).unwrap_or_else(|e| panic!("{e}: {}", text(&output)));
-    let dir = out.path().join(&report["submission"]["sha256"].as_str().unwrap()[..16]);
-    assert_valid_report(&dir.join("report.json"));
-    (out, dir, report)
+/// Grades into a kept folder; the result owns it and names the report folder.
+fn graded(assignment: &Path, submission: &Path, extra: &[&str]) -> Graded {
+    extra
+        .iter()
+        .fold(Grading::new(assignment, submission), |grading, arg| grading.arg(arg))
+        .run()
 }
 
 fn read(dir: &Path, name: &str) -> String {
     String::from_utf8_lossy(&std::fs::read(dir.join(name)).unwrap()).into_owned()
-}
-
-fn one_phase(run: &str, extra: &str) -> tempfile::TempDir {
-    assignment(
-        &format!("[[phase]]\nname = \"main\"\nrun = '''{run}'''\n{extra}\n"),
-        "[reproducibility]\nruns = 1\n",
-    )
-}
-
-fn submission(name: &str) -> tempfile::TempDir {
-    let s = tempfile::tempdir().unwrap();
-    write(s.path(), "main.txt", name);
-    s
 }
 
 /// Every rendering exists and says the verdict; junit.xml parses.
@@ -81,11 +51,12 @@ fn reports_for_failing_timed_out_and_memory_exceeded_grades() {
         ("echo fine", "", "passed", "passed"),
     ];
     for (run, extra, verdict, phase_verdict) in cases {
-        let a = one_phase(run, extra);
-        let (_keep, dir, report) = graded(a.path(), submission(run).path(), &[]);
-        assert_eq!(report["verdict"], verdict);
-        renderings(&dir, verdict, phase_verdict);
-        let feedback = read(&dir, "feedback.md");
+        let a = one_phase(run, extra, "[reproducibility]\nruns = 1\n");
+        let grade = graded(a.path(), named_submission(run).path(), &[]);
+        let (dir, report) = (&grade.dir, &grade.report);
+        assert_eq!(report.verdict.as_str(), verdict);
+        renderings(dir, verdict, phase_verdict);
+        let feedback = read(dir, "feedback.md");
         let said = match phase_verdict {
             "timed_out" => "ran out of time",
             "memory_exceeded" => "ran out of memory",
@@ -100,15 +71,16 @@ fn reports_for_failing_timed_out_and_memory_exceeded_grades() {
 fn report_for_an_invalid_submission_says_why() {
     require_engine();
     sandbox_image();
-    let a = one_phase("true", "");
+    let a = one_phase("true", "", "[reproducibility]\nruns = 1\n");
     let s = tempfile::tempdir().unwrap();
     write(s.path(), "ok.txt", "x");
     std::os::unix::fs::symlink("/etc/passwd", s.path().join("link")).unwrap();
-    let (_keep, dir, report) = graded(a.path(), s.path(), &[]);
-    assert_eq!(report["verdict"], "invalid_submission");
-    assert!(read(&dir, "report.md").contains("## Why the submission was refused"));
-    assert!(read(&dir, "report.html").contains("symbolic link"));
-    assert!(read(&dir, "feedback.md").contains("could not be accepted"));
+    let grade = graded(a.path(), s.path(), &[]);
+    let (dir, report) = (&grade.dir, &grade.report);
+    assert_eq!(report.verdict.as_str(), "invalid_submission");
+    assert!(read(dir, "report.md").contains("## Why the submission was refused"));
+    assert!(read(dir, "report.html").contains("symbolic link"));
+    assert!(read(dir, "feedback.md").contains("could not be accepted"));
 }
 
 #[test]
@@ -119,12 +91,13 @@ fn report_for_an_unstable_grade_says_so_everywhere() {
         "[[phase]]\nname = \"main\"\nrun = '''python3 -c \"import random, sys; sys.exit(random.SystemRandom().randint(0, 1))\"'''\n",
         "[reproducibility]\nruns = 10\n",
     );
-    let (_keep, dir, report) = graded(a.path(), submission("coin").path(), &[]);
-    assert_eq!(report["reproducibility"]["status"], "unstable");
-    let md = read(&dir, "report.md");
+    let grade = graded(a.path(), named_submission("coin").path(), &[]);
+    let (dir, report) = (&grade.dir, &grade.report);
+    assert_eq!(report.reproducibility.status.as_str(), "unstable");
+    let md = read(dir, "report.md");
     assert!(md.contains("NOT REPRODUCIBLE"), "{md}");
     assert!(md.contains("| phase main |"), "{md}");
-    assert!(read(&dir, "report.html").contains("<span class=\"bad\">unstable</span>"));
+    assert!(read(dir, "report.html").contains("<span class=\"bad\">unstable</span>"));
 }
 
 const PAYLOADS: &str = "<script>document.body.setAttribute('data-pwned','script')</script> <img src=x onerror=\"document.body.setAttribute('data-pwned','img')\"> <a href=\"javascript:document.body.setAttribute('data-pwned','link')\">click</a>";
@@ -161,9 +134,10 @@ fn hostile_output_is_escaped_and_junit_stays_valid() {
     require_engine();
     sandbox_image();
     let (a, s) = hostile(9);
-    let (_keep, dir, report) = graded(a.path(), s.path(), &[]);
-    assert_eq!(phase(&report, "test")["verdict"], "passed", "{report}");
-    let junit = read(&dir, "junit.xml");
+    let grade = graded(a.path(), s.path(), &[]);
+    let (dir, report) = (&grade.dir, &grade.report);
+    assert_eq!(phase(report, "test").verdict.as_str(), "passed", "{report:?}");
+    let junit = read(dir, "junit.xml");
     let parsed = roxmltree::Document::parse(&junit).unwrap_or_else(|e| panic!("junit.xml does not parse: {e}"));
     assert!(
         parsed
@@ -171,7 +145,7 @@ fn hostile_output_is_escaped_and_junit_stays_valid() {
             .any(|n| n.attribute("name") == Some("t.test_hostile::test_prints_payloads"))
     );
     assert!(!junit.contains('\u{1b}') && !junit.contains('\u{0}'));
-    let html = read(&dir, "report.html");
+    let html = read(dir, "report.html");
     assert!(!html.contains("<script>document"), "unescaped script in report.html");
     assert!(!html.contains("<img src=x"), "unescaped img in report.html");
     assert!(
@@ -183,7 +157,7 @@ fn hostile_output_is_escaped_and_junit_stays_valid() {
         "the payload should show as text"
     );
     assert!(!html.contains('\u{1b}'));
-    let md = read(&dir, "report.md");
+    let md = read(dir, "report.md");
     assert!(!md.contains('\u{1b}'), "{md}");
     // Rendered as CommonMark, candidate markup stays text (code spans, fenced logs).
     for event in pulldown_cmark::Parser::new_ext(&md, pulldown_cmark::Options::ENABLE_TABLES) {
@@ -221,7 +195,8 @@ fn report_html_runs_no_payload_and_fetches_nothing_in_chromium() {
         }
     });
     let (a, s) = hostile(port);
-    let (_keep, dir, _) = graded(a.path(), s.path(), &[]);
+    let grade = graded(a.path(), s.path(), &[]);
+    let dir = &grade.dir;
     let profile = tempfile::tempdir().unwrap();
     // Bounded, so a page that hangs fails the test instead of stalling it.
     let output = std::process::Command::new("timeout")
@@ -270,13 +245,14 @@ fn feedback_never_shows_hidden_data_or_hidden_tests() {
         "hidden/tests/test_secret.py",
         &format!("def test_{}():\n    assert True\n", canary.replace('-', "_")),
     );
-    let (_keep, dir, _) = graded(a.path(), submission("canary").path(), &[]);
-    let md = read(&dir, "report.md");
+    let grade = graded(a.path(), named_submission("canary").path(), &[]);
+    let dir = &grade.dir;
+    let md = read(dir, "report.md");
     assert!(
         md.contains(canary),
         "the reviewer's report should show it (else this test proves nothing)"
     );
-    let feedback = read(&dir, "feedback.md");
+    let feedback = read(dir, "feedback.md");
     assert!(
         !feedback.contains(canary) && !feedback.contains(&canary.replace('-', "_")),
         "{feedback}"
@@ -295,27 +271,29 @@ fn exports_for_gradescope_and_prairielearn() {
         "[[phase]]\nname = \"predict\"\nrun = '''printf 'id,label\\na,1\\nb,3\\n' > /out/p.csv'''\noutputs = [\"/out/p.csv\"]\n",
         "[[metric]]\nname = \"accuracy\"\nkind = \"accuracy\"\npredictions = \"predict:/out/p.csv\"\nlabels = \"hidden/labels.csv\"\nweight = 10\npass_at = 0.4\n\n[reproducibility]\nruns = 1\n",
     );
-    let (_keep, dir, _) = graded(
+    let grade = graded(
         a.path(),
-        submission("exports").path(),
+        named_submission("exports").path(),
         &["--format", "gradescope", "--format", "prairielearn"],
     );
-    let gradescope: serde_json::Value = serde_json::from_str(&read(&dir, "gradescope-results.json")).unwrap();
+    let (dir, report) = (&grade.dir, &grade.report);
+    let gradescope: serde_json::Value = serde_json::from_str(&read(dir, "gradescope-results.json")).unwrap();
     assert_eq!(gradescope["score"], 5.0);
     assert_eq!(gradescope["tests"][0]["max_score"], 10.0);
     assert_eq!(gradescope["tests"][0]["status"], "passed");
     assert_eq!(gradescope["tests"][0]["visibility"], "visible");
     assert!(gradescope["execution_time"].is_u64());
-    let prairielearn: serde_json::Value = serde_json::from_str(&read(&dir, "prairielearn-results.json")).unwrap();
+    let prairielearn: serde_json::Value = serde_json::from_str(&read(dir, "prairielearn-results.json")).unwrap();
     assert_eq!(prairielearn["gradable"], true);
     assert_eq!(prairielearn["score"], 0.5);
     assert_eq!(prairielearn["tests"][0]["points"], 5.0);
     assert_eq!(prairielearn["tests"][0]["max_points"], 10.0);
+    assert_eq!(report.score.unwrap().total, 5.0);
 }
 
 #[test]
 fn the_schema_rejects_a_broken_report() {
-    let schema: serde_json::Value = serde_json::from_str(assay::report::SCHEMA).unwrap();
+    let schema: serde_json::Value = serde_json::from_str(assay::model::SCHEMA).unwrap();
     let validator = jsonschema::validator_for(&schema).unwrap();
     assert!(!validator.is_valid(&serde_json::json!({"schema_version": 1, "verdict": "great"})));
 }

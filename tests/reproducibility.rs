@@ -18,12 +18,6 @@ fn predicting(run: &str, extra: &str) -> tempfile::TempDir {
     a
 }
 
-fn submission(name: &str) -> tempfile::TempDir {
-    let s = tempfile::tempdir().unwrap();
-    write(s.path(), "main.txt", name);
-    s
-}
-
 /// Python writing predictions for r0..r39 from `expression` (of `i` and `random`).
 fn predictions(expression: &str) -> String {
     format!(
@@ -31,29 +25,21 @@ fn predictions(expression: &str) -> String {
     )
 }
 
-fn differences(report: &serde_json::Value) -> Vec<String> {
-    report["reproducibility"]["differences"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|d| d["what"].as_str().unwrap().to_string())
-        .collect()
-}
-
 #[test]
 fn deterministic_solution_is_reproducible() {
     require_engine();
     sandbox_image();
     let a = predicting(&predictions("i % 2 if i < 30 else 0"), "[reproducibility]\nruns = 3\n");
-    let (code, report, log) = grade(a.path(), submission("deterministic").path());
+    let (code, report, log) = grade(a.path(), named_submission("deterministic").path());
     assert_eq!(code, 0, "{log}");
-    assert_eq!(report["reproducibility"]["runs"], 3);
+    assert_eq!(report.reproducibility.runs, 3);
     assert_eq!(
-        report["reproducibility"]["status"], "reproducible",
-        "{}",
-        report["reproducibility"]
+        report.reproducibility.status.as_str(),
+        "reproducible",
+        "{:?}",
+        report.reproducibility
     );
-    assert_eq!(report["metrics"][0]["value"], 0.875);
+    assert_eq!(report.metrics[0].value, Some(0.875));
 }
 
 #[test]
@@ -65,28 +51,21 @@ fn unseeded_randomness_is_caught_with_its_differences() {
         &predictions("random.SystemRandom().random()").replace("%d' % (i,", "%r' % (i,"),
         "\n[[metric]]\nname = \"rmse\"\nkind = \"rmse\"\npredictions = \"predict:/out/p.csv\"\nlabels = \"hidden/labels.csv\"\nweight = 0\n\n[reproducibility]\nruns = 2\n",
     );
-    let (_, report, log) = grade(a.path(), submission("unseeded").path());
-    let status = report["reproducibility"]["status"].as_str().unwrap();
+    let (_, report, log) = grade(a.path(), named_submission("unseeded").path());
+    let status = report.reproducibility.status.as_str();
     assert!(status == "nondeterministic" || status == "unstable", "{status}: {log}");
     let what = differences(&report);
     assert!(what.contains(&"metric rmse".to_string()), "{what:?}");
     assert!(what.contains(&"output predict:/out/p.csv".to_string()), "{what:?}");
-    let metric = report["reproducibility"]["differences"]
-        .as_array()
-        .unwrap()
+    let metric = report
+        .reproducibility
+        .differences
         .iter()
-        .find(|d| d["what"] == "metric rmse")
+        .find(|d| d.what == "metric rmse")
         .unwrap();
-    assert_ne!(metric["first"], metric["other"]);
-    let rmse = report["metrics"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|m| m["name"] == "rmse")
-        .unwrap()["value"]
-        .as_f64()
-        .unwrap();
-    assert_eq!(metric["first"].as_str().unwrap().parse::<f64>().unwrap(), rmse);
+    assert_ne!(metric.first, metric.other);
+    let rmse = report.metrics.iter().find(|m| m.name == "rmse").unwrap().value.unwrap();
+    assert_eq!(metric.first.as_str().parse::<f64>().unwrap(), rmse);
 }
 
 #[test]
@@ -100,17 +79,17 @@ fn crossing_a_threshold_only_sometimes_is_unstable() {
         "import os, random; coin = random.SystemRandom().randint(0, 1);",
     );
     let a = predicting(&run, "pass_at = 0.5\n\n[reproducibility]\nruns = 20\n");
-    let (_, report, log) = grade(a.path(), submission("coin").path());
-    assert_eq!(report["reproducibility"]["status"], "unstable", "{log}");
+    let (_, report, log) = grade(a.path(), named_submission("coin").path());
+    assert_eq!(report.reproducibility.status.as_str(), "unstable", "{log}");
     assert!(
         differences(&report).contains(&"metric accuracy passed".to_string()),
         "{:?}",
         differences(&report)
     );
     assert!(
-        report["summary"].as_str().unwrap().starts_with("NOT REPRODUCIBLE"),
+        report.summary.as_str().starts_with("NOT REPRODUCIBLE"),
         "{}",
-        report["summary"]
+        report.summary
     );
 }
 
@@ -122,27 +101,20 @@ fn seed_runs_show_how_much_a_metric_depends_on_luck() {
         &predictions("random.Random(int(os.environ['ASSAY_SEED']) * 40 + i).randint(0, 1)"),
         "[reproducibility]\nruns = 2\nseed_runs = 3\n",
     );
-    let (_, report, log) = grade(a.path(), submission("seeded").path());
+    let (_, report, log) = grade(a.path(), named_submission("seeded").path());
     assert_eq!(
-        report["reproducibility"]["status"], "reproducible",
+        report.reproducibility.status.as_str(),
+        "reproducible",
         "the same seed must give the same result: {log}"
     );
-    let spread = &report["reproducibility"]["seed_sensitivity"][0];
-    assert_eq!(spread["metric"], "accuracy");
-    assert_eq!(spread["seeds"], serde_json::json!([42, 43, 44, 45]));
-    let values: Vec<f64> = spread["values"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|v| v.as_f64().unwrap())
-        .collect();
+    let spread = &report.reproducibility.seed_sensitivity[0];
+    assert_eq!(spread.metric, "accuracy");
+    assert_eq!(spread.seeds, [42, 43, 44, 45]);
+    let values: Vec<f64> = spread.values.iter().map(|v| v.unwrap()).collect();
     assert_eq!(values.len(), 4);
-    assert_eq!(values[0], report["metrics"][0]["value"].as_f64().unwrap());
-    assert!(spread["std_dev"].as_f64().unwrap() > 0.0, "{spread}");
-    assert_eq!(
-        spread["min"].as_f64().unwrap(),
-        values.iter().copied().fold(f64::INFINITY, f64::min)
-    );
+    assert_eq!(values[0], report.metrics[0].value.unwrap());
+    assert!(spread.std_dev.unwrap() > 0.0, "{spread:?}");
+    assert_eq!(spread.min, Some(values.iter().copied().fold(f64::INFINITY, f64::min)));
 }
 
 #[test]
@@ -175,7 +147,7 @@ fn regrade_reports_no_difference_then_a_changed_spec_and_image() {
     );
     write(a.path(), "hidden/labels.csv", "id,label\na,1\nb,2\n");
     let out = tempfile::tempdir().unwrap();
-    let s = submission("regrade");
+    let s = named_submission("regrade");
     let dir = images.path().to_str().unwrap();
     // The image does not exist yet: grade builds it from the images folder.
     let graded = assay(&[

@@ -7,32 +7,19 @@ use std::path::{Path, PathBuf};
 
 use common::*;
 
-fn graded_report() -> (tempfile::TempDir, PathBuf) {
+/// What a graded report needs kept: its assignment and its OUT folder.
+type Kept = (tempfile::TempDir, Graded);
+
+fn graded_report() -> (Kept, PathBuf) {
     let a = assignment(
         "[[phase]]\nname = \"predict\"\nrun = '''printf 'id,label\\na,1\\nb,2\\n' > /out/p.csv'''\noutputs = [\"/out/p.csv\"]\n",
         "[[metric]]\nname = \"accuracy\"\nkind = \"accuracy\"\npredictions = \"predict:/out/p.csv\"\nlabels = \"hidden/labels.csv\"\nweight = 60\nvisibility = \"after_review\"\n\n[[rubric]]\ncriterion = \"Code quality\"\nweight = 20\nlevels = [\"missing\", \"weak\", \"adequate\", \"strong\"]\n\n[[rubric]]\ncriterion = \"Communication\"\nweight = 20\nlevels = [\"missing\", \"weak\", \"adequate\", \"strong\"]\n\n[reproducibility]\nruns = 1\n",
     );
-    let s = tempfile::tempdir().unwrap();
-    write(s.path(), "main.txt", "review me");
-    let out = tempfile::tempdir().unwrap();
-    let output = assay(&[
-        "grade",
-        "-a",
-        a.path().to_str().unwrap(),
-        "-o",
-        out.path().to_str().unwrap(),
-        s.path().to_str().unwrap(),
-    ]);
-    assert!(output.status.success(), "{}", text(&output));
-    let report = std::fs::read_dir(out.path())
-        .unwrap()
-        .next()
-        .unwrap()
-        .unwrap()
-        .path()
-        .join("report.json");
-    std::mem::forget(a);
-    (out, report)
+    let s = named_submission("review me");
+    let graded = Grading::new(a.path(), s.path()).run();
+    assert_eq!(graded.code, 0, "{}", graded.log);
+    let report = graded.dir.join("report.json");
+    ((a, graded), report)
 }
 
 /// A filled sheet: `init` for the reviewer, then each criterion given a level.
@@ -86,11 +73,11 @@ fn two_reviewers_merge_into_the_final_grade() {
         out.contains("reviewers disagree on \"Code quality\": alice strong, bob weak"),
         "{out}"
     );
-    let json: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&report).unwrap()).unwrap();
-    assert_eq!(json["review"]["reviewers"], serde_json::json!(["alice", "bob"]));
-    assert_eq!(json["review"]["criteria"][0]["disagreement"], true);
-    assert_eq!(json["review"]["criteria"][1]["disagreement"], false);
-    assert!(json["review"]["alpha"].as_f64().is_some());
+    let merged = read_report(&report).review.expect("the review is in the report");
+    assert_eq!(merged.reviewers, ["alice", "bob"]);
+    assert!(merged.criteria[0].disagreement);
+    assert!(!merged.criteria[1].disagreement);
+    assert!(merged.alpha.is_some());
     assert_valid_report(&report);
     let html = std::fs::read_to_string(dir.join("report.html")).unwrap();
     assert!(

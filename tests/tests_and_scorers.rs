@@ -63,34 +63,29 @@ fn hidden_tests_give_partial_credit_and_ignore_the_candidates_conftest() {
     );
     let (code, report, log) = grade(a.path(), s.path());
     assert_eq!(code, 1, "{log}");
-    assert_eq!(phase(&report, "test")["verdict"], "passed", "{log}");
+    assert_eq!(phase(&report, "test").verdict.as_str(), "passed", "{log}");
     let status = |name: &str| {
-        let test = report["tests"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .find(|t| t["name"].as_str().unwrap().ends_with(name))
-            .unwrap();
-        assert_eq!(test["candidate_influenced"], true);
-        test["status"].as_str().unwrap().to_string()
+        let test = report.tests.iter().find(|t| t.name.as_str().ends_with(name)).unwrap();
+        assert!(test.candidate_influenced);
+        test.status.as_str().to_string()
     };
     assert_eq!(status("test_add_small"), "passed");
     assert_eq!(status("test_add_negative"), "failed");
     assert_eq!(status("test_edge_empty"), "passed");
     assert_eq!(status("test_edge_large"), "failed");
-    let groups = report["test_groups"].as_array().unwrap();
-    assert_eq!(groups[0]["points"], 10.0); // basics: 1 of 2 × 20
-    assert_eq!(groups[1]["points"], 5.0); // edge cases: 1 of 2 × 10
-    assert_eq!(groups[1]["passed"], false);
-    assert_eq!(report["score"]["total"], 15.0);
-    assert_eq!(report["score"]["max"], 30.0);
+    let groups = &report.test_groups;
+    assert_eq!(groups[0].points, 10.0); // basics: 1 of 2 × 20
+    assert_eq!(groups[1].points, 5.0); // edge cases: 1 of 2 × 10
+    assert!(!groups[1].passed);
+    assert_eq!(report.score.unwrap().total, 15.0);
+    assert_eq!(report.score.unwrap().max, 30.0);
     assert!(
-        report["summary"]
+        report
+            .summary
             .as_str()
-            .unwrap()
             .contains("edge cases (1 of 2 passed, 100% needed)"),
         "{}",
-        report["summary"]
+        report.summary
     );
 }
 
@@ -103,13 +98,13 @@ fn a_wrong_test_count_is_invalid_output() {
     write(s.path(), "solution.py", "def add(a, b):\n    return a + b\n");
     let (_, report, log) = grade(a.path(), s.path());
     let test = phase(&report, "test");
-    assert_eq!(test["verdict"], "invalid_output", "{log}");
+    assert_eq!(test.verdict.as_str(), "invalid_output", "{log}");
     assert!(
-        test["message"]
-            .as_str()
+        test.message
+            .as_deref()
             .unwrap()
             .contains("holds 4 test(s); the assignment expects 5"),
-        "{test}"
+        "{test:?}"
     );
 }
 
@@ -163,19 +158,10 @@ json.dump({"mean_gap": sum(abs(p[k] - l[k]) for k in l) / len(l), "candidate_fil
     write(s.path(), "secret_model.py", "weights = 42\n");
     let (code, report, log) = grade(a.path(), s.path());
     assert_eq!(code, 0, "{log}");
-    let metric = |name: &str| {
-        report["metrics"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .find(|m| m["name"] == name)
-            .unwrap()
-            .clone()
-    };
-    assert_eq!(metric("mean_gap")["value"], 1.5);
-    assert_eq!(metric("mean_gap")["passed"], true);
-    assert_eq!(metric("candidate_files_seen")["value"], 0.0);
-    assert_eq!(report["score"]["total"], 10.0);
+    assert_eq!(metric(&report, "mean_gap").value, Some(1.5));
+    assert!(metric(&report, "mean_gap").passed);
+    assert_eq!(metric(&report, "candidate_files_seen").value, Some(0.0));
+    assert_eq!(report.score.unwrap().total, 10.0);
 }
 
 /// The hidden tests in a phase with no `[[test_group]]`; `extra` is more spec.
@@ -188,9 +174,9 @@ fn ungrouped_assignment(extra: &str) -> tempfile::TempDir {
     a
 }
 
-fn feedback_of(out: &std::path::Path, report: &serde_json::Value) -> String {
-    let sha = report["submission"]["sha256"].as_str().unwrap();
-    std::fs::read_to_string(out.join(&sha[..16]).join("feedback.md")).unwrap()
+fn feedback_of(out: &std::path::Path, report: &Report) -> String {
+    let dir = assay::store::ReportDir::in_out(out, &report.submission.sha256);
+    std::fs::read_to_string(dir.path().join("feedback.md")).unwrap()
 }
 
 #[test]
@@ -203,18 +189,18 @@ fn with_no_groups_every_hidden_test_must_pass() {
     let out = tempfile::tempdir().unwrap();
     let (code, report, log) = grade_into(a.path(), s.path(), out.path());
     assert_eq!(code, 1, "{log}");
-    assert_eq!(report["verdict"], "failed", "{log}");
-    let groups = report["test_groups"].as_array().unwrap();
+    assert_eq!(report.verdict.as_str(), "failed", "{log}");
+    let groups = &report.test_groups;
     assert_eq!(groups.len(), 1, "{groups:?}");
-    assert_eq!(groups[0]["name"], "hidden tests");
-    assert_eq!(groups[0]["passed"], false);
+    assert_eq!(groups[0].name, "hidden tests");
+    assert!(!groups[0].passed);
     assert!(
-        report["summary"]
+        report
+            .summary
             .as_str()
-            .unwrap()
             .contains("hidden tests (1 of 4 passed, 100% needed)"),
         "{}",
-        report["summary"]
+        report.summary
     );
     let feedback = feedback_of(out.path(), &report);
     assert!(feedback.contains("did not meet every requirement"), "{feedback}");
@@ -253,26 +239,21 @@ atexit.register(forge)
     let out = tempfile::tempdir().unwrap();
     let (code, report, log) = grade_into(a.path(), s.path(), out.path());
     assert_eq!(code, 1, "{log}");
-    let tests = report["tests"].as_array().unwrap();
+    let tests = &report.tests;
     let named = |name: &str| {
         tests
             .iter()
-            .find(|t| t["name"] == name)
+            .find(|t| t.name == name)
             .unwrap_or_else(|| panic!("no {name}: {tests:?}"))
     };
-    assert_eq!(named("unknown test 1")["trusted"], false);
-    assert_eq!(named("unknown test 1")["group"], serde_json::Value::Null);
+    assert!(!named("unknown test 1").trusted);
+    assert_eq!(named("unknown test 1").group, None);
     let dropped = named("test_solution::test_edge_large");
-    assert_eq!(dropped["status"], "failed");
-    assert!(
-        dropped["message"]
-            .as_str()
-            .unwrap()
-            .contains("missing from the results")
-    );
-    assert_eq!(report["test_groups"][0]["total_tests"], 4);
-    assert_eq!(report["test_groups"][0]["passed_tests"], 3);
-    let sha = report["submission"]["sha256"].as_str().unwrap();
+    assert_eq!(dropped.status.as_str(), "failed");
+    assert!(dropped.message.as_deref().unwrap().contains("missing from the results"));
+    assert_eq!(report.test_groups[0].total_tests, 4);
+    assert_eq!(report.test_groups[0].passed_tests, 3);
+    let sha = report.submission.sha256.as_str();
     for file in ["report.json", "report.md", "report.html", "feedback.md", "junit.xml"] {
         let text = std::fs::read_to_string(out.path().join(&sha[..16]).join(file)).unwrap();
         assert!(!text.contains("LEAK"), "{file} shows the made-up name");

@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 use std::path::Path;
 
 use super::Outcome;
-use crate::report::Report;
+use crate::model::Report;
 use crate::spec::test_names::{PhaseTests, TestNames};
 use crate::spec::{LOCK_FILE, Spec, TestGroup};
 

@@ -48,7 +48,7 @@ pub async fn bootstrap(docker: &Docker, image: &str, progress: &mut dyn FnMut(&s
     if which("debootstrap").is_err() {
         install_debootstrap(progress).await?;
     }
-    let root = crate::gc::temp_dir("bootstrap")?;
+    let root = crate::temp_dirs::owned("bootstrap")?;
     let target = root.path().join("rootfs");
     let mut command = tokio::process::Command::new("debootstrap");
     command.args(["--variant=minbase", &suite]).arg(&target);

@@ -23,7 +23,7 @@ impl ImagesDir {
                 _temp: None,
             });
         }
-        let temp = crate::gc::temp_dir("images")?;
+        let temp = crate::temp_dirs::owned("images")?;
         BUNDLED
             .extract(temp.path())
             .context("writing the bundled sandbox image folders")?;

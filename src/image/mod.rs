@@ -4,8 +4,10 @@ mod bootstrap;
 mod build;
 mod bundled;
 mod context;
+mod ensure;
 
 pub use bootstrap::{base_image, bootstrap, debian_suite};
 pub use build::{BuiltImage, build, ensure_base, list, repository};
 pub use bundled::ImagesDir;
 pub use context::BuildContext;
+pub use ensure::ensure;

@@ -3,7 +3,6 @@
 mod digest;
 mod formats;
 mod rejection;
-mod stored_copy;
 mod unpacker;
 mod zip_count;
 
@@ -14,7 +13,6 @@ use anyhow::Context;
 
 pub use digest::{Tally, digest};
 pub use rejection::{Rejection, UnpackError};
-pub use stored_copy::{STORED_COPY, store_copy};
 
 use crate::spec::IntakeLimits;
 use unpacker::Unpacker;
@@ -38,7 +36,7 @@ pub fn intake(path: &Path, limits: &IntakeLimits) -> anyhow::Result<Result<Submi
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_else(|| path.display().to_string());
-    let dir = crate::gc::temp_dir("submission").context("making a temp folder for the submission")?;
+    let dir = crate::temp_dirs::owned("submission").context("making a temp folder for the submission")?;
     let files = dir.path().join("files");
     std::fs::create_dir(&files)?;
     let mut unpacker = Unpacker::new(&files, limits);

@@ -1,11 +1,10 @@
 //! Why a submission was refused: the entry and the reason, shown to recruiters and reviewers.
 
-use std::fmt;
-
 /// How much of an entry's name a refusal quotes.
 const MAX_ENTRY_CHARS: usize = 200;
 
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{}", self.shown())]
 pub struct Rejection {
     /// The archive entry or file at fault, when one is.
     pub entry: Option<String>,
@@ -35,26 +34,22 @@ impl Rejection {
     }
 }
 
-impl fmt::Display for Rejection {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+impl Rejection {
+    fn shown(&self) -> String {
         match &self.entry {
-            Some(entry) => write!(f, "entry {entry:?}: {}", self.reason),
-            None => f.write_str(&self.reason),
+            Some(entry) => format!("entry {entry:?}: {}", self.reason),
+            None => self.reason.clone(),
         }
     }
 }
 
 /// Unpacking stops either because the submission is refused or because the harness failed.
-#[derive(Debug)]
+#[derive(Debug, thiserror::Error)]
 pub enum UnpackError {
-    Rejected(Rejection),
+    #[error("the submission was refused: {0}")]
+    Rejected(#[from] Rejection),
+    #[error("the harness failed while unpacking: {0:#}")]
     Harness(anyhow::Error),
-}
-
-impl From<Rejection> for UnpackError {
-    fn from(rejection: Rejection) -> Self {
-        UnpackError::Rejected(rejection)
-    }
 }
 
 impl From<std::io::Error> for UnpackError {

@@ -30,21 +30,14 @@ pub struct Evaluation {
 }
 
 /// Why a metric has no value.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum MetricError {
     /// The predictions are malformed: the candidate's output is invalid.
+    #[error("{0}")]
     InvalidOutput(String),
     /// The labels or the spec do not allow this metric: the author's problem.
+    #[error("assignment error: {0}")]
     Assignment(String),
-}
-
-impl std::fmt::Display for MetricError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            MetricError::InvalidOutput(why) => f.write_str(why),
-            MetricError::Assignment(why) => write!(f, "assignment error: {why}"),
-        }
-    }
 }
 
 fn invalid(why: String) -> MetricError {

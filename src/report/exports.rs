@@ -2,8 +2,8 @@
 
 use serde_json::{Value, json};
 
-use super::{Report, RunVerdict};
-use crate::junit::TestStatus;
+use crate::model::TestStatus;
+use crate::model::{Report, RunVerdict};
 use crate::spec::Visibility;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -58,7 +58,7 @@ fn items(report: &Report) -> Vec<Item> {
 }
 
 pub fn render(report: &Report, format: Format) -> Value {
-    let score = report.score.unwrap_or(super::Score { total: 0.0, max: 0.0 });
+    let score = report.score.unwrap_or(crate::model::Score { total: 0.0, max: 0.0 });
     let execution_time: f64 = report.phases.iter().map(|p| p.wall_seconds).sum();
     let summary = super::view::plain(&report.summary);
     match format {

@@ -5,8 +5,8 @@
 
 use std::fmt::Write;
 
-use super::Report;
-use crate::runner::PhaseVerdict;
+use crate::model::PhaseVerdict;
+use crate::model::Report;
 use crate::spec::Visibility;
 
 /// `reviewed`: the rubric review is merged, so `after_review` items are shown too.
@@ -18,12 +18,14 @@ pub fn render(report: &Report) -> String {
     let mut md = String::new();
     let _ = writeln!(md, "# Feedback on your submission for {}\n", report.assignment.id);
     let outcome = match report.verdict {
-        super::RunVerdict::Passed => "Your submission ran and met every requirement that is checked automatically.",
-        super::RunVerdict::Failed => {
+        crate::model::RunVerdict::Passed => {
+            "Your submission ran and met every requirement that is checked automatically."
+        }
+        crate::model::RunVerdict::Failed => {
             "Your submission ran, but did not meet every requirement that is checked automatically."
         }
-        super::RunVerdict::InvalidSubmission => "Your submission could not be accepted as sent.",
-        super::RunVerdict::HarnessError => {
+        crate::model::RunVerdict::InvalidSubmission => "Your submission could not be accepted as sent.",
+        crate::model::RunVerdict::HarnessError => {
             "Grading failed on our side; this is not your fault, and it will be run again."
         }
     };

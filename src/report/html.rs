@@ -1,17 +1,15 @@
 //! report.html: one self-contained page, no script, a strict Content-Security-Policy, and
 //! every string escaped by the template engine.
 
-use super::Report;
+use crate::model::Report;
 
 const TEMPLATE: &str = include_str!("templates/report.html");
 
 pub fn render(report: &Report) -> anyhow::Result<String> {
-    let mut env = minijinja::Environment::new();
-    // The name ends in .html, so every value is HTML-escaped unless marked safe (only the
-    // SVG charts, built from numbers and escaped names).
-    env.add_template("report.html", TEMPLATE)?;
-    let view = super::view::build(report);
-    Ok(env
-        .get_template("report.html")?
-        .render(minijinja::context! { v => minijinja::Value::from(minijinja::value::Serde(&view)) })?)
+    // Only the SVG charts, built from numbers and escaped names, are marked safe.
+    super::template::render(
+        "report.html",
+        TEMPLATE,
+        &minijinja::context! { v => minijinja::Value::from(minijinja::value::Serde(super::view::build(report))) },
+    )
 }

@@ -4,9 +4,9 @@
 
 use quick_junit::{NonSuccessKind, Report as Junit, TestCase, TestCaseStatus, TestSuite};
 
-use super::Report;
-use crate::junit::TestStatus;
-use crate::runner::PhaseVerdict;
+use crate::model::PhaseVerdict;
+use crate::model::Report;
+use crate::model::TestStatus;
 
 /// Text XML 1.0 can carry: terminal escapes and control characters removed.
 fn xml_text(text: &str) -> String {

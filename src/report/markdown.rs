@@ -4,7 +4,7 @@ use std::fmt::Write;
 
 use serde_json::Value;
 
-use super::Report;
+use crate::model::Report;
 
 /// A value in a table cell: one line that Markdown reads as plain text whatever it holds.
 pub fn cell(value: &Value) -> String {

@@ -4,8 +4,8 @@
 
 use serde_json::{Value, json};
 
-use super::{Report, RunVerdict};
-use crate::runner::PhaseVerdict;
+use crate::model::PhaseVerdict;
+use crate::model::{Report, RunVerdict};
 use crate::text::strip_ansi;
 
 /// Text from a candidate, safe to place anywhere once the renderer escapes it for its format.
@@ -201,7 +201,7 @@ pub fn build(report: &Report) -> Value {
     })
 }
 
-fn test_view(test: &super::TestResult) -> Value {
+fn test_view(test: &crate::model::TestResult) -> Value {
     let status = serde_json::to_value(test.status).unwrap_or_default();
     let status = status.as_str().unwrap_or("").to_string();
     json!({

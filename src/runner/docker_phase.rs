@@ -1,7 +1,6 @@
 //! One phase in one fresh, hardened container: files in, the candidate's command under its
 //! limits, measurements from the cgroup, files out, container removed.
 
-use std::collections::HashMap;
 use std::path::Path;
 use std::time::{Duration, Instant};
 
@@ -9,24 +8,19 @@ use anyhow::{Context, bail};
 use bollard::Docker;
 use bollard::container::LogOutput;
 use bollard::exec::StartExecResults;
-use bollard::query_parameters::{
-    CreateContainerOptionsBuilder, KillContainerOptionsBuilder, RemoveContainerOptionsBuilder,
-};
+use bollard::query_parameters::{CreateContainerOptionsBuilder, KillContainerOptionsBuilder};
 use futures_util::StreamExt;
 
 use super::capture::Capture;
 use super::events::{Event, Sink, Stream};
 use super::exec::{self, ExecResult};
-use super::outcome::{PhaseOutcome, PhaseVerdict};
+use super::phase::{GRACE, PhaseRequest, PhaseRun};
 use super::sandbox::{Area, CANDIDATE_USER, GRADER_HOME, GRADER_USER, Owner, container_body, trusted_env};
 use super::verdict::{Ending, Measured, outcome};
-use crate::spec::{Phase, Sandbox};
+use crate::model::{PhaseOutcome, PhaseVerdict};
 
 /// Process slots added for the finish step when the candidate's processes took every one.
 const FINISH_PIDS: i64 = 16;
-
-/// How long a phase gets between SIGTERM and SIGKILL when its time is up.
-const GRACE: Duration = Duration::from_secs(2);
 
 /// Kills whatever the candidate left running, then prints what the cgroup measured.
 /// Works on cgroup v1 and v2; `kill -1` spares the caller and the root-owned holder.
@@ -41,36 +35,6 @@ else
   echo "oom=$(sed -n 's/^oom_kill //p' /sys/fs/cgroup/memory.events)"
 fi"#;
 
-pub struct PhaseRequest<'a> {
-    pub phase: &'a Phase,
-    pub sandbox: &'a Sandbox,
-    pub labels: HashMap<String, String>,
-    pub container_name: String,
-    /// A tar with `workspace/...`, unpacked at `/` as the candidate.
-    pub upload: &'a Path,
-    /// A tar with each input folder, unpacked at `/` as root (None when there are none).
-    pub inputs_upload: Option<&'a Path>,
-    pub input_areas: Vec<Area>,
-    pub env: Vec<String>,
-    /// Where the workspace after the phase is saved as a tar (for the next phase).
-    pub workspace_out: &'a Path,
-    /// A later phase starts from this workspace, so it is saved.
-    pub keep_workspace: bool,
-    /// Where the declared outputs are saved as a tar.
-    pub outputs_out: &'a Path,
-    /// A container `prepare` already made for this request, while the phase before ran.
-    pub prepared: Option<String>,
-}
-
-/// The phase's outcome; `collected` is true when the workspace and outputs were saved.
-pub struct PhaseRun {
-    pub outcome: PhaseOutcome,
-    pub collected: bool,
-    /// The container's removal, left running so the next phase need not wait for it; the
-    /// run awaits it before it ends.
-    pub removal: Option<tokio::task::JoinHandle<()>>,
-}
-
 pub async fn run_phase(docker: &Docker, request: PhaseRequest<'_>, sink: &mut dyn Sink) -> anyhow::Result<PhaseRun> {
     let id = match &request.prepared {
         Some(id) => id.clone(),
@@ -79,7 +43,7 @@ pub async fn run_phase(docker: &Docker, request: PhaseRequest<'_>, sink: &mut dy
     let result = inside(docker, &id, &request, sink).await;
     let removal = {
         let (docker, id) = (docker.clone(), id.clone());
-        tokio::spawn(async move { remove(&docker, &id).await })
+        tokio::spawn(async move { crate::docker::remove_container(&docker, &id).await })
     };
     match result {
         Ok(mut run) => {
@@ -139,7 +103,7 @@ pub async fn prepare(docker: &Docker, request: &PhaseRequest<'_>) -> anyhow::Res
         .await
         .with_context(|| format!("creating the container for phase {}", request.phase.name))?;
     if let Err(e) = start_with_inputs(docker, &created.id, request).await {
-        remove(docker, &created.id).await;
+        crate::docker::remove_container(docker, &created.id).await;
         return Err(e);
     }
     Ok(created.id)
@@ -177,16 +141,6 @@ async fn start_with_inputs(docker: &Docker, id: &str, request: &PhaseRequest<'_>
         );
     }
     Ok(())
-}
-
-/// Force-removes a container; failures are left for `assay gc` (it is labelled).
-pub async fn remove(docker: &Docker, id: &str) {
-    let options = RemoveContainerOptionsBuilder::default().force(true).v(true).build();
-    if let Err(e) = docker.remove_container(id, Some(options)).await
-        && !crate::docker::is_not_found(&e)
-    {
-        tracing::warn!("could not remove container {id}: {e}");
-    }
 }
 
 async fn inside(

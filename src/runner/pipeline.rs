@@ -7,12 +7,12 @@ use std::path::{Path, PathBuf};
 use anyhow::Context;
 use bollard::Docker;
 
-use super::docker_phase::{PhaseRequest, PhaseRun};
-use super::events::{Event, Sink};
-use super::outcome::{PhaseOutcome, PhaseVerdict};
+use super::events::{Event, RunInfo, Sink};
+use super::phase::{PhaseRequest, PhaseRun};
 use super::sandbox::{Area, Owner, labels};
-use super::transfer;
+use super::transfer::{self, OutputError};
 use crate::intake::Submission;
+use crate::model::{PhaseOutcome, PhaseVerdict};
 use crate::spec::{OutputRef, Source, Spec};
 
 /// The seed every phase sees as ASSAY_SEED, the same for every run.
@@ -63,10 +63,17 @@ pub async fn run_submission(
     spec: &Spec,
     submission: &Submission,
     run_id: &str,
-    seed: u64,
+    run: RunInfo,
     sink: &mut dyn Sink,
 ) -> anyhow::Result<RunRecord> {
-    let scratch = crate::gc::temp_dir("run").context("making the run's temp folder")?;
+    sink.event(&Event::RunStarted {
+        submission: &submission.name,
+        sha256: &submission.sha256,
+        run_id,
+        run,
+    });
+    let seed = run.seed;
+    let scratch = crate::temp_dirs::owned("run").context("making the run's temp folder")?;
     let mut record = RunRecord {
         phases: Vec::new(),
         outputs: HashMap::new(),
@@ -87,8 +94,9 @@ pub async fn run_submission(
             record.phases.push(outcome);
             continue;
         }
-        let dir = record.scratch.path().join(format!("{index}-{}", phase.name));
-        let (upload, inputs) = (dir.join("upload.tar"), dir.join("inputs.tar"));
+        let paths = PhasePaths::new(record.scratch.path(), index, &phase.name);
+        let dir = paths.dir.clone();
+        let (upload, inputs) = (paths.upload.clone(), paths.inputs.clone());
         let start = match &workspace {
             Some(previous) => Workspace::Previous(previous),
             None => Workspace::Submission(&submission.root),
@@ -104,8 +112,7 @@ pub async fn run_submission(
             Some((id, areas)) => (Some(id), areas),
             None => (None, write_inputs(&inputs, spec, phase, &record.outputs)?),
         };
-        let workspace_out = dir.join("workspace.tar");
-        let outputs_out = dir.join("outputs.tar");
+        let (workspace_out, outputs_out) = (paths.workspace_out.clone(), paths.outputs_out.clone());
         let step = Step {
             phase,
             sandbox: &spec.sandbox,
@@ -147,13 +154,6 @@ pub async fn run_submission(
                 &dir.join("outputs"),
                 spec.sandbox.workspace_bytes,
             );
-            let extracted = match extracted {
-                Ok(extracted) => extracted,
-                Err(e) => {
-                    discard(backend, ahead.take()).await;
-                    return Err(e);
-                }
-            };
             match extracted {
                 Ok(found) => {
                     for (path, host) in found {
@@ -166,9 +166,13 @@ pub async fn run_submission(
                         );
                     }
                 }
-                Err(reason) => {
+                Err(OutputError::Invalid(reason)) => {
                     outcome.verdict = PhaseVerdict::InvalidOutput;
                     outcome.message = Some(reason);
+                }
+                Err(harness) => {
+                    discard(backend, ahead.take()).await;
+                    return Err(harness.into());
                 }
             }
         }
@@ -188,6 +192,29 @@ pub async fn run_submission(
     }
     scored?;
     Ok(record)
+}
+
+/// Where one phase's tars go in the run's scratch folder; the same whether its container is
+/// made ahead or when it starts.
+struct PhasePaths {
+    dir: PathBuf,
+    upload: PathBuf,
+    inputs: PathBuf,
+    workspace_out: PathBuf,
+    outputs_out: PathBuf,
+}
+
+impl PhasePaths {
+    fn new(scratch: &Path, index: usize, phase: &str) -> PhasePaths {
+        let dir = scratch.join(format!("{index}-{phase}"));
+        PhasePaths {
+            upload: dir.join("upload.tar"),
+            inputs: dir.join("inputs.tar"),
+            workspace_out: dir.join("workspace.tar"),
+            outputs_out: dir.join("outputs.tar"),
+            dir,
+        }
+    }
 }
 
 /// One container run of a phase (or a scorer) with everything it needs.
@@ -245,7 +272,7 @@ impl Step<'_> {
 /// Removes a container made ahead for a phase that will not run.
 async fn discard(backend: &Backend, prepared: Option<(String, Vec<Area>)>) {
     if let (Some((id, _)), Backend::Docker(docker)) = (prepared, backend) {
-        super::docker_phase::remove(docker, &id).await;
+        crate::docker::remove_container(docker, &id).await;
     }
 }
 
@@ -267,11 +294,10 @@ async fn prepare_ahead(
     if phase.inputs.iter().any(|i| !matches!(i.source, Source::Assignment(_))) {
         return None;
     }
-    let dir = scratch.join(format!("{index}-{}", phase.name));
-    let inputs = dir.join("inputs.tar");
-    let areas = std::fs::create_dir_all(&dir)
+    let paths = PhasePaths::new(scratch, index, &phase.name);
+    let areas = std::fs::create_dir_all(&paths.dir)
         .map_err(anyhow::Error::from)
-        .and_then(|()| write_inputs(&inputs, spec, phase, &HashMap::new()));
+        .and_then(|()| write_inputs(&paths.inputs, spec, phase, &HashMap::new()));
     let areas = match areas {
         Ok(areas) => areas,
         Err(e) => {
@@ -284,13 +310,13 @@ async fn prepare_ahead(
         sandbox: &spec.sandbox,
         labels: labels(run_id, submission_sha),
         container_name: format!("assay-{run_id}-{}-1", phase.name),
-        upload: &inputs,
-        inputs_upload: (!areas.is_empty()).then_some(inputs.as_path()),
+        upload: &paths.upload,
+        inputs_upload: (!areas.is_empty()).then_some(paths.inputs.as_path()),
         input_areas: areas.clone(),
         env: environment(phase, seed),
-        workspace_out: &inputs,
-        outputs_out: &inputs,
-        keep_workspace: false,
+        workspace_out: &paths.workspace_out,
+        outputs_out: &paths.outputs_out,
+        keep_workspace: index + 1 < spec.phases.len(),
         prepared: None,
     };
     match super::docker_phase::prepare(docker, &request).await {
@@ -390,9 +416,10 @@ async fn run_scorers(
             }
             Ok(run) => {
                 let scores =
-                    match transfer::extract_outputs(&outputs_out, &phase.outputs, &dir.join("outputs"), 1024 * 1024)? {
+                    match transfer::extract_outputs(&outputs_out, &phase.outputs, &dir.join("outputs"), 1024 * 1024) {
                         Ok(found) => read_scores(&found[0].1),
-                        Err(why) => Err(why),
+                        Err(OutputError::Invalid(why)) => Err(why),
+                        Err(harness) => return Err(harness.into()),
                     };
                 (run.outcome, scores)
             }
@@ -464,7 +491,7 @@ fn write_upload(path: &Path, workspace: Workspace) -> anyhow::Result<()> {
             crate::tarball::tar_folder(&mut builder, root, "workspace")?;
         }
         Workspace::Empty => {
-            let empty = crate::gc::temp_dir("empty")?;
+            let empty = crate::temp_dirs::owned("empty")?;
             crate::tarball::tar_folder(&mut builder, empty.path(), "workspace")?;
         }
     }

@@ -14,12 +14,10 @@ use anyhow::Context;
 use wait_timeout::ChildExt;
 
 use super::capture::Capture;
-use super::docker_phase::{PhaseRequest, PhaseRun};
 use super::events::{Event, Sink, Stream};
-use super::outcome::PhaseVerdict;
+use super::phase::{GRACE, PhaseRequest, PhaseRun};
 use super::verdict::{Ending, Measured, outcome};
-
-const GRACE: Duration = Duration::from_secs(2);
+use crate::model::PhaseVerdict;
 
 /// Output chunks in the order they arrived, within the cap.
 type Chunks = Vec<(Stream, Vec<u8>)>;
@@ -28,7 +26,7 @@ type Chunks = Vec<(Stream, Vec<u8>)>;
 pub const ISOLATION: &str = "NONE: phases ran as local processes of the grading user (--backend process); only rlimits, the wall clock and the output cap applied";
 
 pub fn run_phase(request: &PhaseRequest<'_>, sink: &mut dyn Sink) -> anyhow::Result<PhaseRun> {
-    let root = crate::gc::temp_dir("process")?;
+    let root = crate::temp_dirs::owned("process")?;
     for upload in std::iter::once(request.upload).chain(request.inputs_upload) {
         let mut archive = tar::Archive::new(std::fs::File::open(upload)?);
         archive.set_ignore_zeros(true);

@@ -5,6 +5,17 @@ use std::fs::File;
 use std::io::Read;
 use std::path::{Path, PathBuf};
 
+/// Why declared outputs could not be copied out.
+#[derive(Debug, thiserror::Error)]
+pub enum OutputError {
+    /// What the candidate left cannot be used: the phase's output is invalid.
+    #[error("{0}")]
+    Invalid(String),
+    /// The harness could not read or write: never the candidate's fault.
+    #[error("copying the outputs out failed: {0}")]
+    Harness(#[from] std::io::Error),
+}
+
 /// Copies declared outputs out of a tar a container produced into `dest`, refusing links,
 /// devices, folders and oversize files. Returns each output's host path, or why it is invalid.
 pub fn extract_outputs(
@@ -12,18 +23,18 @@ pub fn extract_outputs(
     declared: &[String],
     dest: &Path,
     max_bytes: u64,
-) -> anyhow::Result<Result<Vec<(String, PathBuf)>, String>> {
+) -> Result<Vec<(String, PathBuf)>, OutputError> {
     std::fs::create_dir_all(dest)?;
     let mut found: Vec<(String, PathBuf)> = Vec::new();
     let mut archive = tar::Archive::new(File::open(tar_path)?);
     let entries = match archive.entries() {
         Ok(entries) => entries,
-        Err(e) => return Ok(Err(format!("the outputs could not be read: {e}"))),
+        Err(e) => return Err(OutputError::Invalid(format!("the outputs could not be read: {e}"))),
     };
     for entry in entries {
         let mut entry = match entry {
             Ok(entry) => entry,
-            Err(e) => return Ok(Err(format!("the outputs could not be read: {e}"))),
+            Err(e) => return Err(OutputError::Invalid(format!("the outputs could not be read: {e}"))),
         };
         let name = String::from_utf8_lossy(&entry.path_bytes())
             .trim_end_matches('/')
@@ -33,7 +44,9 @@ pub fn extract_outputs(
             continue;
         };
         if found.iter().any(|(o, _)| o == output) {
-            return Ok(Err(format!("{output} appears twice in the copied outputs")));
+            return Err(OutputError::Invalid(format!(
+                "{output} appears twice in the copied outputs"
+            )));
         }
         let kind = entry.header().entry_type();
         if kind != tar::EntryType::Regular && kind != tar::EntryType::Continuous {
@@ -48,11 +61,11 @@ pub fn extract_outputs(
                 tar::EntryType::Directory => "a folder, not a file".to_string(),
                 other => format!("a special file ({other:?})"),
             };
-            return Ok(Err(format!("{output} is {what}")));
+            return Err(OutputError::Invalid(format!("{output} is {what}")));
         }
         let size = entry.header().size().unwrap_or(u64::MAX);
         if size > max_bytes {
-            return Ok(Err(format!(
+            return Err(OutputError::Invalid(format!(
                 "{output} is {size} bytes, more than the limit of {max_bytes}"
             )));
         }
@@ -60,14 +73,14 @@ pub fn extract_outputs(
         let mut file = File::create(&host)?;
         let copied = std::io::copy(&mut (&mut entry).take(max_bytes + 1), &mut file)?;
         if copied > max_bytes {
-            return Ok(Err(format!("{output} is more than {max_bytes} bytes")));
+            return Err(OutputError::Invalid(format!("{output} is more than {max_bytes} bytes")));
         }
         found.push((output.clone(), host));
     }
     if let Some(missing) = declared.iter().find(|d| !found.iter().any(|(o, _)| o == *d)) {
-        return Ok(Err(format!("{missing} was not written")));
+        return Err(OutputError::Invalid(format!("{missing} was not written")));
     }
-    Ok(Ok(found))
+    Ok(found)
 }
 
 #[cfg(test)]
@@ -99,11 +112,17 @@ mod tests {
             ("out/other", tar::EntryType::Regular, b"x", None),
         ]);
         let dest = tempfile::tempdir().unwrap();
-        let found = extract_outputs(tar.path(), &["/out/p.csv".into()], dest.path(), 100)
-            .unwrap()
-            .unwrap();
+        let found = extract_outputs(tar.path(), &["/out/p.csv".into()], dest.path(), 100).unwrap();
         assert_eq!(found.len(), 1);
         assert_eq!(std::fs::read(&found[0].1).unwrap(), b"id,label\n");
+    }
+
+    /// The candidate's fault, never the harness's.
+    fn invalid(error: OutputError) -> String {
+        match error {
+            OutputError::Invalid(why) => why,
+            OutputError::Harness(e) => panic!("a harness error, not invalid output: {e}"),
+        }
     }
 
     #[test]
@@ -111,18 +130,21 @@ mod tests {
         let dest = tempfile::tempdir().unwrap();
         let link = tar_with(&[("out/p.csv", tar::EntryType::Symlink, b"", Some("/etc/passwd"))]);
         let why = extract_outputs(link.path(), &["/out/p.csv".into()], dest.path(), 100)
-            .unwrap()
-            .unwrap_err();
+            .err()
+            .map(invalid)
+            .expect("refused");
         assert!(why.contains("link to \"/etc/passwd\""), "{why}");
         let empty = tar_with(&[]);
         let why = extract_outputs(empty.path(), &["/out/p.csv".into()], dest.path(), 100)
-            .unwrap()
-            .unwrap_err();
+            .err()
+            .map(invalid)
+            .expect("refused");
         assert!(why.contains("was not written"), "{why}");
         let big = tar_with(&[("out/p.csv", tar::EntryType::Regular, &[b'x'; 200], None)]);
         let why = extract_outputs(big.path(), &["/out/p.csv".into()], dest.path(), 100)
-            .unwrap()
-            .unwrap_err();
+            .err()
+            .map(invalid)
+            .expect("refused");
         assert!(why.contains("more than the limit"), "{why}");
     }
 }

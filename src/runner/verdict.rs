@@ -1,7 +1,7 @@
 //! Deciding a phase's verdict from how it ended and what the engine measured.
 
 use super::capture::Capture;
-use super::outcome::{PhaseOutcome, PhaseVerdict, signal_name};
+use crate::model::{PhaseOutcome, PhaseVerdict};
 use crate::spec::{Phase, Sandbox};
 use crate::units::format_size;
 
@@ -162,6 +162,21 @@ pub fn outcome(
         stdout_tail: capture.stdout_tail(),
         stderr_tail: capture.stderr_tail(),
         message: decision.message,
+    }
+}
+
+/// Signal names for the crashes candidates cause most.
+pub fn signal_name(signal: i32) -> &'static str {
+    match signal {
+        4 => "SIGILL",
+        6 => "SIGABRT",
+        7 => "SIGBUS",
+        8 => "SIGFPE",
+        9 => "SIGKILL",
+        11 => "SIGSEGV",
+        13 => "SIGPIPE",
+        15 => "SIGTERM",
+        _ => "signal",
     }
 }
 

@@ -41,6 +41,15 @@ const RESERVED_MOUNTS: &[&str] = &[
 /// The largest spec read: a real one is a few KiB.
 pub const MAX_SPEC_BYTES: u64 = 1024 * 1024;
 
+/// `load` for a command about to grade: every problem becomes one input error (exit 2) that
+/// lists them, one per line.
+pub fn load_valid(dir: &Path) -> anyhow::Result<Spec> {
+    load(dir).map_err(|errors| {
+        let lines: Vec<String> = errors.iter().map(|e| e.to_string()).collect();
+        crate::exit::input_error(format!("the assignment spec is invalid:\n{}", lines.join("\n")))
+    })
+}
+
 /// Loads and validates the spec of the assignment in `dir`, returning every problem found.
 pub fn load(dir: &Path) -> Result<Spec, Vec<SpecError>> {
     let file = dir.join(SPEC_FILE);
@@ -619,7 +628,7 @@ impl Checker<'_> {
             if labels.iter().any(|l| l.relative == relative) {
                 continue;
             }
-            if let Ok(sha256) = file_sha256(&self.real_dir.join(&relative)) {
+            if let Ok(sha256) = crate::sha256::of_file(&self.real_dir.join(&relative)).map(|(hex, _)| hex) {
                 labels.push(LabelsFile { relative, sha256 });
             }
         }
@@ -1081,26 +1090,14 @@ fn only_files_and_folders(folder: &Path, real_dir: &Path) -> Result<(), String> 
     Ok(())
 }
 
-fn file_sha256(path: &Path) -> std::io::Result<String> {
-    use std::io::Read;
-    let mut hasher = Sha256::new();
-    let mut file = std::fs::File::open(path)?;
-    let mut buffer = vec![0u8; 64 * 1024];
-    loop {
-        match file.read(&mut buffer)? {
-            0 => return Ok(hex::encode(hasher.finalize())),
-            n => hasher.update(&buffer[..n]),
-        }
-    }
-}
-
 /// The first file under `input` whose content equals a labels file, with that labels file.
 fn copy_of_labels(input: &Path, labels: &[LabelsFile]) -> Result<Option<(PathBuf, PathBuf)>, String> {
     if labels.is_empty() {
         return Ok(None);
     }
     if input.is_file() {
-        let sha256 = file_sha256(input).map_err(|e| format!("{} cannot be read: {e}", input.display()))?;
+        let (sha256, _) =
+            crate::sha256::of_file(input).map_err(|e| format!("{} cannot be read: {e}", input.display()))?;
         return Ok(labels
             .iter()
             .find(|l| l.sha256 == sha256)

@@ -13,7 +13,7 @@ use std::time::Duration;
 use serde::{Deserialize, Serialize};
 
 pub use diagnostic::{KeyPath, SpecError};
-pub use load::{SPEC_FILE, load};
+pub use load::{SPEC_FILE, load, load_valid};
 pub use metric::{Average, Direction, Metric, MetricKind, MetricSource};
 pub use test_names::{LOCK_FILE, TestNames};
 
@@ -169,7 +169,7 @@ impl TestGroup {
     }
 
     pub fn matches(&self, name: &str) -> bool {
-        self.patterns.iter().any(|p| crate::junit::glob_match(p, name))
+        self.patterns.iter().any(|p| crate::text::glob_match(p, name))
     }
 }
 

@@ -1,10 +1,12 @@
 //! Shared helpers: run the real `assay` binary, make small assignments and submissions in
 //! temp folders, and check that nothing labelled by assay is left on the engine.
-#![allow(dead_code)]
+#![allow(dead_code, unused_imports)]
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 use std::sync::Once;
+
+pub use assay::model::{MetricResult, PhaseOutcome, PhaseVerdict, Report, RunVerdict, TestStatus};
 
 pub fn repo() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
@@ -88,45 +90,162 @@ pub fn assignment(phases: &str, extra: &str) -> tempfile::TempDir {
     dir
 }
 
-/// Grades `submission` against `assignment`; returns the exit code and the parsed report.
-pub fn grade(assignment: &Path, submission: &Path) -> (i32, serde_json::Value, String) {
-    let out = tempfile::tempdir().unwrap();
-    grade_into(assignment, submission, out.path())
+/// A submission folder holding `files` (name, content).
+pub fn submission(files: &[(&str, &str)]) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    for (name, content) in files {
+        write(dir.path(), name, content);
+    }
+    dir
+}
+
+/// A submission of one file whose content is `name`: each test gets files of its own, so
+/// parallel tests never share a submission hash.
+pub fn named_submission(name: &str) -> tempfile::TempDir {
+    submission(&[("main.txt", name)])
+}
+
+/// An assignment of one phase, `main`, running `run`; `extra` is more TOML for the phase and
+/// `rest` any other TOML.
+pub fn one_phase(run: &str, extra: &str, rest: &str) -> tempfile::TempDir {
+    assignment(
+        &format!("[[phase]]\nname = \"main\"\nrun = '''{run}'''\n{extra}\n"),
+        rest,
+    )
+}
+
+/// A grade by the real binary, set up step by step:
+/// `Grading::new(a, s).arg("--runs").arg("3").into(out).run()`. `run` holds every grade to
+/// the same rules: a JSON report on stdout, report.json where the layout puts it and valid
+/// against the schema, nothing left on the engine.
+pub struct Grading {
+    assignment: PathBuf,
+    submission: PathBuf,
+    args: Vec<String>,
+    out: Option<PathBuf>,
+}
+
+/// What a grade gave: its exit code, its report, the command's output, and its folders.
+pub struct Graded {
+    pub code: i32,
+    pub report: Report,
+    pub log: String,
+    /// OUT, and the submission's folder in it.
+    pub out: PathBuf,
+    pub dir: PathBuf,
+    _temp: Option<tempfile::TempDir>,
+}
+
+impl Grading {
+    pub fn new(assignment: &Path, submission: &Path) -> Grading {
+        Grading {
+            assignment: assignment.to_path_buf(),
+            submission: submission.to_path_buf(),
+            args: Vec::new(),
+            out: None,
+        }
+    }
+
+    /// One more argument to `assay grade`.
+    pub fn arg(mut self, arg: &str) -> Grading {
+        self.args.push(arg.to_string());
+        self
+    }
+
+    /// Grades into `out`, which the caller keeps (default: a temp folder the result owns).
+    pub fn into(mut self, out: &Path) -> Grading {
+        self.out = Some(out.to_path_buf());
+        self
+    }
+
+    pub fn run(self) -> Graded {
+        let temp = self.out.is_none().then(|| tempfile::tempdir().unwrap());
+        let out = self
+            .out
+            .clone()
+            .unwrap_or_else(|| temp.as_ref().unwrap().path().to_path_buf());
+        let mut args: Vec<String> = vec!["grade".into(), "--json".into(), "-a".into()];
+        args.push(self.assignment.to_str().unwrap().into());
+        args.extend(["-o".to_string(), out.to_str().unwrap().to_string()]);
+        args.extend(self.args.iter().cloned());
+        args.push(self.submission.to_str().unwrap().into());
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        let output = assay(&args);
+        let log = text(&output);
+        let line = String::from_utf8_lossy(&output.stdout)
+            .lines()
+            .last()
+            .unwrap_or("")
+            .to_string();
+        let report: Report = serde_json::from_str(&line).unwrap_or_else(|e| panic!("no JSON report ({e}): {log}"));
+        let dir = assay::store::ReportDir::in_out(&out, &report.submission.sha256);
+        assert!(
+            dir.report_json().is_file(),
+            "report.json missing at {}",
+            dir.report_json().display()
+        );
+        assert_valid_report(&dir.report_json());
+        let on_docker = !self.args.windows(2).any(|w| w[0] == "--backend" && w[1] == "process");
+        if on_docker {
+            assert_eq!(
+                leftovers(&report.submission.sha256),
+                "",
+                "containers or volumes left behind"
+            );
+        }
+        Graded {
+            code: output.status.code().unwrap_or(-1),
+            report,
+            log,
+            dir: dir.path().to_path_buf(),
+            out,
+            _temp: temp,
+        }
+    }
+}
+
+/// Grades `submission` against `assignment`; returns the exit code, the report and the log.
+pub fn grade(assignment: &Path, submission: &Path) -> (i32, Report, String) {
+    let graded = Grading::new(assignment, submission).run();
+    (graded.code, graded.report, graded.log)
 }
 
 /// Grades into `out`, which the caller keeps (reports, logs and saved outputs).
-pub fn grade_into(assignment: &Path, submission: &Path, out: &Path) -> (i32, serde_json::Value, String) {
-    let output = assay(&[
-        "grade",
-        "-a",
-        assignment.to_str().unwrap(),
-        "-o",
-        out.to_str().unwrap(),
-        "--json",
-        submission.to_str().unwrap(),
-    ]);
-    let log = text(&output);
-    let line = String::from_utf8_lossy(&output.stdout)
-        .lines()
-        .last()
-        .unwrap_or("")
-        .to_string();
-    let report: serde_json::Value =
-        serde_json::from_str(&line).unwrap_or_else(|e| panic!("no JSON report ({e}): {log}"));
-    let sha = report["submission"]["sha256"].as_str().unwrap().to_string();
-    let on_disk = out.join(&sha[..16]).join("report.json");
-    assert!(on_disk.is_file(), "report.json missing at {}", on_disk.display());
-    assert_eq!(leftovers(&sha), "", "containers or volumes left behind");
-    (output.status.code().unwrap_or(-1), report, log)
+pub fn grade_into(assignment: &Path, submission: &Path, out: &Path) -> (i32, Report, String) {
+    let graded = Grading::new(assignment, submission).into(out).run();
+    (graded.code, graded.report, graded.log)
 }
 
-pub fn phase<'a>(report: &'a serde_json::Value, name: &str) -> &'a serde_json::Value {
-    report["phases"]
-        .as_array()
-        .unwrap()
+/// The report.json at `path`.
+pub fn read_report(path: &Path) -> Report {
+    serde_json::from_str(&std::fs::read_to_string(path).unwrap())
+        .unwrap_or_else(|e| panic!("{} is not a report: {e}", path.display()))
+}
+
+pub fn phase<'a>(report: &'a Report, name: &str) -> &'a PhaseOutcome {
+    report
+        .phases
         .iter()
-        .find(|p| p["name"] == name)
+        .find(|p| p.name == name)
         .unwrap_or_else(|| panic!("no phase {name}"))
+}
+
+pub fn metric<'a>(report: &'a Report, name: &str) -> &'a MetricResult {
+    report
+        .metrics
+        .iter()
+        .find(|m| m.name == name)
+        .unwrap_or_else(|| panic!("no metric {name}"))
+}
+
+/// What differs between the runs, by `what`.
+pub fn differences(report: &Report) -> Vec<String> {
+    report
+        .reproducibility
+        .differences
+        .iter()
+        .map(|d| d.what.clone())
+        .collect()
 }
 
 /// Runs python3 in the sandbox image with `dir` mounted read-only at /m (test-side checks
@@ -155,7 +274,7 @@ pub fn sklearn(dir: &Path, script: &str) -> String {
 
 /// Every report the tests write must follow the published schema.
 pub fn assert_valid_report(path: &Path) {
-    let schema: serde_json::Value = serde_json::from_str(assay::report::SCHEMA).unwrap();
+    let schema: serde_json::Value = serde_json::from_str(assay::model::SCHEMA).unwrap();
     let validator = jsonschema::validator_for(&schema).expect("the schema compiles");
     let report: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
     let errors: Vec<String> = validator

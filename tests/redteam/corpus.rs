@@ -17,7 +17,9 @@ use std::time::{Duration, Instant};
 
 use sha2::{Digest, Sha256};
 
-use crate::common::{leftovers, repo, sandbox_image};
+use assay::store::ReportDir;
+
+use crate::common::{PhaseOutcome, Report, RunVerdict, leftovers, repo, sandbox_image};
 
 /// The most a grade of one case may take before the harness counts as hung.
 const DEADLINE: Duration = Duration::from_secs(180);
@@ -60,8 +62,8 @@ pub struct Corpus {
 /// What one grade left: the exit code, the report, and what assay printed.
 pub struct Graded {
     pub exit: i32,
-    pub report: serde_json::Value,
-    pub reports: Vec<serde_json::Value>,
+    pub report: Report,
+    pub reports: Vec<Report>,
     pub folder: PathBuf,
     pub stdout: String,
     pub stderr: String,
@@ -69,30 +71,26 @@ pub struct Graded {
 }
 
 impl Graded {
-    pub fn phase(&self, name: &str) -> &serde_json::Value {
+    pub fn phase(&self, name: &str) -> &PhaseOutcome {
         crate::common::phase(&self.report, name)
     }
 
     pub fn verdict(&self) -> &str {
-        self.report["verdict"].as_str().unwrap_or("")
+        self.report.verdict.as_str()
     }
 
     pub fn score(&self) -> f64 {
-        self.report["score"]["total"].as_f64().unwrap_or(f64::NAN)
+        self.report.score.map(|s| s.total).unwrap_or(f64::NAN)
     }
 
     pub fn metric(&self, name: &str) -> Option<f64> {
-        self.report["metrics"].as_array()?.iter().find(|m| m["name"] == name)?["value"].as_f64()
+        self.report.metrics.iter().find(|m| m.name == name)?.value
     }
 
     /// The phase's stdout and stderr tails, for assertions and messages.
     pub fn output(&self, phase: &str) -> String {
         let phase = self.phase(phase);
-        format!(
-            "{}{}",
-            phase["stdout_tail"].as_str().unwrap_or(""),
-            phase["stderr_tail"].as_str().unwrap_or("")
-        )
+        format!("{}{}", phase.stdout_tail, phase.stderr_tail)
     }
 
     pub fn file(&self, name: &str) -> String {
@@ -168,7 +166,7 @@ impl Corpus {
             "assay used {} KiB of memory (limit {MAX_RSS_KIB} KiB)",
             run.max_rss_kib
         );
-        let reports: Vec<serde_json::Value> = run
+        let reports: Vec<Report> = run
             .stdout
             .lines()
             .map(|line| serde_json::from_str(line).unwrap_or_else(|e| panic!("not a JSON report ({e}): {line}\n{log}")))
@@ -179,15 +177,15 @@ impl Corpus {
         }
         if run.exit == 2 {
             assert!(
-                reports.iter().all(|r| r["verdict"] == "invalid_submission"),
+                reports.iter().all(|r| r.verdict == RunVerdict::InvalidSubmission),
                 "exit 2 without a refused submission:\n{log}"
             );
         }
         let report = reports[0].clone();
-        let sha = report["submission"]["sha256"].as_str().unwrap();
+        let folder = ReportDir::in_out(&self.out(), &report.submission.sha256);
         Graded {
             exit: run.exit,
-            folder: self.out().join(&sha[..16]),
+            folder: folder.path().to_path_buf(),
             report,
             reports,
             stdout: run.stdout,
@@ -196,9 +194,9 @@ impl Corpus {
         }
     }
 
-    fn check_invariants(&self, report: &serde_json::Value, stdout: &str, stderr: &str) {
-        let sha = report["submission"]["sha256"].as_str().expect("a submission hash");
-        let folder = self.out().join(&sha[..16]);
+    fn check_invariants(&self, report: &Report, stdout: &str, stderr: &str) {
+        let sha = report.submission.sha256.as_str();
+        let folder = ReportDir::in_out(&self.out(), sha).path().to_path_buf();
         assert!(
             folder.join("report.json").is_file(),
             "no report.json in {}",

@@ -2,9 +2,8 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::junit::TestStatus;
+use super::{Assessment, PhaseOutcome, Review};
 use crate::metrics::ConfusionMatrix;
-use crate::runner::PhaseOutcome;
 use crate::spec::{Criterion, Direction, Visibility};
 
 pub const SCHEMA_VERSION: u32 = 1;
@@ -29,6 +28,26 @@ impl RunVerdict {
     }
 }
 
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TestStatus {
+    Passed,
+    Failed,
+    Error,
+    Skipped,
+}
+
+impl TestStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            TestStatus::Passed => "passed",
+            TestStatus::Failed => "failed",
+            TestStatus::Error => "error",
+            TestStatus::Skipped => "skipped",
+        }
+    }
+}
+
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Report {
     pub schema_version: u32,
@@ -43,7 +62,7 @@ pub struct Report {
     pub metrics: Vec<MetricResult>,
     pub tests: Vec<TestResult>,
     pub test_groups: Vec<TestGroupResult>,
-    pub reproducibility: crate::reproducibility::Assessment,
+    pub reproducibility: Assessment,
     /// The declared outputs as scored, by content hash.
     pub outputs: Vec<OutputDigest>,
     pub isolation: String,
@@ -51,7 +70,7 @@ pub struct Report {
     pub rubric: Vec<Criterion>,
     /// The merged rubric review, once `assay review merge` ran.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub review: Option<crate::review::Review>,
+    pub review: Option<Review>,
     pub provenance: Provenance,
 }
 
@@ -74,7 +93,7 @@ pub struct SubmissionInfo {
     pub rejection: Option<String>,
 }
 
-#[derive(Debug, Clone, Copy, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub struct Score {
     pub total: f64,
     pub max: f64,

@@ -2,9 +2,7 @@
 //! two candidates who sent the same files share a report; `names.json` beside it keeps every
 //! name, so a round lists each candidate and can flag the copies.
 
-use std::collections::HashMap;
 use std::path::Path;
-use std::sync::{Arc, Mutex};
 
 use anyhow::Context;
 
@@ -21,35 +19,18 @@ pub fn read(dir: &Path) -> Vec<String> {
 /// Adds `name` to the folder's names (once), replacing the file whole. Under a lock: graders
 /// in other processes may add names to the same folder at the same time.
 pub fn record(dir: &Path, name: &str) -> anyhow::Result<()> {
-    let _lock = crate::store::Lock::acquire(&dir.join(LOCK))?;
+    let _lock = super::Lock::acquire(&dir.join(LOCK))?;
     let mut names = read(dir);
     if names.iter().any(|n| n == name) {
         return Ok(());
     }
     names.push(name.to_string());
-    crate::store::write_atomically(&dir.join(FILE), &serde_json::to_vec_pretty(&names)?)
+    super::write_atomically(&dir.join(FILE), &serde_json::to_vec_pretty(&names)?)
         .with_context(|| format!("recording a name in {}", dir.display()))
 }
 
 /// The lock guarding `names.json`.
 const LOCK: &str = ".names.lock";
-
-/// One lock per submission hash: the same files sent twice in one batch are graded once, and
-/// the second waits, then finds the first's report.
-#[derive(Default)]
-pub struct SameFiles {
-    locks: Mutex<HashMap<String, Arc<tokio::sync::Mutex<()>>>>,
-}
-
-impl SameFiles {
-    pub async fn lock(&self, sha256: &str) -> tokio::sync::OwnedMutexGuard<()> {
-        let lock = {
-            let mut locks = self.locks.lock().unwrap_or_else(|e| e.into_inner());
-            locks.entry(sha256.to_string()).or_default().clone()
-        };
-        lock.lock_owned().await
-    }
-}
 
 #[cfg(test)]
 mod tests {

@@ -1,12 +1,11 @@
 //! Rubric review: a TOML sheet per reviewer, merged into the grade with the spec's weights,
 //! with agreement between reviewers (per criterion, and Krippendorff's alpha).
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use serde::{Deserialize, Serialize};
 
-use crate::exit::{Exit, input_error};
-use crate::report::{Report, Score};
+use crate::model::{CriterionReview, Rating, Report, Review, Score};
 
 /// One reviewer's sheet.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -37,53 +36,12 @@ pub struct SheetCriterion {
     pub comment: String,
 }
 
-/// The merged review in the report.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct Review {
-    pub reviewers: Vec<String>,
-    pub criteria: Vec<CriterionReview>,
-    pub rubric_points: f64,
-    pub rubric_max: f64,
-    /// Objective score plus rubric points, over both maxima.
-    pub final_score: Score,
-    /// Krippendorff's alpha (interval) over all criteria; absent with one reviewer or no variation.
-    pub alpha: Option<f64>,
-}
-
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct CriterionReview {
-    pub criterion: String,
-    pub weight: f64,
-    pub levels: Vec<String>,
-    pub ratings: Vec<Rating>,
-    /// Mean level as a share of the top level, 0..1.
-    pub mean: f64,
-    pub points: f64,
-    /// The largest difference between two reviewers, in levels.
-    pub spread: usize,
-    /// Reviewers differ by more than one level.
-    pub disagreement: bool,
-}
-
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct Rating {
-    pub reviewer: String,
-    pub level: String,
-    pub comment: String,
-}
-
-impl PartialEq for Score {
-    fn eq(&self, other: &Self) -> bool {
-        self.total == other.total && self.max == other.max
-    }
-}
-
 /// The blank sheet for one reviewer of one report.
 pub fn blank_sheet(report: &Report, reviewer: &str) -> String {
     let mut text = format!(
         "# Rubric review of {} ({}) for the assignment {}.\n# For each criterion set `level` to one of its levels, and say why in `comment`.\n\n",
         report.submission.name.replace(['\n', '\r'], " "),
-        &report.submission.sha256[..16.min(report.submission.sha256.len())],
+        crate::text::short_hash(&report.submission.sha256),
         report.assignment.id
     );
     let sheet = Sheet {
@@ -119,8 +77,8 @@ pub fn merge(report: &Report, sheets: &[(PathBuf, Sheet)]) -> Result<Review, Str
         if sheet.review.submission != report.submission.sha256 {
             return Err(format!(
                 "{at} is a sheet for submission {}, not {}",
-                short(&sheet.review.submission),
-                short(&report.submission.sha256)
+                crate::text::short_hash(&sheet.review.submission),
+                crate::text::short_hash(&report.submission.sha256)
             ));
         }
         if sheet.review.assignment != report.assignment.id {
@@ -251,96 +209,6 @@ pub fn krippendorff_alpha_interval(units: &[Vec<f64>]) -> Option<f64> {
         return None;
     }
     Some(1.0 - observed / expected)
-}
-
-fn short(hash: &str) -> &str {
-    &hash[..hash.len().min(16)]
-}
-
-fn read_report(path: &Path) -> anyhow::Result<Report> {
-    let text =
-        std::fs::read_to_string(path).map_err(|e| input_error(format!("cannot read {}: {e}", path.display())))?;
-    serde_json::from_str(&text).map_err(|e| input_error(format!("{} is not an assay report: {e}", path.display())))
-}
-
-/// `assay review init`.
-pub fn init(report_path: &Path, reviewer: &str, out: Option<PathBuf>) -> anyhow::Result<Exit> {
-    let report = read_report(report_path)?;
-    if report.rubric.is_empty() {
-        return Err(input_error(format!(
-            "the assignment {} has no [[rubric]] criteria",
-            report.assignment.id
-        )));
-    }
-    let safe: String = reviewer
-        .chars()
-        .map(|c| if c.is_ascii_alphanumeric() || c == '-' { c } else { '_' })
-        .collect();
-    let path = out.unwrap_or_else(|| report_path.with_file_name(format!("review-{safe}.toml")));
-    if path.exists() {
-        return Err(input_error(format!(
-            "{} exists already; a sheet is never overwritten",
-            path.display()
-        )));
-    }
-    std::fs::write(&path, blank_sheet(&report, reviewer))?;
-    println!("{}", path.display());
-    Ok(Exit::Success)
-}
-
-/// `assay review merge`: writes the review into the report and renders it again.
-pub fn merge_command(report_path: &Path, sheet_paths: &[PathBuf]) -> anyhow::Result<Exit> {
-    let mut report = read_report(report_path)?;
-    let mut sheets = Vec::new();
-    for path in sheet_paths {
-        let text =
-            std::fs::read_to_string(path).map_err(|e| input_error(format!("cannot read {}: {e}", path.display())))?;
-        let sheet: Sheet = toml::from_str(&text).map_err(|e| input_error(format!("{}: {e}", path.display())))?;
-        sheets.push((path.clone(), sheet));
-    }
-    let review = merge(&report, &sheets).map_err(input_error)?;
-    println!(
-        "final grade {:.2}/{:.2} (objective {:.2}/{:.2}, rubric {:.2}/{:.2}) from {} reviewer(s)",
-        review.final_score.total,
-        review.final_score.max,
-        report.score.map(|s| s.total).unwrap_or(0.0),
-        report.score.map(|s| s.max).unwrap_or(0.0),
-        review.rubric_points,
-        review.rubric_max,
-        review.reviewers.len()
-    );
-    for criterion in review.criteria.iter().filter(|c| c.disagreement) {
-        let levels: Vec<String> = criterion
-            .ratings
-            .iter()
-            .map(|r| format!("{} {}", r.reviewer, r.level))
-            .collect();
-        println!(
-            "  reviewers disagree on {:?}: {}",
-            criterion.criterion,
-            levels.join(", ")
-        );
-    }
-    if let Some(alpha) = review.alpha {
-        println!("  Krippendorff's alpha over the criteria: {alpha:.3}");
-    }
-    if let Some(earlier) = &report.review {
-        println!(
-            "  replaces the review merged earlier from {} ({:.2}/{:.2})",
-            earlier
-                .reviewers
-                .iter()
-                .map(|r| crate::text::terminal_safe(r))
-                .collect::<Vec<_>>()
-                .join(", "),
-            earlier.final_score.total,
-            earlier.final_score.max
-        );
-    }
-    report.review = Some(review);
-    let dir = report_path.parent().unwrap_or(Path::new("."));
-    crate::report::write_all(dir, &report)?;
-    Ok(Exit::Success)
 }
 
 #[cfg(test)]

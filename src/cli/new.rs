@@ -16,7 +16,7 @@ pub enum Template {
 
 macro_rules! files {
     ($dir:literal: $($path:literal),* $(,)?) => {
-        &[$(($path, include_str!(concat!("templates/", $dir, "/", $path)))),*]
+        &[$(($path, include_str!(concat!("../templates/", $dir, "/", $path)))),*]
     };
 }
 
@@ -55,15 +55,19 @@ const SERVICE: &[(&str, &str)] = files!("service":
     "solutions/wrong-port/expect.toml",
 );
 
-pub struct NewOptions {
-    pub id: String,
-    pub template: Template,
-    /// The folder the assignment folder is made in.
-    pub parent: PathBuf,
-    pub title: Option<String>,
+#[derive(Debug, clap::Args)]
+pub struct NewArgs {
+    id: String,
+    #[arg(long, value_enum, default_value = "ml-classifier")]
+    template: Template,
+    /// The folder to make it in.
+    #[arg(long, default_value = "assignments")]
+    dir: PathBuf,
+    #[arg(long)]
+    title: Option<String>,
 }
 
-pub fn new_assignment(options: NewOptions) -> anyhow::Result<Exit> {
+pub fn run(options: NewArgs) -> anyhow::Result<Exit> {
     let id = &options.id;
     let valid = !id.is_empty()
         && id
@@ -74,7 +78,7 @@ pub fn new_assignment(options: NewOptions) -> anyhow::Result<Exit> {
             "{id:?} is not a valid assignment id: use lowercase letters, digits, '-' and '_'"
         )));
     }
-    let dir = options.parent.join(id);
+    let dir = options.dir.join(id);
     if dir.exists() {
         return Err(input_error(format!(
             "{} already exists; choose another id or folder",

@@ -5,8 +5,18 @@ use std::path::PathBuf;
 use crate::exit::Exit;
 use crate::spec;
 
+#[derive(Debug, clap::Args)]
+pub struct ValidateArgs {
+    #[arg(required = true)]
+    dirs: Vec<PathBuf>,
+    /// Print the results as JSON.
+    #[arg(long)]
+    json: bool,
+}
+
 /// Validates each folder; prints one line per problem (or per valid spec) and returns the exit.
-pub fn validate_dirs(dirs: &[PathBuf], json: bool) -> Exit {
+pub fn run(args: &ValidateArgs) -> Exit {
+    let (dirs, json) = (&args.dirs, args.json);
     let mut exit = Exit::Success;
     let mut records = Vec::new();
     for dir in dirs {

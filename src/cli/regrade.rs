@@ -5,11 +5,12 @@ use std::path::PathBuf;
 use anyhow::Context;
 
 use crate::exit::{Exit, input_error};
-use crate::grading::Grader;
-use crate::report::Report;
-use crate::reproducibility::compare;
+use crate::grade::Grader;
+use crate::grade::reproducibility::compare;
+use crate::live::Display;
 use crate::runner::Backend;
-use crate::text::terminal_safe;
+use crate::store::ReportDir;
+use crate::text::{short_hash, terminal_safe};
 
 #[derive(Debug, clap::Args)]
 pub struct RegradeOptions {
@@ -27,25 +28,19 @@ pub struct RegradeOptions {
     pub json: bool,
 }
 
-pub async fn regrade(options: RegradeOptions) -> anyhow::Result<Exit> {
-    let text = std::fs::read_to_string(&options.report)
-        .map_err(|e| input_error(format!("cannot read {}: {e}", options.report.display())))?;
-    let earlier: Report = serde_json::from_str(&text)
-        .map_err(|e| input_error(format!("{} is not an assay report: {e}", options.report.display())))?;
+pub async fn run(options: RegradeOptions) -> anyhow::Result<Exit> {
+    let earlier = crate::store::read_report(&options.report)?;
     let assignment = options
         .assignment
         .clone()
         .unwrap_or_else(|| PathBuf::from(&earlier.assignment.path));
-    let spec = crate::spec::load(&assignment).map_err(|errors| {
-        let lines: Vec<String> = errors.iter().map(|e| e.to_string()).collect();
-        input_error(format!("the assignment spec is invalid:\n{}", lines.join("\n")))
-    })?;
+    let spec = crate::spec::load_valid(&assignment)?;
     if spec.sha256 != earlier.assignment.spec_sha256 {
         println!(
             "the spec changed: {} was {} when graded, is {} now",
             assignment.join(crate::spec::SPEC_FILE).display(),
-            short(&earlier.assignment.spec_sha256),
-            short(&spec.sha256)
+            short_hash(&earlier.assignment.spec_sha256),
+            short_hash(&spec.sha256)
         );
         return Ok(Exit::Input);
     }
@@ -56,7 +51,7 @@ pub async fn regrade(options: RegradeOptions) -> anyhow::Result<Exit> {
             println!(
                 "the image changed: {} no longer exists (it was {})",
                 spec.sandbox.image,
-                short(&earlier.provenance.image_id)
+                short_hash(&earlier.provenance.image_id)
             );
             return Ok(Exit::Input);
         }
@@ -66,48 +61,39 @@ pub async fn regrade(options: RegradeOptions) -> anyhow::Result<Exit> {
         println!(
             "the image changed: {} was {} when graded, is {} now",
             spec.sandbox.image,
-            short(&earlier.provenance.image_id),
-            short(&image_id)
+            short_hash(&earlier.provenance.image_id),
+            short_hash(&image_id)
         );
         return Ok(Exit::Input);
     }
-    let report_dir = options.report.parent().map(PathBuf::from).unwrap_or_default();
     let stored = options.submission.is_none();
     let submission = options
         .submission
         .clone()
-        .unwrap_or_else(|| report_dir.join(crate::intake::STORED_COPY));
+        .unwrap_or_else(|| ReportDir::holding(&options.report).stored_copy());
     if !submission.exists() {
         return Err(input_error(format!(
             "no submission to regrade: {} does not exist; give one with --submission",
             submission.display()
         )));
     }
-    let temp = crate::gc::temp_dir("regrade")?;
+    let temp = crate::temp_dirs::owned("regrade")?;
     let out = options.out.clone().unwrap_or_else(|| temp.path().to_path_buf());
     let engine = crate::docker::engine_version(&docker).await;
     let backend = Backend::Docker(docker);
-    let grader = Grader {
-        backend: &backend,
-        spec: &spec,
-        image_id,
-        engine,
-        out,
-        display: crate::report::Display::for_terminal(options.json),
-        force: true,
-        runs: Some(1),
-        run_concurrency: Some(1),
-        exports: Vec::new(),
-        same_files: Default::default(),
-    };
+    let mut grader = Grader::new(&backend, &spec, image_id, engine, out);
+    grader.display = Display::for_terminal(options.json);
+    grader.force = true;
+    grader.runs = Some(1);
+    grader.run_concurrency = Some(1);
     let now = grader.grade(&submission).await?.report;
     if stored && now.submission.sha256 != earlier.submission.sha256 {
         let why = match &now.submission.rejection {
             Some(rejection) => format!("it cannot be unpacked: {}", terminal_safe(rejection)),
             None => format!(
                 "its files hash to {}, not the graded {}",
-                short(&now.submission.sha256),
-                short(&earlier.submission.sha256)
+                short_hash(&now.submission.sha256),
+                short_hash(&earlier.submission.sha256)
             ),
         };
         println!(
@@ -119,9 +105,9 @@ pub async fn regrade(options: RegradeOptions) -> anyhow::Result<Exit> {
     if now.submission.sha256 != earlier.submission.sha256 {
         println!(
             "a different submission: the report graded {}, {} is {}",
-            short(&earlier.submission.sha256),
+            short_hash(&earlier.submission.sha256),
             submission.display(),
-            short(&now.submission.sha256)
+            short_hash(&now.submission.sha256)
         );
         return Ok(Exit::Input);
     }
@@ -149,9 +135,4 @@ pub async fn regrade(options: RegradeOptions) -> anyhow::Result<Exit> {
     } else {
         Exit::Failed
     })
-}
-
-fn short(hash: &str) -> &str {
-    let hash = hash.strip_prefix("sha256:").unwrap_or(hash);
-    &hash[..hash.len().min(12)]
 }

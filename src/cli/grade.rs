@@ -3,16 +3,15 @@
 
 use std::path::{Path, PathBuf};
 
-use anyhow::Context;
-use bollard::Docker;
-
-use crate::exit::{Exit, input_error};
 use futures_util::StreamExt;
 
-use crate::grading::Grader;
-use crate::report::RunVerdict;
+use crate::exit::{Exit, input_error};
+use crate::grade::{Graded, Grader};
+use crate::live::Display;
+use crate::model::RunVerdict;
 use crate::runner::Backend;
 use crate::spec::Spec;
+use crate::store::ReportDir;
 use crate::text::terminal_safe;
 
 #[derive(Debug, clap::Args)]
@@ -42,7 +41,7 @@ pub struct GradeOptions {
     /// `process` runs phases as local processes with NO isolation, for authors checking
     /// their own solutions without Docker; never for candidates' code.
     #[arg(long, value_enum, default_value = "docker")]
-    pub backend: crate::grade::BackendChoice,
+    pub backend: BackendChoice,
     /// Runs of each submission compared for reproducibility, 1 to 100 (default: the spec's).
     #[arg(long, value_parser = clap::value_parser!(u32).range(1..=crate::spec::bounds::MAX_RUNS))]
     pub runs: Option<u32>,
@@ -61,11 +60,8 @@ pub enum BackendChoice {
     Process,
 }
 
-pub async fn grade(options: GradeOptions) -> anyhow::Result<Exit> {
-    let spec = crate::spec::load(&options.assignment).map_err(|errors| {
-        let lines: Vec<String> = errors.iter().map(|e| e.to_string()).collect();
-        input_error(format!("the assignment spec is invalid:\n{}", lines.join("\n")))
-    })?;
+pub async fn run(options: GradeOptions) -> anyhow::Result<Exit> {
+    let spec = crate::spec::load_valid(&options.assignment)?;
     for warning in &spec.warnings {
         eprintln!("warning: {warning}");
     }
@@ -80,7 +76,10 @@ pub async fn grade(options: GradeOptions) -> anyhow::Result<Exit> {
                     swept.containers, swept.volumes, swept.temp_dirs
                 );
             }
-            let image_id = ensure_image(&docker, &spec, options.images_dir.as_deref()).await?;
+            let image_id = crate::image::ensure(&docker, &spec, options.images_dir.as_deref(), &mut |line| {
+                eprintln!("{line}")
+            })
+            .await?;
             let engine = crate::docker::engine_version(&docker).await;
             (Backend::Docker(docker), image_id, engine)
         }
@@ -89,32 +88,25 @@ pub async fn grade(options: GradeOptions) -> anyhow::Result<Exit> {
                 "WARNING: --backend process runs the submission as local processes of this user with NO isolation \
                  (no container, network on, your files readable). Use it only for your own reference solutions."
             );
-            crate::gc::sweep_temp_dirs();
+            crate::temp_dirs::sweep();
             (Backend::Process, "none".to_string(), "none".to_string())
         }
     };
     let submissions = submissions(&options)?;
-    let display = crate::report::Display::for_terminal(options.json);
-    let grader = Grader {
-        backend: &backend,
-        spec: &spec,
-        image_id,
-        engine,
-        out: options.out.clone(),
-        display: display.clone(),
-        force: options.force,
-        runs: options.runs,
-        run_concurrency: options.run_concurrency.map(usize::from),
-        exports: options.formats.clone(),
-        same_files: Default::default(),
-    };
+    let display = Display::for_terminal(options.json);
+    let mut grader = Grader::new(&backend, &spec, image_id, engine, options.out.clone());
+    grader.display = display.clone();
+    grader.force = options.force;
+    grader.runs = options.runs;
+    grader.run_concurrency = options.run_concurrency.map(usize::from);
+    grader.exports = options.formats.clone();
     let jobs = options
         .jobs
         .map(usize::from)
         .unwrap_or_else(|| default_jobs(&spec, options.runs, options.run_concurrency.map(usize::from)))
         .max(1);
     let overall = match &display {
-        crate::report::Display::Bars(multi) if submissions.len() > 1 => {
+        Display::Bars(multi) if submissions.len() > 1 => {
             let bar = multi.add(indicatif::ProgressBar::new(submissions.len() as u64));
             bar.set_style(
                 indicatif::ProgressStyle::with_template("{bar:30} {pos}/{len} graded, {elapsed}")
@@ -146,7 +138,7 @@ pub async fn grade(options: GradeOptions) -> anyhow::Result<Exit> {
             bar.finish_and_clear();
         }
         if submissions.len() > 1 || options.dir.is_some() {
-            crate::round::write(&options.out)?;
+            crate::store::round::write(&options.out)?;
             if !options.json {
                 display.println(&format!("round summary: {}", options.out.join("index.html").display()));
             }
@@ -202,45 +194,13 @@ fn submissions(options: &GradeOptions) -> anyhow::Result<Vec<PathBuf>> {
 /// Submissions graded at once so the machine is never oversubscribed: the room the spec's
 /// CPU and memory limits leave, shared by each submission's concurrent runs.
 fn default_jobs(spec: &Spec, runs: Option<u32>, run_concurrency: Option<usize>) -> usize {
-    let room = crate::grading::machine_room(spec);
+    let room = crate::grade::machine_room(spec);
     let runs = runs.unwrap_or(spec.reproducibility.runs) as usize;
     let per_submission = run_concurrency.unwrap_or(room).min(runs).max(1);
     (room / per_submission).max(1)
 }
 
-/// The sandbox image's id, built from `images_dir` (default: the bundled folders) when it is
-/// an `assay/NAME` not yet built.
-pub async fn ensure_image(docker: &Docker, spec: &Spec, images_dir: Option<&Path>) -> anyhow::Result<String> {
-    match docker.inspect_image(&spec.sandbox.image).await {
-        Ok(image) => return Ok(image.id.unwrap_or_default()),
-        Err(e) if crate::docker::is_not_found(&e) => {}
-        Err(e) => return Err(e).context("asking the engine for the sandbox image"),
-    }
-    let name = spec
-        .sandbox
-        .image
-        .strip_prefix("assay/")
-        .map(|n| n.split(':').next().unwrap_or(n));
-    let images_dir = crate::image::ImagesDir::resolve(images_dir)?;
-    let images_dir = images_dir.path();
-    match name {
-        Some(name) if images_dir.join(name).join("Dockerfile").is_file() => {
-            eprintln!(
-                "sandbox image {} is missing; building it from {}",
-                spec.sandbox.image,
-                images_dir.join(name).display()
-            );
-            let built = crate::image::build(docker, images_dir, name, &mut |line| eprintln!("  {line}")).await?;
-            Ok(built.id)
-        }
-        _ => Err(input_error(format!(
-            "the sandbox image {} does not exist and no sandbox-images folder builds it",
-            spec.sandbox.image
-        ))),
-    }
-}
-
-fn print_summary(graded: &crate::grading::Graded, options: &GradeOptions, display: &crate::report::Display) {
+fn print_summary(graded: &Graded, options: &GradeOptions, display: &Display) {
     let report = &graded.report;
     if options.json {
         println!("{}", serde_json::to_string(report).unwrap_or_default());
@@ -281,7 +241,7 @@ fn print_summary(graded: &crate::grading::Graded, options: &GradeOptions, displa
             if metric.passed { "" } else { " (missed)" }
         ));
     }
-    let path = options.out.join(&report.submission.sha256[..16]).join("report.json");
+    let path = ReportDir::in_out(&options.out, &report.submission.sha256).report_json();
     lines.push(format!("  report: {}", path.display()));
     display.println(&lines.join("\n"));
 }

@@ -1,72 +1,8 @@
 //! Comparing runs of the same submission: a grade is only fair if it comes out the same
 //! when run again.
 
-use serde::{Deserialize, Serialize};
-
-use crate::report::{MetricResult, Report};
+use crate::model::{Assessment, Difference, MetricResult, OutputDigest, Report, ReproducibilityStatus, SeedSpread};
 use crate::spec::Spec;
-
-/// One way two runs disagree.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct Difference {
-    /// What differs, e.g. `metric accuracy`, `test test_x::test_a`, `phase predict`.
-    pub what: String,
-    /// The run compared with the first (2 is the first rerun).
-    pub run: u32,
-    pub first: String,
-    pub other: String,
-    /// A verdict, a test status or a pass/fail decision differs, not only a value.
-    pub decision: bool,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Status {
-    /// Every run agrees within tolerance.
-    Reproducible,
-    /// Values differ, but every verdict and pass/fail decision agrees.
-    Nondeterministic,
-    /// A verdict, a test status or a pass/fail decision differs.
-    Unstable,
-    /// Only one run.
-    Skipped,
-}
-
-/// The spread of one metric over runs with different seeds.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct SeedSpread {
-    pub metric: String,
-    pub seeds: Vec<u64>,
-    pub values: Vec<Option<f64>>,
-    pub min: Option<f64>,
-    pub max: Option<f64>,
-    /// Population standard deviation of the values present.
-    pub std_dev: Option<f64>,
-}
-
-/// What the report says about reruns.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct Assessment {
-    pub runs: u32,
-    pub status: Status,
-    pub tolerance: f64,
-    pub differences: Vec<Difference>,
-    pub seed_runs: u32,
-    pub seed_sensitivity: Vec<SeedSpread>,
-}
-
-impl Assessment {
-    pub fn skipped() -> Self {
-        Assessment {
-            runs: 1,
-            status: Status::Skipped,
-            tolerance: 0.0,
-            differences: Vec::new(),
-            seed_runs: 0,
-            seed_sensitivity: Vec::new(),
-        }
-    }
-}
 
 fn show(value: Option<f64>) -> String {
     value.map(|v| format!("{v}")).unwrap_or_else(|| "none".to_string())
@@ -149,8 +85,8 @@ pub fn compare(spec: &Spec, first: &Report, other: &Report, run: u32) -> Vec<Dif
             .iter()
             .find(|t| t.name == test.name && t.phase == test.phase);
         let (mine, theirs) = (
-            status_name(test.status),
-            theirs.map(|t| status_name(t.status)).unwrap_or("missing"),
+            test.status.as_str(),
+            theirs.map(|t| t.status.as_str()).unwrap_or("missing"),
         );
         if mine != theirs {
             add(format!("test {}", test.name), mine.into(), theirs.into(), true);
@@ -164,7 +100,7 @@ pub fn compare(spec: &Spec, first: &Report, other: &Report, run: u32) -> Vec<Dif
         add(
             format!("test {}", test.name),
             "missing".into(),
-            status_name(test.status).into(),
+            test.status.as_str().into(),
             true,
         );
     }
@@ -200,23 +136,13 @@ pub fn compare(spec: &Spec, first: &Report, other: &Report, run: u32) -> Vec<Dif
 
 /// Outputs compared by hash: not JUnit files (their tests are compared one by one, and they
 /// hold timings) nor those the spec lists in `ignore_outputs`.
-fn compared(spec: &Spec, output: &crate::report::OutputDigest) -> bool {
+fn compared(spec: &Spec, output: &OutputDigest) -> bool {
     let junit = spec
         .phases
         .iter()
         .any(|p| p.name == output.phase && p.junit.as_deref() == Some(output.path.as_str()));
     let reference = format!("{}:{}", output.phase, output.path);
     !junit && !spec.reproducibility.ignore_outputs.contains(&reference)
-}
-
-fn status_name(status: crate::junit::TestStatus) -> &'static str {
-    use crate::junit::TestStatus::*;
-    match status {
-        Passed => "passed",
-        Failed => "failed",
-        Error => "error",
-        Skipped => "skipped",
-    }
 }
 
 /// The tolerance a metric's values are compared with; `None` when only its decision counts.
@@ -230,15 +156,15 @@ fn tolerance_of(spec: &Spec, metric: &MetricResult) -> Option<f64> {
 }
 
 /// The status that a set of differences amounts to.
-pub fn status(runs: usize, differences: &[Difference]) -> Status {
+pub fn status(runs: usize, differences: &[Difference]) -> ReproducibilityStatus {
     if runs < 2 {
-        Status::Skipped
+        ReproducibilityStatus::Skipped
     } else if differences.iter().any(|d| d.decision) {
-        Status::Unstable
+        ReproducibilityStatus::Unstable
     } else if differences.is_empty() {
-        Status::Reproducible
+        ReproducibilityStatus::Reproducible
     } else {
-        Status::Nondeterministic
+        ReproducibilityStatus::Nondeterministic
     }
 }
 
@@ -322,10 +248,13 @@ mod tests {
 
     #[test]
     fn statuses() {
-        assert_eq!(status(1, &[]), Status::Skipped);
-        assert_eq!(status(2, &[]), Status::Reproducible);
-        assert_eq!(status(2, &[difference(false)]), Status::Nondeterministic);
-        assert_eq!(status(3, &[difference(false), difference(true)]), Status::Unstable);
+        assert_eq!(status(1, &[]), ReproducibilityStatus::Skipped);
+        assert_eq!(status(2, &[]), ReproducibilityStatus::Reproducible);
+        assert_eq!(status(2, &[difference(false)]), ReproducibilityStatus::Nondeterministic);
+        assert_eq!(
+            status(3, &[difference(false), difference(true)]),
+            ReproducibilityStatus::Unstable
+        );
     }
 
     #[test]

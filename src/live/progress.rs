@@ -5,7 +5,7 @@ use std::io::Write;
 
 use indicatif::{MultiProgress, ProgressBar, ProgressStyle};
 
-use crate::runner::{Event, Sink};
+use crate::runner::{Event, RunInfo, RunKind, Sink};
 use crate::text::terminal_safe;
 
 /// How progress is shown.
@@ -43,46 +43,70 @@ impl Display {
     }
 }
 
+/// Follows one run of one submission. The first run says every step; a rerun or a seed run
+/// shows its steps on a live bar and, in plain lines, only its verdict.
 pub struct Progress {
     display: Display,
     name: String,
+    run: Option<RunInfo>,
     bar: Option<ProgressBar>,
 }
 
 impl Progress {
     pub fn new(display: Display, submission: &str) -> Self {
-        let name = terminal_safe(submission);
-        let bar = match &display {
-            Display::Bars(multi) => {
-                let bar = multi.add(ProgressBar::new_spinner());
-                bar.set_style(
-                    ProgressStyle::with_template("{spinner} {prefix}: {msg}")
-                        .unwrap_or_else(|_| ProgressStyle::default_spinner()),
-                );
-                bar.set_prefix(name.clone());
-                bar.enable_steady_tick(std::time::Duration::from_millis(120));
-                Some(bar)
-            }
-            _ => None,
-        };
-        Progress { display, name, bar }
+        Progress {
+            display,
+            name: terminal_safe(submission),
+            run: None,
+            bar: None,
+        }
     }
 
+    /// The live line, made when the run starts (runs waiting their turn show none).
+    fn start_bar(&mut self, run: RunInfo) {
+        let Display::Bars(multi) = &self.display else {
+            return;
+        };
+        let bar = multi.add(ProgressBar::new_spinner());
+        bar.set_style(
+            ProgressStyle::with_template("{spinner} {prefix}: {msg}")
+                .unwrap_or_else(|_| ProgressStyle::default_spinner()),
+        );
+        let prefix = match run.kind {
+            RunKind::First => self.name.clone(),
+            _ => format!("{} {}", self.name, run.label()),
+        };
+        bar.set_prefix(prefix);
+        bar.enable_steady_tick(std::time::Duration::from_millis(120));
+        self.bar = Some(bar);
+    }
+
+    /// A step of the run: on the bar, and as a line for the first run only.
     fn say(&self, text: String) {
         match (&self.display, &self.bar) {
             (Display::Bars(_), Some(bar)) => bar.set_message(text),
-            (Display::Lines, _) => {
-                let _ = writeln!(std::io::stderr().lock(), "{}: {text}", self.name);
-            }
+            (Display::Lines, _) if self.is_first() => self.line(&text),
             _ => {}
         }
+    }
+
+    fn line(&self, text: &str) {
+        let _ = writeln!(std::io::stderr().lock(), "{}: {text}", self.name);
+    }
+
+    fn is_first(&self) -> bool {
+        self.run.is_none_or(|r| r.kind == RunKind::First)
     }
 }
 
 impl Sink for Progress {
     fn event(&mut self, event: &Event) {
         match event {
-            Event::RunStarted { sha256, .. } => self.say(format!("grading ({})", &sha256[..12])),
+            Event::RunStarted { sha256, run, .. } => {
+                self.run = Some(*run);
+                self.start_bar(*run);
+                self.say(format!("grading ({})", &sha256[..sha256.len().min(12)]));
+            }
             Event::PhaseStarted { phase } => self.say(format!("{phase} running")),
             Event::PhaseFinished { outcome } => {
                 let why = outcome
@@ -97,8 +121,12 @@ impl Sink for Progress {
                     outcome.wall_seconds
                 ));
             }
-            Event::RunFinished { verdict } => {
-                self.say(format!("=> {verdict}"));
+            Event::RunFinished { run, verdict } => {
+                if run.kind == RunKind::First {
+                    self.say(format!("=> {verdict}"));
+                } else if matches!(self.display, Display::Lines) {
+                    self.line(&format!("{}: {verdict}", run.label()));
+                }
                 if let Some(bar) = &self.bar {
                     bar.finish_and_clear();
                 }

@@ -1,19 +1,28 @@
 //! Grading one submission: intake, every run (reruns and seed runs, concurrently when the
 //! machine has room), scoring, the reproducibility assessment, and what is kept on disk.
 
+mod hidden_tests;
+pub mod junit;
+pub mod reproducibility;
+pub mod review;
+mod same_files;
+mod scoring;
+
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::time::SystemTime;
 
 use anyhow::Context;
 use futures_util::StreamExt;
-use sha2::{Digest, Sha256};
 
 use crate::intake::{Rejection, Submission, intake};
-use crate::report::{self, LogSink, OutputDigest, Progress, Report, RunVerdict};
-use crate::reproducibility::{Assessment, Status, assess};
-use crate::runner::{Backend, DEFAULT_SEED, Event, Fanout, RunRecord, Sink, run_submission};
+use crate::live::{Display, LogSink, Progress};
+use crate::model::{self, Assessment, OutputDigest, Report, ReproducibilityStatus, RunVerdict};
+use crate::runner::{Backend, DEFAULT_SEED, Event, Fanout, RunInfo, RunKind, RunRecord, Sink, run_submission};
 use crate::spec::{OutputRef, Spec};
+use crate::store::ReportDir;
+use reproducibility::assess;
+pub use same_files::SameFiles;
 
 /// Everything a grade needs besides the submission.
 pub struct Grader<'a> {
@@ -23,7 +32,7 @@ pub struct Grader<'a> {
     pub engine: String,
     pub out: PathBuf,
     /// How progress is shown on the terminal.
-    pub display: crate::report::Display,
+    pub display: Display,
     /// Grade again even when OUT holds a report of the same submission, spec and image.
     pub force: bool,
     /// Overrides the spec's `[reproducibility] runs`.
@@ -33,7 +42,27 @@ pub struct Grader<'a> {
     /// Extra results.json files for other graders, written beside the report.
     pub exports: Vec<crate::report::exports::Format>,
     /// Serializes grades of the same files, so they are graded once.
-    pub same_files: crate::submitters::SameFiles,
+    pub same_files: SameFiles,
+}
+
+impl<'a> Grader<'a> {
+    /// A grader that shows nothing, reuses what OUT holds, and runs as the spec says; set the
+    /// public fields to change that.
+    pub fn new(backend: &'a Backend, spec: &'a Spec, image_id: String, engine: String, out: PathBuf) -> Grader<'a> {
+        Grader {
+            backend,
+            spec,
+            image_id,
+            engine,
+            out,
+            display: Display::Quiet,
+            force: false,
+            runs: None,
+            run_concurrency: None,
+            exports: Vec::new(),
+            same_files: SameFiles::default(),
+        }
+    }
 }
 
 /// A grade, or the earlier one found in OUT.
@@ -48,9 +77,9 @@ pub struct Graded {
 
 impl Graded {
     /// Records `name` beside the report and notes the other names of the same files.
-    fn under(report: Report, skipped: bool, dir: &Path, name: &str) -> anyhow::Result<Graded> {
-        crate::submitters::record(dir, name)?;
-        let same_files_as = crate::submitters::read(dir).into_iter().filter(|n| n != name).collect();
+    fn under(report: Report, skipped: bool, dir: &ReportDir, name: &str) -> anyhow::Result<Graded> {
+        dir.record_name(name)?;
+        let same_files_as = dir.names().into_iter().filter(|n| n != name).collect();
         Ok(Graded {
             report,
             skipped,
@@ -63,16 +92,6 @@ impl Graded {
 /// Taken while a run's outputs are scored (see `run_once`).
 static SCORING: std::sync::Mutex<()> = std::sync::Mutex::new(());
 
-/// Held while a report folder is graded or written, by every process grading into OUT.
-const FOLDER_LOCK: &str = ".lock";
-
-/// A sink that ignores everything (reruns report only their result).
-struct Silent;
-
-impl Sink for Silent {
-    fn event(&mut self, _event: &Event) {}
-}
-
 impl Grader<'_> {
     /// Grades one submission and writes `OUT/<sha prefix>/report.json`. A harness failure
     /// becomes a `harness_error` report, so one bad submission never stops a batch.
@@ -83,7 +102,7 @@ impl Grader<'_> {
             Err(error) => {
                 let summary = format!("the harness failed (not the candidate's fault; grade again): {error:#}");
                 let report = self.unopened(path, RunVerdict::HarnessError, summary, None, started)?;
-                let dir = self.out.join(&report.submission.sha256[..16]);
+                let dir = ReportDir::in_out(&self.out, &report.submission.sha256);
                 let name = report.submission.name.clone();
                 Graded::under(report, false, &dir, &name)
             }
@@ -91,9 +110,8 @@ impl Grader<'_> {
     }
 
     /// A report already in OUT for this submission, spec and image, which need not be redone.
-    fn earlier(&self, dir: &Path, sha256: &str) -> Option<Report> {
-        let text = std::fs::read_to_string(dir.join("report.json")).ok()?;
-        let report: Report = serde_json::from_str(&text).ok()?;
+    fn earlier(&self, dir: &ReportDir, sha256: &str) -> Option<Report> {
+        let report = dir.read_report()?;
         let same = report.submission.sha256 == sha256
             && report.assignment.spec_sha256 == self.spec.sha256
             && report.provenance.image_id == self.image_id
@@ -106,67 +124,42 @@ impl Grader<'_> {
             Ok(submission) => submission,
             Err(rejection) => {
                 let report = self.rejected(path, &rejection, started)?;
-                let dir = self.out.join(&report.submission.sha256[..16]);
+                let dir = ReportDir::in_out(&self.out, &report.submission.sha256);
                 let name = report.submission.name.clone();
                 return Graded::under(report, false, &dir, &name);
             }
         };
-        let dir = self.out.join(&submission.sha256[..16]);
+        let dir = ReportDir::in_out(&self.out, &submission.sha256);
         // The same files sent twice in this batch: the second waits and finds the first.
         let _same_files = self.same_files.lock(&submission.sha256).await;
         // And across processes grading into the same OUT: one grade of a folder at a time.
-        std::fs::create_dir_all(&dir).with_context(|| format!("creating {}", dir.display()))?;
-        let _folder = crate::store::Lock::acquire_async(&dir.join(FOLDER_LOCK)).await?;
+        let _folder = dir.lock_async().await?;
         if !self.force
             && let Some(report) = self.earlier(&dir, &submission.sha256)
         {
             return Graded::under(report, true, &dir, &submission.name);
         }
-        crate::intake::store_copy(&submission, &dir.join(crate::intake::STORED_COPY))?;
+        dir.store_copy(&submission)?;
 
         let runs = self.runs.unwrap_or(self.spec.reproducibility.runs).max(1) as usize;
-        let mut seeds = vec![DEFAULT_SEED; runs];
-        seeds.extend((1..=self.spec.reproducibility.seed_runs as u64).map(|k| DEFAULT_SEED + k));
-        let mut sinks: Vec<Box<dyn Sink>> = Vec::new();
-        let mut first = Fanout::default();
-        first
-            .sinks
-            .push(Box::new(Progress::new(self.display.clone(), &submission.name)));
-        first.sinks.push(Box::new(LogSink::new(dir.join("logs"))?));
-        sinks.push(Box::new(first));
-        sinks.extend((1..seeds.len()).map(|_| Box::new(Silent) as Box<dyn Sink>));
-
+        let plan = run_plan(runs, self.spec.reproducibility.seed_runs);
         let concurrency = self.run_concurrency.unwrap_or_else(|| machine_room(self.spec)).max(1);
-        let jobs = seeds
-            .into_iter()
-            .zip(sinks)
-            .enumerate()
-            .map(|(index, (seed, mut sink))| {
-                let submission = &submission;
-                async move {
-                    let run_id = new_run_id();
-                    if index == 0 {
-                        sink.event(&Event::RunStarted {
-                            submission: &submission.name,
-                            sha256: &submission.sha256,
-                            run_id: &run_id,
-                        });
-                    }
-                    let result = self.run_once(submission, &run_id, seed, started, sink.as_mut()).await;
-                    if let Ok((report, _)) = &result {
-                        if index == 0 {
-                            sink.event(&Event::RunFinished {
-                                verdict: report.verdict.as_str(),
-                            });
-                        } else if matches!(self.display, crate::report::Display::Lines) {
-                            let kind = if index < runs { "rerun" } else { "seed run" };
-                            let verdict = report.verdict.as_str();
-                            eprintln!("{}: {kind} {} (seed {seed}): {verdict}", submission.name, index + 1);
-                        }
-                    }
-                    result
+        let jobs = plan.into_iter().map(|run| {
+            let submission = &submission;
+            let dir = &dir;
+            async move {
+                let mut sink = self.sink(dir, &submission.name, run)?;
+                let run_id = new_run_id();
+                let result = self.run_once(submission, &run_id, run, started, &mut sink).await;
+                if let Ok((report, _)) = &result {
+                    sink.event(&Event::RunFinished {
+                        run,
+                        verdict: report.verdict.as_str(),
+                    });
                 }
-            });
+                result
+            }
+        });
         let results: Vec<anyhow::Result<(Report, RunRecord)>> =
             futures_util::stream::iter(jobs).buffered(concurrency).collect().await;
         let mut reports = Vec::new();
@@ -188,26 +181,36 @@ impl Grader<'_> {
         let mut report = reports.swap_remove(0);
         explain(&mut report, &assessment);
         report.reproducibility = assessment;
-        report.provenance.finished_at = report::timestamp(SystemTime::now());
+        report.provenance.finished_at = model::timestamp(SystemTime::now());
         if let Some(record) = &first_record {
-            save_outputs(&record.outputs, &dir.join("outputs"))?;
+            dir.save_outputs(&record.outputs)?;
         }
-        report::write_all(&dir, &report)?;
+        dir.write_report(&report)?;
         self.export(&dir, &report)?;
         Graded::under(report, false, &dir, &submission.name)
     }
 
-    fn export(&self, dir: &Path, report: &Report) -> anyhow::Result<()> {
+    /// Where one run's events go: the terminal, and the phase logs (`logs/`, and
+    /// `logs/run-N/` for a rerun or a seed run).
+    fn sink(&self, dir: &ReportDir, name: &str, run: RunInfo) -> anyhow::Result<Fanout> {
+        let logs = match run.kind {
+            RunKind::First => dir.logs(),
+            _ => dir.logs().join(format!("run-{}", run.number)),
+        };
+        let mut sink = Fanout::default();
+        sink.sinks.push(Box::new(Progress::new(self.display.clone(), name)));
+        sink.sinks.push(Box::new(LogSink::new(logs)?));
+        Ok(sink)
+    }
+
+    fn export(&self, dir: &ReportDir, report: &Report) -> anyhow::Result<()> {
         for format in &self.exports {
             let name = match format {
                 crate::report::exports::Format::Gradescope => "gradescope-results.json",
                 crate::report::exports::Format::Prairielearn => "prairielearn-results.json",
             };
             let value = crate::report::exports::render(report, *format);
-            crate::store::write_atomically(
-                &dir.join(name),
-                (serde_json::to_string_pretty(&value)? + "\n").as_bytes(),
-            )?;
+            dir.write_file(name, (serde_json::to_string_pretty(&value)? + "\n").as_bytes())?;
         }
         Ok(())
     }
@@ -217,23 +220,23 @@ impl Grader<'_> {
         &self,
         submission: &Submission,
         run_id: &str,
-        seed: u64,
+        run: RunInfo,
         started: SystemTime,
         sink: &mut dyn Sink,
     ) -> anyhow::Result<(Report, RunRecord)> {
         let spec = self.spec;
-        let mut record = run_submission(self.backend, spec, submission, run_id, seed, sink).await?;
+        let mut record = run_submission(self.backend, spec, submission, run_id, run, sink).await?;
         // One run scores at a time in this process: scoring holds a whole predictions file
         // in memory, so concurrent runs and submissions must not each hold one. The waiting
         // and the work block this thread, so the runtime moves its other tasks elsewhere.
         let (metrics, tests, test_groups) = tokio::task::block_in_place(|| {
             let _scoring = SCORING.lock().unwrap_or_else(|e| e.into_inner());
-            let metrics = crate::scoring::score_metrics(spec, &mut record);
-            let (tests, test_groups) = crate::scoring::score_tests(spec, &mut record);
+            let metrics = scoring::score_metrics(spec, &mut record);
+            let (tests, test_groups) = hidden_tests::score_tests(spec, &mut record);
             (metrics, tests, test_groups)
         });
-        let (verdict, summary) = crate::scoring::verdict(&record.phases, &metrics, &test_groups);
-        let score = (verdict != RunVerdict::HarnessError).then(|| crate::scoring::score(&metrics, &test_groups));
+        let (verdict, summary) = scoring::verdict(&record.phases, &metrics, &test_groups);
+        let score = (verdict != RunVerdict::HarnessError).then(|| scoring::score(&metrics, &test_groups));
         let report = Report {
             verdict,
             summary,
@@ -243,7 +246,7 @@ impl Grader<'_> {
             tests,
             test_groups,
             outputs: digests(&record.outputs)?,
-            submission: report::SubmissionInfo {
+            submission: model::SubmissionInfo {
                 sha256: submission.sha256.clone(),
                 name: submission.name.clone(),
                 files: submission.tally.files,
@@ -256,14 +259,14 @@ impl Grader<'_> {
         Ok((report, record))
     }
 
-    fn provenance(&self, run_id: &str, started: SystemTime) -> report::Provenance {
-        report::Provenance {
+    fn provenance(&self, run_id: &str, started: SystemTime) -> model::Provenance {
+        model::Provenance {
             assay_version: env!("CARGO_PKG_VERSION").to_string(),
             image: self.spec.sandbox.image.clone(),
             image_id: self.image_id.clone(),
             engine_version: self.engine.clone(),
-            started_at: report::timestamp(started),
-            finished_at: report::timestamp(SystemTime::now()),
+            started_at: model::timestamp(started),
+            finished_at: model::timestamp(SystemTime::now()),
             run_id: run_id.to_string(),
         }
     }
@@ -271,8 +274,8 @@ impl Grader<'_> {
     fn empty_report(&self, started: SystemTime) -> Report {
         let spec = self.spec;
         Report {
-            schema_version: report::SCHEMA_VERSION,
-            assignment: report::AssignmentInfo {
+            schema_version: model::SCHEMA_VERSION,
+            assignment: model::AssignmentInfo {
                 id: spec.id.clone(),
                 path: std::fs::canonicalize(&spec.dir)
                     .unwrap_or(spec.dir.clone())
@@ -281,7 +284,7 @@ impl Grader<'_> {
                 version: spec.version.clone(),
                 spec_sha256: spec.sha256.clone(),
             },
-            submission: report::SubmissionInfo {
+            submission: model::SubmissionInfo {
                 sha256: String::new(),
                 name: String::new(),
                 files: 0,
@@ -328,7 +331,7 @@ impl Grader<'_> {
     ) -> anyhow::Result<Report> {
         let sha256 = raw_sha256(path);
         let report = Report {
-            submission: report::SubmissionInfo {
+            submission: model::SubmissionInfo {
                 sha256: sha256.clone(),
                 name: path
                     .file_name()
@@ -342,10 +345,9 @@ impl Grader<'_> {
             summary,
             ..self.empty_report(started)
         };
-        let dir = self.out.join(&sha256[..16]);
-        std::fs::create_dir_all(&dir)?;
-        let _folder = crate::store::Lock::acquire(&dir.join(FOLDER_LOCK))?;
-        report::write_all(&dir, &report)?;
+        let dir = ReportDir::in_out(&self.out, &sha256);
+        let _folder = dir.lock()?;
+        dir.write_report(&report)?;
         self.export(&dir, &report)?;
         Ok(report)
     }
@@ -355,19 +357,19 @@ impl Grader<'_> {
 fn explain(report: &mut Report, assessment: &Assessment) {
     let count = assessment.differences.len();
     match assessment.status {
-        Status::Unstable => {
+        ReproducibilityStatus::Unstable => {
             report.summary = format!(
                 "NOT REPRODUCIBLE: a verdict, test or pass/fail decision changed between {} runs ({count} difference(s)); do not trust this score without a look. {}",
                 assessment.runs, report.summary
             )
         }
-        Status::Nondeterministic => {
+        ReproducibilityStatus::Nondeterministic => {
             report.summary = format!(
                 "{} (values varied between {} runs beyond tolerance, but every decision held: {count} difference(s))",
                 report.summary, assessment.runs
             )
         }
-        Status::Reproducible | Status::Skipped => {}
+        ReproducibilityStatus::Reproducible | ReproducibilityStatus::Skipped => {}
     }
 }
 
@@ -396,21 +398,17 @@ pub fn new_run_id() -> String {
         .as_nanos();
     let count = COUNTER.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
     let seed = format!("{nanos}-{}-{count}", std::process::id());
-    hex::encode(Sha256::digest(seed.as_bytes()))[..12].to_string()
+    crate::sha256::of_bytes(seed.as_bytes())[..12].to_string()
 }
 
 fn digests(outputs: &HashMap<OutputRef, PathBuf>) -> anyhow::Result<Vec<OutputDigest>> {
     let mut digests = Vec::new();
     for (reference, host) in outputs {
-        // Hashed as a stream: an output may be as large as the candidate's writable area.
-        let mut hasher = Sha256::new();
-        let mut file = std::fs::File::open(host).with_context(|| format!("reading {reference}"))?;
-        let bytes =
-            std::io::copy(&mut file, &mut HashWriter(&mut hasher)).with_context(|| format!("reading {reference}"))?;
+        let (sha256, bytes) = crate::sha256::of_file(host).with_context(|| format!("reading {reference}"))?;
         digests.push(OutputDigest {
             phase: reference.phase.clone(),
             path: reference.path.clone(),
-            sha256: hex::encode(hasher.finalize()),
+            sha256,
             bytes,
         });
     }
@@ -418,49 +416,46 @@ fn digests(outputs: &HashMap<OutputRef, PathBuf>) -> anyhow::Result<Vec<OutputDi
     Ok(digests)
 }
 
-/// Feeds what is written into a hash.
-struct HashWriter<'a>(&'a mut Sha256);
-
-impl std::io::Write for HashWriter<'_> {
-    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
-        self.0.update(bytes);
-        Ok(bytes.len())
-    }
-
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
-
-/// Keeps the declared outputs beside the report (`outputs/PHASE/PATH`), so reviewers and
-/// authors can recompute any metric from exactly what was scored.
-fn save_outputs(outputs: &HashMap<OutputRef, PathBuf>, dir: &Path) -> anyhow::Result<()> {
-    for (reference, host) in outputs {
-        let target = dir.join(&reference.phase).join(reference.path.trim_start_matches('/'));
-        let parent = target.parent().unwrap_or(dir);
-        std::fs::create_dir_all(parent)?;
-        let temp = tempfile::Builder::new().prefix(".assay-write-").tempfile_in(parent)?;
-        std::fs::copy(host, temp.path()).with_context(|| format!("saving {reference} to {}", target.display()))?;
-        crate::store::readable(temp.as_file())?;
-        temp.persist(&target).map_err(|e| e.error)?;
-    }
-    Ok(())
-}
-
 /// sha256 of a file's bytes (or of the path, for what cannot be read).
 fn raw_sha256(path: &Path) -> String {
-    let mut hasher = Sha256::new();
-    match std::fs::File::open(path) {
-        Ok(mut file) if path.is_file() => {
-            let mut buffer = vec![0u8; 64 * 1024];
-            while let Ok(n) = std::io::Read::read(&mut file, &mut buffer) {
-                if n == 0 {
-                    break;
-                }
-                hasher.update(&buffer[..n]);
-            }
-        }
-        _ => hasher.update(path.to_string_lossy().as_bytes()),
+    match path.is_file().then(|| crate::sha256::of_file(path)) {
+        Some(Ok((sha256, _))) => sha256,
+        _ => crate::sha256::of_bytes(path.to_string_lossy().as_bytes()),
     }
-    hex::encode(hasher.finalize())
+}
+
+/// The runs of one submission: the first, the reruns with the same seed, then one run per
+/// other seed.
+fn run_plan(runs: usize, seed_runs: u32) -> Vec<RunInfo> {
+    let same = (1..=runs).map(|number| RunInfo {
+        number: number as u32,
+        kind: if number == 1 { RunKind::First } else { RunKind::Rerun },
+        seed: DEFAULT_SEED,
+    });
+    let seeded = (1..=seed_runs as u64).map(|k| RunInfo {
+        number: runs as u32 + k as u32,
+        kind: RunKind::SeedRun,
+        seed: DEFAULT_SEED + k,
+    });
+    same.chain(seeded).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn runs_are_planned_first_reruns_then_seeds() {
+        let plan = run_plan(2, 2);
+        let seen: Vec<(u32, RunKind, u64)> = plan.iter().map(|r| (r.number, r.kind, r.seed)).collect();
+        assert_eq!(
+            seen,
+            [
+                (1, RunKind::First, DEFAULT_SEED),
+                (2, RunKind::Rerun, DEFAULT_SEED),
+                (3, RunKind::SeedRun, DEFAULT_SEED + 1),
+                (4, RunKind::SeedRun, DEFAULT_SEED + 2),
+            ]
+        );
+    }
 }

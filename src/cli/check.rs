@@ -1,0 +1,129 @@
+//! `assay check`: grade an assignment's reference and known-bad solutions and hold each to its
+//! `expect.toml`, for authors' CI.
+
+use std::path::{Path, PathBuf};
+
+use quick_junit::{NonSuccessKind, Report as JunitReport, TestCase, TestCaseStatus, TestSuite};
+
+use crate::check::{Outcome, judge, load_expectations, record_test_names};
+use crate::exit::{Exit, input_error};
+use crate::grade::Grader;
+use crate::runner::Backend;
+use crate::text::terminal_safe;
+
+#[derive(Debug, clap::Args)]
+pub struct CheckOptions {
+    #[arg(required = true)]
+    pub assignments: Vec<PathBuf>,
+    /// Write one JUnit test case per solution and expectation here, for CI.
+    #[arg(long)]
+    pub junit: Option<PathBuf>,
+    /// Keep the reports here (default: a temp folder, removed afterwards).
+    #[arg(short, long)]
+    pub out: Option<PathBuf>,
+    /// Sandbox image folders (default: the ones built into assay).
+    #[arg(long, env = "ASSAY_IMAGES_DIR")]
+    pub images_dir: Option<PathBuf>,
+}
+
+pub async fn run(options: CheckOptions) -> anyhow::Result<Exit> {
+    let docker = crate::docker::connect().await?;
+    let engine = crate::docker::engine_version(&docker).await;
+    let backend = Backend::Docker(docker);
+    let temp = crate::temp_dirs::owned("check")?;
+    let mut exit = Exit::Success;
+    let mut junit = JunitReport::new("assay check");
+    for dir in &options.assignments {
+        let mut spec = crate::spec::load_valid(dir)?;
+        let Backend::Docker(docker) = &backend else {
+            unreachable!("check grades in Docker")
+        };
+        let image_id = crate::image::ensure(docker, &spec, options.images_dir.as_deref(), &mut |line| {
+            eprintln!("{line}")
+        })
+        .await?;
+        let out = options
+            .out
+            .clone()
+            .unwrap_or_else(|| temp.path().to_path_buf())
+            .join(&spec.id);
+        let mut suite = TestSuite::new(format!("assay check {}", spec.id));
+        for (name, solution) in solutions(dir)? {
+            let reference = name == "reference";
+            let started = std::time::Instant::now();
+            let expectations = load_expectations(&solution, reference)?;
+            // The reference is graded without trusted names: its names are what gets trusted.
+            let mut grading_spec = spec.clone();
+            if reference {
+                grading_spec.test_names = None;
+            }
+            let mut grader = Grader::new(&backend, &grading_spec, image_id.clone(), engine.clone(), out.clone());
+            grader.force = true;
+            let report = grader.grade(&solution).await?.report;
+            let mut outcomes = judge(&report, &expectations);
+            if reference {
+                outcomes.extend(record_test_names(dir, &spec, &report)?);
+                // The known-bad solutions are graded against the names just recorded.
+                spec = crate::spec::load_valid(dir)?;
+            }
+            let failures: Vec<&Outcome> = outcomes.iter().filter(|o| o.failure.is_some()).collect();
+            let label = format!("{}/{name}", spec.id);
+            if failures.is_empty() {
+                println!("{label}: ok ({} expectation(s) held)", outcomes.len());
+            } else {
+                exit = exit.worst(Exit::Failed);
+                let what: Vec<String> = failures
+                    .iter()
+                    .map(|o| terminal_safe(o.failure.as_deref().unwrap_or("")))
+                    .collect();
+                println!("{label}: FAILED {}", what.join("; "));
+            }
+            for outcome in outcomes {
+                let status = match &outcome.failure {
+                    None => TestCaseStatus::success(),
+                    Some(why) => {
+                        let mut status = TestCaseStatus::non_success(NonSuccessKind::Failure);
+                        status.set_message(why.as_str());
+                        status
+                    }
+                };
+                let mut case = TestCase::new(format!("{name}: {}", outcome.expectation), status);
+                case.set_classname(spec.id.as_str());
+                case.set_time(started.elapsed());
+                suite.add_test_case(case);
+            }
+        }
+        junit.add_test_suite(suite);
+    }
+    if let Some(path) = &options.junit {
+        let xml = junit
+            .to_string()
+            .map_err(|e| anyhow::anyhow!("writing JUnit XML: {e}"))?;
+        std::fs::write(path, xml).map_err(|e| anyhow::anyhow!("writing {}: {e}", path.display()))?;
+    }
+    Ok(exit)
+}
+
+/// The reference first, then the other solution folders in name order.
+fn solutions(dir: &Path) -> anyhow::Result<Vec<(String, PathBuf)>> {
+    let root = dir.join("solutions");
+    let mut found: Vec<(String, PathBuf)> = std::fs::read_dir(&root)
+        .map_err(|e| {
+            input_error(format!(
+                "{}: {e}; an assignment needs solutions/reference",
+                root.display()
+            ))
+        })?
+        .filter_map(|e| e.ok())
+        .filter(|e| e.path().is_dir())
+        .map(|e| (e.file_name().to_string_lossy().into_owned(), e.path()))
+        .collect();
+    found.sort_by(|a, b| (a.0 != "reference", &a.0).cmp(&(b.0 != "reference", &b.0)));
+    if found.first().is_none_or(|(name, _)| name != "reference") {
+        return Err(input_error(format!(
+            "{} has no reference solution (solutions/reference)",
+            root.display()
+        )));
+    }
+    Ok(found)
+}

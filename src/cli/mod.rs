@@ -1,0 +1,91 @@
+//! The command line: parse arguments, run one command, return its exit. Each command is one
+//! file here: its arguments, its run, and everything it prints. Commands use the library,
+//! never each other.
+
+mod check;
+mod gc;
+mod grade;
+mod image;
+mod metric;
+mod new;
+mod regrade;
+mod review;
+mod validate;
+
+use clap::{Parser, Subcommand};
+
+use crate::exit::Exit;
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "assay",
+    version,
+    about = "Grade take-home assignments in locked-down Docker containers"
+)]
+pub struct Cli {
+    /// More detail on stderr (-v, -vv).
+    #[arg(short, long, action = clap::ArgAction::Count, global = true)]
+    pub verbose: u8,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Parse and check assignment specs; exit 2 with file:line:column: key on any error.
+    Validate(validate::ValidateArgs),
+    /// Grade submissions (zip, tar.gz or folder) against an assignment.
+    Grade(grade::GradeOptions),
+    /// Rubric review: blank sheets for reviewers, and merging them into the grade.
+    Review {
+        #[command(subcommand)]
+        command: review::ReviewCommand,
+    },
+    /// Grade each assignment's reference and known-bad solutions and hold them to their
+    /// expect.toml (exit 0 only when every expectation holds).
+    Check(check::CheckOptions),
+    /// Make a new assignment folder from a template; it passes `assay check` as made.
+    New(new::NewArgs),
+    /// Grade the submission of a report again and print what changed (exit 1 when anything
+    /// did, 2 when the spec or the image changed).
+    Regrade(regrade::RegradeOptions),
+    /// Compute one metric on a predictions and a labels file, exactly as the grader does.
+    Metric(metric::MetricArgs),
+    /// Remove containers and volumes labelled assay.run that no running assay owns.
+    Gc(gc::GcArgs),
+    /// Build sandbox images and the base they start from.
+    Image {
+        #[command(subcommand)]
+        command: image::ImageCommand,
+    },
+}
+
+pub fn init_logging(verbose: u8) {
+    let level = match verbose {
+        0 => tracing::Level::WARN,
+        1 => tracing::Level::INFO,
+        _ => tracing::Level::DEBUG,
+    };
+    let _ = tracing_subscriber::fmt()
+        .with_max_level(level)
+        .with_writer(std::io::stderr)
+        .try_init();
+}
+
+pub fn run(cli: Cli) -> anyhow::Result<Exit> {
+    match cli.command {
+        Command::Validate(args) => Ok(validate::run(&args)),
+        Command::Image { command } => runtime()?.block_on(image::run(command)),
+        Command::Grade(options) => runtime()?.block_on(grade::run(options)),
+        Command::Metric(args) => metric::run(args),
+        Command::Review { command } => review::run(command),
+        Command::Check(options) => runtime()?.block_on(check::run(options)),
+        Command::New(args) => new::run(args),
+        Command::Regrade(options) => runtime()?.block_on(regrade::run(options)),
+        Command::Gc(args) => runtime()?.block_on(gc::run(args)),
+    }
+}
+
+fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
+    Ok(tokio::runtime::Builder::new_multi_thread().enable_all().build()?)
+}

@@ -1,0 +1,261 @@
+//! The round's summary over many reports: `summary.csv` for spreadsheets and `index.html`, a
+//! sortable page rendered through the same template engine as report.html, from a typed view.
+
+use std::collections::BTreeMap;
+use std::rc::Rc;
+
+use base64::Engine;
+use serde::Serialize;
+use sha2::{Digest, Sha256};
+
+use super::view::{number, plain, tone};
+use crate::model::{Report, RunVerdict, TestStatus};
+
+/// Sorts the table when a header is clicked. The page's CSP allows this script by its hash
+/// and nothing else.
+const SORT_SCRIPT: &str = r#"document.querySelectorAll('th[data-sort]').forEach(function (th, column) {
+  th.addEventListener('click', function () {
+    var body = th.closest('table').tBodies[0];
+    var rows = Array.from(body.rows);
+    var numeric = th.dataset.sort === 'number';
+    var ascending = th.dataset.ascending !== 'true';
+    th.dataset.ascending = ascending;
+    rows.sort(function (a, b) {
+      var x = a.cells[column].dataset.value || a.cells[column].textContent;
+      var y = b.cells[column].dataset.value || b.cells[column].textContent;
+      var order = numeric ? (parseFloat(x) || 0) - (parseFloat(y) || 0) : x.localeCompare(y);
+      return ascending ? order : -order;
+    });
+    rows.forEach(function (row) { body.appendChild(row); });
+  });
+});"#;
+
+/// One candidate's line in the round: a name and the report of its files.
+pub struct Row {
+    pub name: String,
+    /// What the round shows of the report, shared by every name of its files.
+    pub report: Rc<Report>,
+    /// Other names whose files were the same, byte for byte: worth a look for copying.
+    pub same_files_as: Vec<String>,
+    /// Where the report's files are, relative to the round's folder.
+    pub report_json: String,
+    pub report_html: String,
+}
+
+/// Metric names in the order the reports first show them.
+fn metric_names(rows: &[Row]) -> Vec<String> {
+    let mut names: Vec<String> = Vec::new();
+    for row in rows {
+        for metric in &row.report.metrics {
+            if !names.contains(&metric.name) {
+                names.push(metric.name.clone());
+            }
+        }
+    }
+    names
+}
+
+fn metric_value(report: &Report, name: &str) -> Option<f64> {
+    report.metrics.iter().find(|m| m.name == name).and_then(|m| m.value)
+}
+
+fn wall(report: &Report) -> f64 {
+    report.phases.iter().map(|p| p.wall_seconds).sum()
+}
+
+/// Keeps a spreadsheet from reading a candidate's file name as a formula.
+fn cell(text: &str) -> String {
+    let text = plain(text);
+    if text.starts_with(['=', '+', '-', '@', '\t', '\r']) {
+        format!("'{text}")
+    } else {
+        text
+    }
+}
+
+/// `summary.csv`: one line per name, a column per metric.
+pub fn summary_csv(rows: &[Row]) -> anyhow::Result<Vec<u8>> {
+    let metric_names = metric_names(rows);
+    let mut csv = csv::Writer::from_writer(Vec::new());
+    let mut header = vec![
+        "name".to_string(),
+        "sha256".into(),
+        "same_files_as".into(),
+        "verdict".into(),
+        "score".into(),
+        "max_score".into(),
+    ];
+    header.extend(metric_names.iter().cloned());
+    header.extend(["reproducibility".to_string(), "wall_seconds".into(), "report".into()]);
+    csv.write_record(&header)?;
+    for row in rows {
+        let report = &row.report;
+        let others: Vec<String> = row.same_files_as.iter().map(|n| cell(n)).collect();
+        let mut line = vec![
+            cell(&row.name),
+            report.submission.sha256.clone(),
+            others.join("; "),
+            report.verdict.as_str().to_string(),
+            report.score.map(|s| s.total.to_string()).unwrap_or_default(),
+            report.score.map(|s| s.max.to_string()).unwrap_or_default(),
+        ];
+        for name in &metric_names {
+            line.push(metric_value(report, name).map(|v| v.to_string()).unwrap_or_default());
+        }
+        line.push(report.reproducibility.status.as_str().to_string());
+        line.push(format!("{:.3}", wall(report)));
+        line.push(row.report_json.clone());
+        csv.write_record(&line)?;
+    }
+    csv.into_inner()
+        .map_err(|e| anyhow::anyhow!("writing summary.csv: {e}"))
+}
+
+/// What index.html shows; every field a template names exists, or rendering fails.
+#[derive(Serialize)]
+struct IndexView {
+    count: usize,
+    script: &'static str,
+    script_hash: String,
+    metric_names: Vec<String>,
+    rows: Vec<RowView>,
+    histogram: String,
+    unscored: usize,
+    tests: Vec<TestShare>,
+}
+
+#[derive(Serialize)]
+struct RowView {
+    name: String,
+    page: String,
+    same_files_as: Vec<String>,
+    verdict: &'static str,
+    verdict_tone: &'static str,
+    score: String,
+    /// The score as a share of the maximum, for sorting; -1 when there is none.
+    score_share: String,
+    metrics: Vec<MetricCell>,
+    reproducibility: &'static str,
+    reproducibility_tone: &'static str,
+    wall: String,
+    wall_value: String,
+}
+
+#[derive(Serialize)]
+struct MetricCell {
+    value: String,
+    shown: String,
+}
+
+#[derive(Serialize)]
+struct TestShare {
+    name: String,
+    passed: usize,
+    total: usize,
+    share: f64,
+}
+
+const TEMPLATE: &str = include_str!("templates/index.html");
+
+/// `index.html`: the sortable table, the score histogram and the share passing each test.
+pub fn index_html(rows: &[Row]) -> anyhow::Result<String> {
+    let metric_names = metric_names(rows);
+    let (histogram, unscored) = histogram(rows);
+    let view = IndexView {
+        count: rows.len(),
+        script: SORT_SCRIPT,
+        script_hash: base64::engine::general_purpose::STANDARD.encode(Sha256::digest(SORT_SCRIPT.as_bytes())),
+        rows: rows.iter().map(|row| row_view(row, &metric_names)).collect(),
+        metric_names,
+        histogram,
+        unscored,
+        tests: test_shares(rows)
+            .into_iter()
+            .map(|(name, (passed, total))| TestShare {
+                name: plain(&name),
+                passed,
+                total,
+                share: passed as f64 / total as f64,
+            })
+            .collect(),
+    };
+    super::template::render("index.html", TEMPLATE, &view)
+}
+
+fn row_view(row: &Row, metric_names: &[String]) -> RowView {
+    let report = &row.report;
+    let verdict = report.verdict.as_str();
+    let status = report.reproducibility.status.as_str();
+    let share = report.score.filter(|s| s.max > 0.0).map(|s| s.total / s.max);
+    RowView {
+        name: plain(&row.name),
+        page: row.report_html.clone(),
+        same_files_as: row.same_files_as.iter().map(|n| plain(n)).collect(),
+        verdict,
+        verdict_tone: tone(verdict),
+        score: report
+            .score
+            .map(|s| format!("{:.2} / {:.2}", s.total, s.max))
+            .unwrap_or_else(|| "—".into()),
+        score_share: share.map(|s| s.to_string()).unwrap_or_else(|| "-1".into()),
+        metrics: metric_names
+            .iter()
+            .map(|name| {
+                let value = metric_value(report, name);
+                MetricCell {
+                    value: value.map(|v| v.to_string()).unwrap_or_default(),
+                    shown: number(value),
+                }
+            })
+            .collect(),
+        reproducibility: status,
+        reproducibility_tone: tone(status),
+        wall: format!("{:.1} s", wall(report)),
+        wall_value: format!("{:.3}", wall(report)),
+    }
+}
+
+/// Scores as a share of the maximum, in ten bins, as an SVG bar chart.
+fn histogram(rows: &[Row]) -> (String, usize) {
+    let mut bins = [0usize; 10];
+    let mut none = 0;
+    for report in rows.iter().map(|r| r.report.as_ref()) {
+        match report.score.filter(|s| s.max > 0.0) {
+            Some(score) if report.verdict != RunVerdict::InvalidSubmission => {
+                let bin = ((score.total / score.max) * 10.0).floor().clamp(0.0, 9.0) as usize;
+                bins[bin] += 1;
+            }
+            _ => none += 1,
+        }
+    }
+    let top = bins.iter().copied().max().unwrap_or(0).max(1) as f64;
+    let mut svg = String::from("<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"560\" height=\"190\" role=\"img\">");
+    for (i, count) in bins.iter().enumerate() {
+        let height = *count as f64 / top * 140.0;
+        let x = 20.0 + i as f64 * 52.0;
+        svg.push_str(&format!(
+            "<rect x=\"{x}\" y=\"{:.1}\" width=\"44\" height=\"{height:.1}\" fill=\"#5b8def\"/><text x=\"{:.1}\" y=\"{:.1}\" font-size=\"11\">{count}</text><text x=\"{x}\" y=\"180\" font-size=\"11\">{}–{}%</text>",
+            150.0 - height,
+            x + 16.0,
+            145.0 - height,
+            i * 10,
+            i * 10 + 10
+        ));
+    }
+    svg.push_str("</svg>");
+    (svg, none)
+}
+
+fn test_shares(rows: &[Row]) -> BTreeMap<String, (usize, usize)> {
+    let mut shares: BTreeMap<String, (usize, usize)> = BTreeMap::new();
+    for report in rows.iter().map(|r| r.report.as_ref()) {
+        for test in &report.tests {
+            let entry = shares.entry(test.name.clone()).or_default();
+            entry.1 += 1;
+            if test.status == TestStatus::Passed {
+                entry.0 += 1;
+            }
+        }
+    }
+    shares
+}

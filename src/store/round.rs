@@ -1,0 +1,110 @@
+//! The summary of a hiring round kept in OUT: `summary.csv` and `index.html` over every report
+//! in it, rewritten whole under a lock whenever a round's grading ends.
+
+use std::path::Path;
+use std::rc::Rc;
+
+use anyhow::Context;
+
+use super::{Lock, ReportDir, write_atomically};
+use crate::model::Report;
+use crate::report::round::Row;
+
+/// Held while the round's summary is rewritten.
+const ROUND_LOCK: &str = ".round.lock";
+
+/// Every report.json one level below `out`, once per name its files came under, by name.
+/// A report that is not assay's (unreadable, or not in the folder its hash names) is left out
+/// with a warning.
+pub fn rows(out: &Path) -> anyhow::Result<Vec<Row>> {
+    let mut rows = Vec::new();
+    for entry in std::fs::read_dir(out).with_context(|| format!("reading {}", out.display()))? {
+        let report_dir = ReportDir::at(entry?.path());
+        let path = report_dir.report_json();
+        if !path.is_file() {
+            continue;
+        }
+        let report = match read_ours(&report_dir) {
+            Ok(report) => report,
+            Err(why) => {
+                eprintln!(
+                    "warning: {} is left out of the round summary: {why}",
+                    crate::text::terminal_safe(&path.display().to_string())
+                );
+                continue;
+            }
+        };
+        let report = Rc::new(slim(report));
+        let mut names = report_dir.names();
+        if names.is_empty() {
+            names.push(report.submission.name.clone());
+        }
+        for name in &names {
+            rows.push(Row {
+                name: name.clone(),
+                report: report.clone(),
+                same_files_as: names.iter().filter(|n| *n != name).cloned().collect(),
+                report_json: ReportDir::relative_report(&report.submission.sha256),
+                report_html: ReportDir::relative_page(&report.submission.sha256),
+            });
+        }
+    }
+    rows.sort_by(|a, b| (&a.name, &a.report.submission.sha256).cmp(&(&b.name, &b.report.submission.sha256)));
+    Ok(rows)
+}
+
+/// Only what the round shows (scores, metric values, verdicts, test statuses, times): a
+/// round of many submissions then holds a little of each report, not all of it.
+fn slim(mut report: Report) -> Report {
+    for metric in &mut report.metrics {
+        metric.confusion_matrix = None;
+        metric.message = None;
+    }
+    for test in &mut report.tests {
+        test.message = None;
+    }
+    report
+        .tests
+        .retain(|t| t.trusted || !t.name.starts_with("unknown test "));
+    for phase in &mut report.phases {
+        phase.stdout_tail = String::new();
+        phase.stderr_tail = String::new();
+        phase.message = None;
+    }
+    report.outputs.clear();
+    report.reproducibility.differences.clear();
+    report.review = None;
+    report.summary.clear();
+    report
+}
+
+/// The report in `dir`, if it is one assay wrote there: it parses, and its submission hash is
+/// 64 hex digits whose first 16 name the folder.
+fn read_ours(dir: &ReportDir) -> Result<Report, String> {
+    use std::io::Read;
+    let mut text = String::new();
+    std::fs::File::open(dir.report_json())
+        .and_then(|f| f.take(MAX_REPORT_BYTES).read_to_string(&mut text))
+        .map_err(|e| format!("cannot be read ({e})"))?;
+    let report: Report = serde_json::from_str(&text).map_err(|e| format!("not a report assay can read ({e})"))?;
+    if !dir.is_named_for(&report.submission.sha256) {
+        return Err("its submission hash does not name its folder".to_string());
+    }
+    Ok(report)
+}
+
+/// A report.json larger than this is not one assay wrote.
+const MAX_REPORT_BYTES: u64 = 64 * 1024 * 1024;
+
+/// Writes `summary.csv` and `index.html` over every report in `out`, under a lock and each file
+/// whole, so graders finishing at once in other processes never tear them.
+pub fn write(out: &Path) -> anyhow::Result<()> {
+    let _lock = Lock::acquire(&out.join(ROUND_LOCK))?;
+    let rows = rows(out)?;
+    write_atomically(&out.join("summary.csv"), &crate::report::round::summary_csv(&rows)?)?;
+    write_atomically(
+        &out.join("index.html"),
+        crate::report::round::index_html(&rows)?.as_bytes(),
+    )?;
+    Ok(())
+}
