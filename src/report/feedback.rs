@@ -34,7 +34,7 @@ pub fn render(report: &Report) -> String {
         let _ = writeln!(
             md,
             "Reason: {}\n",
-            super::markdown::inline(&serde_json::Value::from(super::view::plain(rejection)))
+            super::markdown::inline(&super::view::plain(rejection))
         );
     }
     if !report.phases.is_empty() {
@@ -85,14 +85,11 @@ pub fn render(report: &Report) -> String {
                 .iter()
                 .filter(|t| t.trusted && t.group.as_deref() == Some(group.name.as_str()))
             {
-                let status = serde_json::to_value(test.status)
-                    .ok()
-                    .and_then(|v| v.as_str().map(String::from))
-                    .unwrap_or_default();
+                let status = test.status.as_str();
                 let _ = writeln!(
                     md,
                     "  - {}: {status}",
-                    super::markdown::inline(&serde_json::Value::from(super::view::plain(&test.name)))
+                    super::markdown::inline(&super::view::plain(&test.name))
                 );
             }
         }

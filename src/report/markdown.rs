@@ -2,26 +2,16 @@
 
 use std::fmt::Write;
 
-use serde_json::Value;
-
 use crate::model::Report;
 
 /// A value in a table cell: one line that Markdown reads as plain text whatever it holds.
-pub fn cell(value: &Value) -> String {
-    safe(&text_of(value), true)
+pub fn cell(text: &str) -> String {
+    safe(text, true)
 }
 
 /// A value in running text (a heading, a sentence, a list item), plain as in `cell`.
-pub fn inline(value: &Value) -> String {
-    safe(&text_of(value), false)
-}
-
-fn text_of(value: &Value) -> String {
-    match value {
-        Value::String(s) => s.clone(),
-        Value::Null => String::new(),
-        other => other.to_string(),
-    }
+pub fn inline(text: &str) -> String {
+    safe(text, false)
 }
 
 /// Text with nothing Markdown could read as markup (numbers, words, our own phrases) stays as
@@ -58,186 +48,169 @@ pub fn fenced(text: &str) -> String {
 pub fn render(report: &Report) -> String {
     let v = super::view::build(report);
     let mut md = String::new();
-    let _ = writeln!(md, "# {} · {}\n", inline(&v["assignment"]), inline(&v["submission"]));
+    let _ = writeln!(md, "# {} · {}\n", inline(v.assignment), inline(&v.submission));
     let _ = writeln!(
         md,
         "**{}** · score **{}** · reproducibility **{}** over {} run(s)\n",
-        inline(&v["verdict"]),
-        inline(&v["score"]),
-        inline(&v["reproducibility"]["status"]),
-        v["reproducibility"]["runs"]
+        inline(v.verdict),
+        inline(&v.score),
+        inline(v.reproducibility.status),
+        v.reproducibility.runs
     );
-    let _ = writeln!(md, "{}\n", inline(&v["summary"]));
+    let _ = writeln!(md, "{}\n", inline(&v.summary));
     let _ = writeln!(
         md,
         "Submission {}, {} file(s), {}.\n",
-        inline(&v["sha256"]),
-        v["files"],
-        inline(&v["size"])
+        inline(v.sha256),
+        v.files,
+        inline(&v.size)
     );
-    if !v["rejection"].is_null() {
-        let _ = writeln!(md, "## Why the submission was refused\n\n{}\n", inline(&v["rejection"]));
+    if let Some(rejection) = &v.rejection {
+        let _ = writeln!(md, "## Why the submission was refused\n\n{}\n", inline(rejection));
     }
-    table(
-        &mut md,
-        "Metrics",
-        &v["metrics"],
-        &["name", "kind", "value", "threshold", "points", "message"],
-        &["metric", "kind", "value", "threshold", "points", "note"],
-        Some("passed"),
-    );
-    table(
-        &mut md,
-        "Phases",
-        &v["phases"],
-        &["name", "verdict", "exit_code", "wall", "cpu", "peak", "message"],
-        &["phase", "verdict", "exit", "wall", "CPU", "peak memory", "why"],
-        None,
-    );
-    if let Some(groups) = v["groups"].as_array().filter(|g| !g.is_empty()) {
+    if !v.metrics.is_empty() {
+        let _ = writeln!(md, "## Metrics\n");
+        table(
+            &mut md,
+            &["metric", "result", "kind", "value", "threshold", "points", "note"],
+            v.metrics.iter().map(|m| {
+                let result = if m.passed { "passed" } else { "missed" };
+                cells([&m.name, result, &m.kind, &m.value, &m.threshold, &m.points, &m.message])
+            }),
+        );
+    }
+    if !v.phases.is_empty() {
+        let _ = writeln!(md, "## Phases\n");
+        table(
+            &mut md,
+            &["phase", "verdict", "exit", "wall", "CPU", "peak memory", "why"],
+            v.phases
+                .iter()
+                .map(|p| cells([&p.name, p.verdict, &p.exit_code, &p.wall, &p.cpu, &p.peak, &p.message])),
+        );
+    }
+    if !v.groups.is_empty() {
         let _ = writeln!(
             md,
             "## Hidden tests\n\nResults come from a JUnit file written in a container that ran candidate code.\n"
         );
-        for group in groups {
+        for group in &v.groups {
             let _ = writeln!(
                 md,
                 "### {}: {} passed, {} points\n",
-                inline(&group["name"]),
-                inline(&group["passed"]),
-                inline(&group["points"])
+                inline(&group.name),
+                inline(&group.passed),
+                inline(&group.points)
             );
-            rows(
+            table(
                 &mut md,
-                &group["tests"],
-                &["name", "status", "seconds", "message"],
                 &["test", "status", "time", "message"],
-                None,
+                group
+                    .tests
+                    .iter()
+                    .map(|t| cells([&t.name, t.status, &t.seconds, &t.message])),
             );
         }
     }
-    if let Some(confusion) = v["confusion"].as_object() {
-        let _ = writeln!(md, "## Confusion matrix ({})\n", inline(&confusion["metric"]));
-        let classes: Vec<String> = confusion["classes"]
-            .as_array()
-            .into_iter()
-            .flatten()
-            .map(cell)
-            .collect();
+    if let Some(confusion) = &v.confusion {
+        let _ = writeln!(md, "## Confusion matrix ({})\n", inline(&confusion.metric));
+        let classes: Vec<String> = confusion.classes.iter().map(|c| cell(c)).collect();
         let _ = writeln!(md, "| true \\ predicted | {} |", classes.join(" | "));
         let _ = writeln!(md, "|---|{}", "---|".repeat(classes.len()));
-        for row in confusion["rows"].as_array().into_iter().flatten() {
-            let counts: Vec<String> = row["cells"]
-                .as_array()
-                .into_iter()
-                .flatten()
-                .map(|c| c["n"].to_string())
-                .collect();
-            let _ = writeln!(md, "| {} | {} |", cell(&row["class"]), counts.join(" | "));
+        for row in &confusion.rows {
+            let counts: Vec<String> = row.cells.iter().map(|c| c.n.to_string()).collect();
+            let _ = writeln!(md, "| {} | {} |", cell(&row.class), counts.join(" | "));
         }
         md.push('\n');
     }
     let _ = writeln!(
         md,
         "## Reproducibility\n\n{} over {} run(s).\n",
-        inline(&v["reproducibility"]["status"]),
-        v["reproducibility"]["runs"]
+        inline(v.reproducibility.status),
+        v.reproducibility.runs
     );
-    rows(
+    table(
         &mut md,
-        &v["reproducibility"]["differences"],
-        &["what", "run", "first", "other"],
         &["what", "run", "first run", "that run"],
-        None,
+        v.reproducibility
+            .differences
+            .iter()
+            .map(|d| cells([&d.what, &d.run.to_string(), &d.first, &d.other])),
     );
-    rows(
+    table(
         &mut md,
-        &v["reproducibility"]["seeds"],
-        &["metric", "min", "max", "std_dev", "values"],
         &["metric", "min", "max", "std dev", "values"],
-        None,
+        v.reproducibility
+            .seeds
+            .iter()
+            .map(|s| cells([&s.metric, &s.min, &s.max, &s.std_dev, &s.values])),
     );
-    if let Some(phases) = v["phases"].as_array().filter(|p| !p.is_empty()) {
+    if !v.phases.is_empty() {
         let _ = writeln!(md, "## Logs (last 4 KiB of each)\n");
-        for phase in phases.iter().filter(|p| p["ran"] == true) {
+        for phase in v.phases.iter().filter(|p| p.ran) {
             let _ = writeln!(
                 md,
                 "### {}\n\nstdout:\n\n{}\nstderr:\n\n{}",
-                inline(&phase["name"]),
-                fenced(phase["stdout_tail"].as_str().unwrap_or("")),
-                fenced(phase["stderr_tail"].as_str().unwrap_or(""))
+                inline(&phase.name),
+                fenced(&phase.stdout_tail),
+                fenced(&phase.stderr_tail)
             );
         }
     }
-    if let Some(review) = v["review"].as_object() {
+    if let Some(review) = &v.review {
         let _ = writeln!(
             md,
             "## Rubric review\n\nBy {}: rubric {}, final grade **{}**, Krippendorff's alpha {}.\n",
-            inline(&review["reviewers"]),
-            inline(&review["rubric"]),
-            inline(&review["final"]),
-            inline(&review["alpha"])
+            inline(&review.reviewers),
+            inline(&review.rubric),
+            inline(&review.final_grade),
+            inline(&review.alpha)
         );
-        rows(
+        table(
             &mut md,
-            &review["criteria"],
-            &["criterion", "points", "ratings", "disagreement"],
             &["criterion", "points", "ratings", "differ by more than one level"],
-            None,
+            review
+                .criteria
+                .iter()
+                .map(|c| cells([&c.criterion, &c.points, &c.ratings, &c.disagreement.to_string()])),
         );
     } else {
-        rows(
+        table(
             &mut md,
-            &v["rubric"],
-            &["criterion", "weight", "levels"],
             &["rubric criterion", "weight", "levels"],
-            None,
+            v.rubric.iter().map(|c| cells([c.criterion, &c.weight, &c.levels])),
         );
     }
+    let p = v.provenance;
     let _ = writeln!(
         md,
         "## Provenance\n\n- isolation: {}\n- image: {} {}\n- engine: {}\n- assay: {}\n- run: {}, {} to {}",
-        inline(&v["isolation"]),
-        inline(&v["provenance"]["image"]),
-        inline(&v["provenance"]["image_id"]),
-        inline(&v["provenance"]["engine_version"]),
-        inline(&v["provenance"]["assay_version"]),
-        inline(&v["provenance"]["run_id"]),
-        inline(&v["provenance"]["started_at"]),
-        inline(&v["provenance"]["finished_at"])
+        inline(v.isolation),
+        inline(&p.image),
+        inline(&p.image_id),
+        inline(&p.engine_version),
+        inline(&p.assay_version),
+        inline(&p.run_id),
+        inline(&p.started_at),
+        inline(&p.finished_at)
     );
     md
 }
 
-fn table(md: &mut String, title: &str, items: &Value, keys: &[&str], headers: &[&str], passed: Option<&str>) {
-    if items.as_array().is_some_and(|a| !a.is_empty()) {
-        let _ = writeln!(md, "## {title}\n");
-        rows(md, items, keys, headers, passed);
-    }
+/// A row of cells, each made plain with `cell`.
+fn cells<const N: usize>(texts: [&str; N]) -> [String; N] {
+    texts.map(cell)
 }
 
-fn rows(md: &mut String, items: &Value, keys: &[&str], headers: &[&str], passed: Option<&str>) {
-    let Some(items) = items.as_array().filter(|a| !a.is_empty()) else {
+/// A table of rows already made plain with `cell`; nothing at all when there are no rows.
+fn table<const N: usize>(md: &mut String, headers: &[&str; N], rows: impl Iterator<Item = [String; N]>) {
+    let mut rows = rows.peekable();
+    if rows.peek().is_none() {
         return;
-    };
-    let mut header: Vec<&str> = headers.to_vec();
-    if passed.is_some() {
-        header.insert(1, "result");
     }
-    let _ = writeln!(md, "| {} |\n|{}", header.join(" | "), "---|".repeat(header.len()));
-    for item in items {
-        let mut cells: Vec<String> = keys.iter().map(|k| cell(&item[*k])).collect();
-        if let Some(key) = passed {
-            cells.insert(
-                1,
-                if item[key] == true {
-                    "passed".into()
-                } else {
-                    "missed".into()
-                },
-            );
-        }
-        let _ = writeln!(md, "| {} |", cells.join(" | "));
+    let _ = writeln!(md, "| {} |\n|{}", headers.join(" | "), "---|".repeat(N));
+    for row in rows {
+        let _ = writeln!(md, "| {} |", row.join(" | "));
     }
     md.push('\n');
 }
@@ -248,13 +221,13 @@ mod tests {
 
     #[test]
     fn candidate_text_cannot_break_out() {
-        assert_eq!(cell(&Value::from("a|b\n<script>`x`")), "`` a\\|b <script>`x` ``");
-        assert_eq!(inline(&Value::from("![p](http://x)")), "` ![p](http://x) `");
-        assert_eq!(cell(&Value::from("0.75")), "0.75");
-        assert_eq!(cell(&Value::from("≥ 0.9")), "≥ 0.9");
-        assert_eq!(cell(&Value::from("www.evil.example")), "` www.evil.example `");
-        assert_eq!(cell(&Value::from("timed_out")), "timed_out");
-        assert_eq!(cell(&Value::from("_em_")), "` _em_ `");
+        assert_eq!(cell("a|b\n<script>`x`"), "`` a\\|b <script>`x` ``");
+        assert_eq!(inline("![p](http://x)"), "` ![p](http://x) `");
+        assert_eq!(cell("0.75"), "0.75");
+        assert_eq!(cell("≥ 0.9"), "≥ 0.9");
+        assert_eq!(cell("www.evil.example"), "` www.evil.example `");
+        assert_eq!(cell("timed_out"), "timed_out");
+        assert_eq!(cell("_em_"), "` _em_ `");
         let block = fenced("~~~\nclose\n~~~~~");
         assert!(block.starts_with("~~~~~~text\n"), "{block}");
         assert!(block.ends_with("\n~~~~~~\n"), "{block}");

@@ -2,10 +2,11 @@
 //! have written made plain (no terminal escapes, no control characters). The HTML, Markdown
 //! and feedback renderings all start from this.
 
-use serde_json::{Value, json};
+use serde::Serialize;
 
-use crate::model::PhaseVerdict;
-use crate::model::{Report, RunVerdict};
+use crate::metrics::ConfusionMatrix;
+use crate::model::{MetricResult, PhaseOutcome, PhaseVerdict, Provenance, Report, Review, RunVerdict, TestResult};
+use crate::spec::Direction;
 use crate::text::strip_ansi;
 
 /// Text from a candidate, safe to place anywhere once the renderer escapes it for its format.
@@ -48,169 +49,363 @@ pub fn tone(verdict: &str) -> &'static str {
     }
 }
 
-pub fn build(report: &Report) -> Value {
+/// The report as every rendering shows it. Each field a template or renderer names exists
+/// here, so a misspelt name fails to compile (Rust) or to render (templates, strict).
+#[derive(Serialize)]
+pub struct ReportView<'a> {
+    pub assignment: &'a str,
+    pub assignment_version: &'a str,
+    pub submission: String,
+    pub sha256: &'a str,
+    pub files: u64,
+    pub size: String,
+    pub rejection: Option<String>,
+    pub verdict: &'static str,
+    pub tone: &'static str,
+    pub invalid: bool,
+    pub summary: String,
+    pub score: String,
+    pub phases: Vec<PhaseView>,
+    pub metrics: Vec<MetricView>,
+    pub confusion: Option<ConfusionView>,
+    pub groups: Vec<GroupView>,
+    pub ungrouped: Vec<TestView>,
+    pub reproducibility: ReproducibilityView,
+    pub rubric: Vec<CriterionView<'a>>,
+    pub review: Option<ReviewView>,
+    pub isolation: &'a str,
+    pub provenance: &'a Provenance,
+    pub wall_chart: String,
+    pub memory_chart: String,
+}
+
+#[derive(Serialize)]
+pub struct PhaseView {
+    pub name: String,
+    pub verdict: &'static str,
+    pub tone: &'static str,
+    pub exit_code: String,
+    pub wall: String,
+    pub cpu: String,
+    pub peak: String,
+    pub message: String,
+    pub stdout_tail: String,
+    pub stderr_tail: String,
+    /// False for a phase skipped after an earlier one failed: it has no logs.
+    pub ran: bool,
+}
+
+#[derive(Serialize)]
+pub struct MetricView {
+    pub name: String,
+    pub kind: String,
+    pub value: String,
+    pub threshold: String,
+    pub passed: bool,
+    pub tone: &'static str,
+    pub points: String,
+    pub message: String,
+}
+
+#[derive(Serialize)]
+pub struct ConfusionView {
+    pub metric: String,
+    pub classes: Vec<String>,
+    pub rows: Vec<ConfusionRow>,
+}
+
+#[derive(Serialize)]
+pub struct ConfusionRow {
+    pub class: String,
+    pub cells: Vec<ConfusionCell>,
+}
+
+#[derive(Serialize)]
+pub struct ConfusionCell {
+    pub n: u64,
+    pub diagonal: bool,
+}
+
+#[derive(Serialize)]
+pub struct GroupView {
+    pub name: String,
+    pub passed: String,
+    pub points: String,
+    pub tone: &'static str,
+    pub tests: Vec<TestView>,
+}
+
+#[derive(Serialize)]
+pub struct TestView {
+    pub name: String,
+    pub status: &'static str,
+    pub tone: &'static str,
+    pub seconds: String,
+    pub message: String,
+}
+
+#[derive(Serialize)]
+pub struct ReproducibilityView {
+    pub status: &'static str,
+    pub tone: &'static str,
+    pub runs: u32,
+    pub differences: Vec<DifferenceView>,
+    pub seeds: Vec<SeedView>,
+}
+
+#[derive(Serialize)]
+pub struct DifferenceView {
+    pub what: String,
+    pub run: u32,
+    pub first: String,
+    pub other: String,
+    pub decision: bool,
+}
+
+#[derive(Serialize)]
+pub struct SeedView {
+    pub metric: String,
+    pub min: String,
+    pub max: String,
+    pub std_dev: String,
+    pub values: String,
+}
+
+#[derive(Serialize)]
+pub struct CriterionView<'a> {
+    pub criterion: &'a str,
+    pub weight: String,
+    pub levels: String,
+}
+
+#[derive(Serialize)]
+pub struct ReviewView {
+    pub reviewers: String,
+    #[serde(rename = "final")]
+    pub final_grade: String,
+    pub rubric: String,
+    pub alpha: String,
+    pub criteria: Vec<CriterionReviewView>,
+}
+
+#[derive(Serialize)]
+pub struct CriterionReviewView {
+    pub criterion: String,
+    pub points: String,
+    pub ratings: String,
+    pub comments: Vec<String>,
+    pub disagreement: bool,
+}
+
+pub fn build(report: &Report) -> ReportView<'_> {
     let score = report
         .score
         .map(|s| format!("{} / {}", points(s.total), points(s.max)))
         .unwrap_or_else(|| "none (harness error)".into());
-    let phases: Vec<Value> = report
-        .phases
-        .iter()
-        .map(|p| {
-            json!({
-                "name": p.name,
-                "verdict": p.verdict.as_str(),
-                "tone": tone(p.verdict.as_str()),
-                "exit_code": p.exit_code.map(|c| c.to_string()).unwrap_or_else(|| "—".into()),
-                "wall": seconds(Some(p.wall_seconds)),
-                "cpu": seconds(p.cpu_seconds),
-                "peak": bytes(p.peak_memory_bytes),
-                "message": p.message.as_deref().map(plain).unwrap_or_default(),
-                "stdout_tail": plain(&p.stdout_tail),
-                "stderr_tail": plain(&p.stderr_tail),
-                "ran": p.verdict != PhaseVerdict::Skipped,
-            })
-        })
-        .collect();
-    let metrics: Vec<Value> = report
-        .metrics
-        .iter()
-        .map(|m| {
-            let relation = match m.direction {
-                crate::spec::Direction::Higher => "≥",
-                crate::spec::Direction::Lower => "≤",
-            };
-            // Binary metrics say which class counted as positive.
-            let kind = match &m.pos_label {
-                Some(positive) => format!("{} (positive class {})", m.kind, plain(positive)),
-                None => m.kind.clone(),
-            };
-            json!({
-                "name": m.name,
-                "kind": kind,
-                "value": number(m.value),
-                "threshold": m.pass_at.map(|t| format!("{relation} {}", number(Some(t)))).unwrap_or_else(|| "—".into()),
-                "passed": m.passed,
-                "tone": if m.passed { "good" } else { "bad" },
-                "points": format!("{} / {}", points(m.points), points(m.weight)),
-                "message": m.message.as_deref().map(plain).unwrap_or_default(),
-                "visibility": m.visibility,
-            })
-        })
-        .collect();
-    let confusion: Vec<Value> = report
-        .metrics
-        .iter()
-        .filter_map(|m| m.confusion_matrix.as_ref().map(|c| (m, c)))
-        .take(1)
-        .map(|(m, c)| {
-            let rows: Vec<Value> = c
-                .classes
-                .iter()
-                .zip(&c.counts)
-                .enumerate()
-                .map(|(i, (class, counts))| {
-                    let cells: Vec<Value> = counts
-                        .iter()
-                        .enumerate()
-                        .map(|(j, n)| json!({"n": n, "diagonal": i == j}))
-                        .collect();
-                    json!({"class": plain(class), "cells": cells})
-                })
-                .collect();
-            json!({"metric": m.name, "classes": c.classes.iter().map(|c| plain(c)).collect::<Vec<_>>(), "rows": rows})
-        })
-        .collect();
-    let groups: Vec<Value> = report
-        .test_groups
-        .iter()
-        .map(|g| {
-            let tests: Vec<Value> = report
-                .tests
-                .iter()
-                .filter(|t| t.group.as_deref() == Some(g.name.as_str()))
-                .map(test_view)
-                .collect();
-            json!({
-                "name": g.name,
-                "passed": format!("{} of {}", g.passed_tests, g.total_tests),
-                "points": format!("{} / {}", points(g.points), points(g.weight)),
-                "tone": if g.passed { "good" } else { "bad" },
-                "visibility": g.visibility,
-                "tests": tests,
-            })
-        })
-        .collect();
-    let ungrouped: Vec<Value> = report
-        .tests
-        .iter()
-        .filter(|t| t.group.is_none())
-        .map(test_view)
-        .collect();
     let reproducibility = &report.reproducibility;
-    let status = serde_json::to_value(reproducibility.status).unwrap_or_default();
-    let status = status.as_str().unwrap_or("skipped").to_string();
-    json!({
-        "assignment": report.assignment.id,
-        "assignment_version": report.assignment.version,
-        "submission": plain(&report.submission.name),
-        "sha256": report.submission.sha256,
-        "files": report.submission.files,
-        "size": bytes(Some(report.submission.bytes)),
-        "rejection": report.submission.rejection.as_deref().map(plain),
-        "verdict": report.verdict.as_str(),
-        "tone": tone(report.verdict.as_str()),
-        "invalid": report.verdict == RunVerdict::InvalidSubmission,
-        "summary": plain(&report.summary),
-        "score": score,
-        "phases": phases,
-        "metrics": metrics,
-        "confusion": confusion.into_iter().next(),
-        "groups": groups,
-        "ungrouped": ungrouped,
-        "reproducibility": {
-            "status": status.clone(),
-            "tone": tone(&status),
-            "runs": reproducibility.runs,
-            "differences": reproducibility.differences.iter().map(|d| json!({
-                "what": plain(&d.what), "run": d.run, "first": plain(&d.first), "other": plain(&d.other), "decision": d.decision,
-            })).collect::<Vec<_>>(),
-            "seeds": reproducibility.seed_sensitivity.iter().map(|s| json!({
-                "metric": s.metric, "min": number(s.min), "max": number(s.max), "std_dev": number(s.std_dev),
-                "values": s.values.iter().map(|v| number(*v)).collect::<Vec<_>>().join(", "),
-            })).collect::<Vec<_>>(),
+    let status = reproducibility.status.as_str();
+    ReportView {
+        assignment: &report.assignment.id,
+        assignment_version: &report.assignment.version,
+        submission: plain(&report.submission.name),
+        sha256: &report.submission.sha256,
+        files: report.submission.files,
+        size: bytes(Some(report.submission.bytes)),
+        rejection: report.submission.rejection.as_deref().map(plain),
+        verdict: report.verdict.as_str(),
+        tone: tone(report.verdict.as_str()),
+        invalid: report.verdict == RunVerdict::InvalidSubmission,
+        summary: plain(&report.summary),
+        score,
+        phases: report.phases.iter().map(phase_view).collect(),
+        metrics: report.metrics.iter().map(metric_view).collect(),
+        confusion: report
+            .metrics
+            .iter()
+            .find_map(|m| m.confusion_matrix.as_ref().map(|c| confusion_view(&m.name, c))),
+        groups: report
+            .test_groups
+            .iter()
+            .map(|g| GroupView {
+                name: g.name.clone(),
+                passed: format!("{} of {}", g.passed_tests, g.total_tests),
+                points: format!("{} / {}", points(g.points), points(g.weight)),
+                tone: if g.passed { "good" } else { "bad" },
+                tests: report
+                    .tests
+                    .iter()
+                    .filter(|t| t.group.as_deref() == Some(g.name.as_str()))
+                    .map(test_view)
+                    .collect(),
+            })
+            .collect(),
+        ungrouped: report
+            .tests
+            .iter()
+            .filter(|t| t.group.is_none())
+            .map(test_view)
+            .collect(),
+        reproducibility: ReproducibilityView {
+            status,
+            tone: tone(status),
+            runs: reproducibility.runs,
+            differences: reproducibility
+                .differences
+                .iter()
+                .map(|d| DifferenceView {
+                    what: plain(&d.what),
+                    run: d.run,
+                    first: plain(&d.first),
+                    other: plain(&d.other),
+                    decision: d.decision,
+                })
+                .collect(),
+            seeds: reproducibility
+                .seed_sensitivity
+                .iter()
+                .map(|s| SeedView {
+                    metric: s.metric.clone(),
+                    min: number(s.min),
+                    max: number(s.max),
+                    std_dev: number(s.std_dev),
+                    values: s.values.iter().map(|v| number(*v)).collect::<Vec<_>>().join(", "),
+                })
+                .collect(),
         },
-        "rubric": report.rubric.iter().map(|c| json!({"criterion": c.criterion, "weight": number(Some(c.weight)), "levels": c.levels.join(" · ")})).collect::<Vec<_>>(),
-        "review": report.review.as_ref().map(|r| json!({
-            "reviewers": r.reviewers.join(", "),
-            "final": format!("{} / {}", points(r.final_score.total), points(r.final_score.max)),
-            "rubric": format!("{} / {}", points(r.rubric_points), points(r.rubric_max)),
-            "alpha": r.alpha.map(|a| format!("{a:.3}")).unwrap_or_else(|| "—".into()),
-            "criteria": r.criteria.iter().map(|c| json!({
-                "criterion": c.criterion,
-                "points": format!("{} / {}", points(c.points), points(c.weight)),
-                "ratings": c.ratings.iter().map(|x| format!("{}: {}", x.reviewer, x.level)).collect::<Vec<_>>().join(", "),
-                "comments": c.ratings.iter().filter(|x| !x.comment.is_empty()).map(|x| format!("{}: {}", x.reviewer, x.comment)).collect::<Vec<_>>(),
-                "disagreement": c.disagreement,
-            })).collect::<Vec<_>>(),
-        })),
-        "isolation": report.isolation,
-        "provenance": report.provenance,
-        "wall_chart": bar_chart(report.phases.iter().filter(|p| p.verdict != PhaseVerdict::Skipped).map(|p| (p.name.as_str(), p.wall_seconds, seconds(Some(p.wall_seconds)))).collect()),
-        "memory_chart": bar_chart(report.phases.iter().filter_map(|p| p.peak_memory_bytes.map(|b| (p.name.as_str(), b as f64, bytes(Some(b))))).collect()),
-    })
+        rubric: report
+            .rubric
+            .iter()
+            .map(|c| CriterionView {
+                criterion: &c.criterion,
+                weight: number(Some(c.weight)),
+                levels: c.levels.join(" · "),
+            })
+            .collect(),
+        review: report.review.as_ref().map(review_view),
+        isolation: &report.isolation,
+        provenance: &report.provenance,
+        wall_chart: bar_chart(
+            report
+                .phases
+                .iter()
+                .filter(|p| p.verdict != PhaseVerdict::Skipped)
+                .map(|p| (p.name.as_str(), p.wall_seconds, seconds(Some(p.wall_seconds))))
+                .collect(),
+        ),
+        memory_chart: bar_chart(
+            report
+                .phases
+                .iter()
+                .filter_map(|p| p.peak_memory_bytes.map(|b| (p.name.as_str(), b as f64, bytes(Some(b)))))
+                .collect(),
+        ),
+    }
 }
 
-fn test_view(test: &crate::model::TestResult) -> Value {
-    let status = serde_json::to_value(test.status).unwrap_or_default();
-    let status = status.as_str().unwrap_or("").to_string();
-    json!({
-        "name": plain(&test.name),
-        "status": status.clone(),
-        "tone": tone(&status),
-        "seconds": seconds(test.seconds),
-        "message": test.message.as_deref().map(plain).unwrap_or_default(),
-    })
+fn phase_view(p: &PhaseOutcome) -> PhaseView {
+    PhaseView {
+        name: p.name.clone(),
+        verdict: p.verdict.as_str(),
+        tone: tone(p.verdict.as_str()),
+        exit_code: p.exit_code.map(|c| c.to_string()).unwrap_or_else(|| "—".into()),
+        wall: seconds(Some(p.wall_seconds)),
+        cpu: seconds(p.cpu_seconds),
+        peak: bytes(p.peak_memory_bytes),
+        message: p.message.as_deref().map(plain).unwrap_or_default(),
+        stdout_tail: plain(&p.stdout_tail),
+        stderr_tail: plain(&p.stderr_tail),
+        ran: p.verdict != PhaseVerdict::Skipped,
+    }
+}
+
+fn metric_view(m: &MetricResult) -> MetricView {
+    let relation = match m.direction {
+        Direction::Higher => "≥",
+        Direction::Lower => "≤",
+    };
+    // Binary metrics say which class counted as positive.
+    let kind = match &m.pos_label {
+        Some(positive) => format!("{} (positive class {})", m.kind, plain(positive)),
+        None => m.kind.clone(),
+    };
+    MetricView {
+        name: m.name.clone(),
+        kind,
+        value: number(m.value),
+        threshold: m
+            .pass_at
+            .map(|t| format!("{relation} {}", number(Some(t))))
+            .unwrap_or_else(|| "—".into()),
+        passed: m.passed,
+        tone: if m.passed { "good" } else { "bad" },
+        points: format!("{} / {}", points(m.points), points(m.weight)),
+        message: m.message.as_deref().map(plain).unwrap_or_default(),
+    }
+}
+
+fn confusion_view(metric: &str, c: &ConfusionMatrix) -> ConfusionView {
+    ConfusionView {
+        metric: metric.to_string(),
+        classes: c.classes.iter().map(|c| plain(c)).collect(),
+        rows: c
+            .classes
+            .iter()
+            .zip(&c.counts)
+            .enumerate()
+            .map(|(i, (class, counts))| ConfusionRow {
+                class: plain(class),
+                cells: counts
+                    .iter()
+                    .enumerate()
+                    .map(|(j, n)| ConfusionCell {
+                        n: *n,
+                        diagonal: i == j,
+                    })
+                    .collect(),
+            })
+            .collect(),
+    }
+}
+
+fn review_view(r: &Review) -> ReviewView {
+    ReviewView {
+        reviewers: r.reviewers.join(", "),
+        final_grade: format!("{} / {}", points(r.final_score.total), points(r.final_score.max)),
+        rubric: format!("{} / {}", points(r.rubric_points), points(r.rubric_max)),
+        alpha: r.alpha.map(|a| format!("{a:.3}")).unwrap_or_else(|| "—".into()),
+        criteria: r
+            .criteria
+            .iter()
+            .map(|c| CriterionReviewView {
+                criterion: c.criterion.clone(),
+                points: format!("{} / {}", points(c.points), points(c.weight)),
+                ratings: c
+                    .ratings
+                    .iter()
+                    .map(|x| format!("{}: {}", x.reviewer, x.level))
+                    .collect::<Vec<_>>()
+                    .join(", "),
+                comments: c
+                    .ratings
+                    .iter()
+                    .filter(|x| !x.comment.is_empty())
+                    .map(|x| format!("{}: {}", x.reviewer, x.comment))
+                    .collect(),
+                disagreement: c.disagreement,
+            })
+            .collect(),
+    }
+}
+
+fn test_view(test: &TestResult) -> TestView {
+    let status = test.status.as_str();
+    TestView {
+        name: plain(&test.name),
+        status,
+        tone: tone(status),
+        seconds: seconds(test.seconds),
+        message: test.message.as_deref().map(plain).unwrap_or_default(),
+    }
 }
 
 /// A horizontal bar chart as inline SVG: only numbers and escaped names go in.
