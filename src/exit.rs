@@ -30,6 +30,11 @@ pub fn input_error(message: impl Into<String>) -> anyhow::Error {
     InputError(message.into()).into()
 }
 
+/// An error about what the user gave us, with every cause it has, as an input error.
+pub fn input_error_from(error: impl std::error::Error + Send + Sync + 'static) -> anyhow::Error {
+    input_error(format!("{:#}", anyhow::Error::new(error)))
+}
+
 /// The exit code for an error that ended a command.
 pub fn exit_for_error(error: &anyhow::Error) -> Exit {
     if error.chain().any(|e| e.is::<InputError>()) {

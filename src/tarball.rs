@@ -5,19 +5,19 @@ use std::fs::File;
 use std::io::{BufWriter, Write};
 use std::path::Path;
 
-use anyhow::Context;
+use crate::path_error::{AtPath, PathError};
 
 /// Writes a tar of `dir`'s files under `prefix/` (e.g. `workspace/`), owned by the candidate.
-pub fn tar_folder(builder: &mut tar::Builder<impl Write>, dir: &Path, prefix: &str) -> anyhow::Result<u64> {
+pub fn tar_folder(builder: &mut tar::Builder<impl Write>, dir: &Path, prefix: &str) -> Result<u64, PathError> {
     let mut bytes = 0;
-    append_dir_entry(builder, prefix)?;
+    append_dir_entry(builder, prefix).at("writing a tar of", dir)?;
     let mut entries: Vec<_> = std::fs::read_dir(dir)
-        .with_context(|| format!("reading {}", dir.display()))?
-        .collect::<Result<_, _>>()?;
+        .and_then(|entries| entries.collect::<Result<_, _>>())
+        .at("reading", dir)?;
     entries.sort_by_key(|e| e.file_name());
     for entry in entries {
         let name = format!("{prefix}/{}", entry.file_name().to_string_lossy());
-        let kind = entry.file_type()?;
+        let kind = entry.file_type().at("reading", &entry.path())?;
         if kind.is_dir() {
             bytes += tar_folder(builder, &entry.path(), &name)?;
         } else if kind.is_file() {
@@ -28,8 +28,8 @@ pub fn tar_folder(builder: &mut tar::Builder<impl Write>, dir: &Path, prefix: &s
 }
 
 /// Appends one host file as `name`.
-pub fn tar_file(builder: &mut tar::Builder<impl Write>, path: &Path, name: &str) -> anyhow::Result<u64> {
-    let metadata = std::fs::metadata(path)?;
+pub fn tar_file(builder: &mut tar::Builder<impl Write>, path: &Path, name: &str) -> Result<u64, PathError> {
+    let metadata = std::fs::metadata(path).at("reading", path)?;
     let mut header = tar::Header::new_gnu();
     header.set_entry_type(tar::EntryType::Regular);
     header.set_size(metadata.len());
@@ -37,12 +37,14 @@ pub fn tar_file(builder: &mut tar::Builder<impl Write>, path: &Path, name: &str)
     header.set_uid(1000);
     header.set_gid(1000);
     header.set_mtime(0);
-    let file = File::open(path).with_context(|| format!("reading {}", path.display()))?;
-    builder.append_data(&mut header, name, file)?;
+    let file = File::open(path).at("reading", path)?;
+    builder
+        .append_data(&mut header, name, file)
+        .at("writing a tar of", path)?;
     Ok(metadata.len())
 }
 
-fn append_dir_entry(builder: &mut tar::Builder<impl Write>, name: &str) -> anyhow::Result<()> {
+fn append_dir_entry(builder: &mut tar::Builder<impl Write>, name: &str) -> std::io::Result<()> {
     let mut header = tar::Header::new_gnu();
     header.set_entry_type(tar::EntryType::Directory);
     header.set_size(0);
@@ -71,7 +73,7 @@ pub fn mode_of(_metadata: &std::fs::Metadata) -> u32 {
 }
 
 /// Starts a tar file at `path`.
-pub fn create(path: &Path) -> anyhow::Result<tar::Builder<BufWriter<File>>> {
-    let file = File::create(path).with_context(|| format!("creating {}", path.display()))?;
+pub fn create(path: &Path) -> Result<tar::Builder<BufWriter<File>>, PathError> {
+    let file = File::create(path).at("creating", path)?;
     Ok(tar::Builder::new(BufWriter::new(file)))
 }

@@ -1,8 +1,9 @@
 //! Making text a candidate controls safe to show: no terminal escapes, no control characters.
 
-/// Removes ANSI escape sequences (CSI, OSC and others) and control characters except
-/// newline and tab, and bidirectional overrides that could disguise text.
-pub fn strip_ansi(text: &str) -> String {
+/// Text a candidate controls, made plain: no ANSI escape sequences (CSI, OSC and others), no
+/// control characters but newline and tab, no bidirectional overrides that could disguise it.
+/// Safe to place anywhere once the renderer escapes it for its format.
+pub fn plain(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     let mut chars = text.chars().peekable();
     while let Some(c) = chars.next() {
@@ -70,7 +71,7 @@ pub fn short_hash(hash: &str) -> &str {
 
 /// A single line safe to print on a terminal.
 pub fn terminal_safe(text: &str) -> String {
-    strip_ansi(text).replace(['\n', '\t'], " ")
+    plain(text).replace(['\n', '\t'], " ")
 }
 
 /// Shell-style glob: `*` any run of characters, `?` one character.
@@ -102,11 +103,11 @@ mod tests {
 
     #[test]
     fn strips_escapes_and_controls() {
-        assert_eq!(strip_ansi("\u{1b}[31mred\u{1b}[0m"), "red");
-        assert_eq!(strip_ansi("\u{1b}]8;;http://x\u{7}link\u{1b}]8;;\u{7}"), "link");
-        assert_eq!(strip_ansi("\u{1b}]52;c;aGk=\u{1b}\\after"), "after");
-        assert_eq!(strip_ansi("a\u{0}b\rc\u{202e}d\ne"), "abcd\ne");
-        assert_eq!(strip_ansi("\u{1b}[2J\u{1b}[Hclear"), "clear");
+        assert_eq!(plain("\u{1b}[31mred\u{1b}[0m"), "red");
+        assert_eq!(plain("\u{1b}]8;;http://x\u{7}link\u{1b}]8;;\u{7}"), "link");
+        assert_eq!(plain("\u{1b}]52;c;aGk=\u{1b}\\after"), "after");
+        assert_eq!(plain("a\u{0}b\rc\u{202e}d\ne"), "abcd\ne");
+        assert_eq!(plain("\u{1b}[2J\u{1b}[Hclear"), "clear");
         assert_eq!(terminal_safe("two\nlines"), "two lines");
     }
 

@@ -3,7 +3,7 @@
 use std::io::{Read, Write};
 use std::path::Path;
 
-use assay::intake::intake;
+use assay::intake::{IntakeError, intake};
 use assay::spec::IntakeLimits;
 
 fn limits() -> IntakeLimits {
@@ -47,8 +47,17 @@ fn targz(dir: &Path, entries: &[Entry]) -> std::path::PathBuf {
     path
 }
 
+/// Why the submission was refused; a harness error or an accepted submission fails the test.
 fn refused(path: &Path) -> String {
-    intake(path, &limits()).unwrap().map(|_| ()).unwrap_err().to_string()
+    refused_with(path, &limits())
+}
+
+fn refused_with(path: &Path, limits: &IntakeLimits) -> String {
+    match intake(path, limits) {
+        Err(IntakeError::Refused(rejection)) => rejection.to_string(),
+        Err(IntakeError::Harness(error)) => panic!("a harness error, not a refusal: {error:#}"),
+        Ok(_) => panic!("accepted, not refused"),
+    }
 }
 
 #[test]
@@ -162,7 +171,7 @@ fn modes_are_masked() {
             ("data", tar::EntryType::Regular, b"1", 0o666, None),
         ],
     );
-    let submission = intake(&path, &limits()).unwrap().unwrap();
+    let submission = intake(&path, &limits()).unwrap();
     use std::os::unix::fs::PermissionsExt;
     let mode = |name: &str| {
         std::fs::metadata(submission.root.join(name))
@@ -182,7 +191,7 @@ fn same_files_give_the_same_hash_in_every_format() {
     std::fs::create_dir_all(folder.join("src")).unwrap();
     std::fs::write(folder.join("predict.py"), "print(1)\n").unwrap();
     std::fs::write(folder.join("src/model.txt"), "weights").unwrap();
-    let from_folder = intake(&folder, &limits()).unwrap().unwrap();
+    let from_folder = intake(&folder, &limits()).unwrap();
 
     let zip_path = dir.path().join("work.zip");
     let mut zip = zip::ZipWriter::new(std::fs::File::create(&zip_path).unwrap());
@@ -193,7 +202,7 @@ fn same_files_give_the_same_hash_in_every_format() {
     zip.start_file("work/predict.py", options).unwrap();
     zip.write_all(b"print(1)\n").unwrap();
     zip.finish().unwrap();
-    let from_zip = intake(&zip_path, &limits()).unwrap().unwrap();
+    let from_zip = intake(&zip_path, &limits()).unwrap();
 
     let tar_path = targz(
         dir.path(),
@@ -202,13 +211,13 @@ fn same_files_give_the_same_hash_in_every_format() {
             ("src/model.txt", tar::EntryType::Regular, b"weights", 0o600, None),
         ],
     );
-    let from_tar = intake(&tar_path, &limits()).unwrap().unwrap();
+    let from_tar = intake(&tar_path, &limits()).unwrap();
 
     assert_eq!(from_folder.sha256, from_zip.sha256);
     assert_eq!(from_folder.sha256, from_tar.sha256);
     assert_eq!((from_folder.tally.files, from_folder.tally.bytes), (2, 16));
     std::fs::write(folder.join("predict.py"), "print(2)\n").unwrap();
-    assert_ne!(intake(&folder, &limits()).unwrap().unwrap().sha256, from_zip.sha256);
+    assert_ne!(intake(&folder, &limits()).unwrap().sha256, from_zip.sha256);
 }
 
 #[test]
@@ -229,9 +238,7 @@ fn garbage_is_not_an_archive() {
 }
 
 fn accepted(path: &Path) -> assay::intake::Submission {
-    intake(path, &limits())
-        .expect("no harness error")
-        .unwrap_or_else(|rejection| panic!("refused: {rejection}"))
+    intake(path, &limits()).unwrap_or_else(|error| panic!("{error}"))
 }
 
 /// The relative paths of every file unpacked, sorted.
@@ -403,11 +410,7 @@ fn a_folder_inside_a_file_or_an_overlong_path_is_the_archives_fault() {
         max_depth: 1000,
         ..limits()
     };
-    let why = intake(&path, &limits)
-        .expect("no harness error")
-        .map(|_| ())
-        .unwrap_err()
-        .to_string();
+    let why = refused_with(&path, &limits);
     assert!(why.contains("is longer than the limit of 3072"), "{why}");
 }
 

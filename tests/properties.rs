@@ -119,9 +119,9 @@ proptest! {
         let path = dir.path().join("submission.bin");
         std::fs::write(&path, &bytes).unwrap();
         match assay::intake::intake(&path, &limits()) {
-            Ok(Ok(submission)) => prop_assert!(submission.tally.files > 0),
-            Ok(Err(rejection)) => prop_assert!(rejection.to_string().len() < 4096),
-            Err(error) => prop_assert!(false, "harness error on a candidate's archive: {error:#}"),
+            Ok(submission) => prop_assert!(submission.tally.files > 0),
+            Err(assay::intake::IntakeError::Refused(rejection)) => prop_assert!(rejection.to_string().len() < 4096),
+            Err(error) => prop_assert!(false, "harness error on a candidate's archive: {error}"),
         }
     }
 

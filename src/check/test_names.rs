@@ -6,6 +6,7 @@ use std::path::Path;
 
 use super::Outcome;
 use crate::model::Report;
+use crate::path_error::PathError;
 use crate::spec::test_names::{PhaseTests, TestNames};
 use crate::spec::{LOCK_FILE, Spec, TestGroup};
 
@@ -36,7 +37,7 @@ pub fn record(dir: &Path, spec: &Spec, reference: &Report) -> anyhow::Result<Vec
             failure: None,
         }),
         Some(current) => {
-            crate::spec::test_names::write(dir, &recorded)?;
+            write(dir, &recorded)?;
             let added: Vec<&String> = recorded.all().filter(|n| !current.all().any(|c| c == *n)).collect();
             let removed: Vec<&String> = current.all().filter(|n| !recorded.all().any(|r| r == *n)).collect();
             outcomes.push(Outcome {
@@ -49,7 +50,7 @@ pub fn record(dir: &Path, spec: &Spec, reference: &Report) -> anyhow::Result<Vec
             });
         }
         None => {
-            crate::spec::test_names::write(dir, &recorded)?;
+            write(dir, &recorded)?;
             println!(
                 "{}: recorded {} hidden test name(s) in {}; commit it",
                 spec.id,
@@ -79,4 +80,9 @@ pub fn record(dir: &Path, spec: &Spec, reference: &Report) -> anyhow::Result<Vec
         });
     }
     Ok(outcomes)
+}
+
+/// Writes the lock atomically, so a reader never sees half of it.
+fn write(dir: &Path, names: &TestNames) -> Result<(), PathError> {
+    crate::store::write_atomically(&dir.join(LOCK_FILE), names.render().as_bytes())
 }

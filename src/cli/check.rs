@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 use quick_junit::{NonSuccessKind, Report as JunitReport, TestCase, TestCaseStatus, TestSuite};
 
 use crate::check::{Outcome, judge, load_expectations, record_test_names};
-use crate::exit::{Exit, input_error};
+use crate::exit::{Exit, input_error, input_error_from};
 use crate::grade::Grader;
 use crate::runner::Backend;
 use crate::text::terminal_safe;
@@ -34,7 +34,7 @@ pub async fn run(options: CheckOptions) -> anyhow::Result<Exit> {
     let mut exit = Exit::Success;
     let mut junit = JunitReport::new("assay check");
     for dir in &options.assignments {
-        let mut spec = crate::spec::load_valid(dir)?;
+        let mut spec = crate::spec::load_valid(dir).map_err(input_error_from)?;
         let Backend::Docker(docker) = &backend else {
             unreachable!("check grades in Docker")
         };
@@ -64,7 +64,7 @@ pub async fn run(options: CheckOptions) -> anyhow::Result<Exit> {
             if reference {
                 outcomes.extend(record_test_names(dir, &spec, &report)?);
                 // The known-bad solutions are graded against the names just recorded.
-                spec = crate::spec::load_valid(dir)?;
+                spec = crate::spec::load_valid(dir).map_err(input_error_from)?;
             }
             let failures: Vec<&Outcome> = outcomes.iter().filter(|o| o.failure.is_some()).collect();
             let label = format!("{}/{name}", spec.id);

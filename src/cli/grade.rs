@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 
 use futures_util::StreamExt;
 
-use crate::exit::{Exit, input_error};
+use crate::exit::{Exit, input_error, input_error_from};
 use crate::grade::{Graded, Grader};
 use crate::live::Display;
 use crate::model::RunVerdict;
@@ -61,7 +61,7 @@ pub enum BackendChoice {
 }
 
 pub async fn run(options: GradeOptions) -> anyhow::Result<Exit> {
-    let spec = crate::spec::load_valid(&options.assignment)?;
+    let spec = crate::spec::load_valid(&options.assignment).map_err(input_error_from)?;
     for warning in &spec.warnings {
         eprintln!("warning: {warning}");
     }

@@ -4,7 +4,7 @@ use std::path::PathBuf;
 
 use anyhow::Context;
 
-use crate::exit::{Exit, input_error};
+use crate::exit::{Exit, input_error, input_error_from};
 use crate::grade::Grader;
 use crate::grade::reproducibility::compare;
 use crate::live::Display;
@@ -29,12 +29,12 @@ pub struct RegradeOptions {
 }
 
 pub async fn run(options: RegradeOptions) -> anyhow::Result<Exit> {
-    let earlier = crate::store::read_report(&options.report)?;
+    let earlier = crate::store::read_report(&options.report).map_err(input_error_from)?;
     let assignment = options
         .assignment
         .clone()
         .unwrap_or_else(|| PathBuf::from(&earlier.assignment.path));
-    let spec = crate::spec::load_valid(&assignment)?;
+    let spec = crate::spec::load_valid(&assignment).map_err(input_error_from)?;
     if spec.sha256 != earlier.assignment.spec_sha256 {
         println!(
             "the spec changed: {} was {} when graded, is {} now",

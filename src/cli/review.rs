@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 
 use clap::Subcommand;
 
-use crate::exit::{Exit, input_error};
+use crate::exit::{Exit, input_error, input_error_from};
 use crate::grade::review;
 use crate::store::ReportDir;
 
@@ -37,7 +37,7 @@ pub fn run(command: ReviewCommand) -> anyhow::Result<Exit> {
 
 /// `assay review init`.
 pub fn init(report_path: &Path, reviewer: &str, out: Option<PathBuf>) -> anyhow::Result<Exit> {
-    let report = crate::store::read_report(report_path)?;
+    let report = crate::store::read_report(report_path).map_err(input_error_from)?;
     if report.rubric.is_empty() {
         return Err(input_error(format!(
             "the assignment {} has no [[rubric]] criteria",
@@ -62,7 +62,7 @@ pub fn init(report_path: &Path, reviewer: &str, out: Option<PathBuf>) -> anyhow:
 
 /// `assay review merge`: writes the review into the report and renders it again.
 pub fn merge(report_path: &Path, sheet_paths: &[PathBuf]) -> anyhow::Result<Exit> {
-    let mut report = crate::store::read_report(report_path)?;
+    let mut report = crate::store::read_report(report_path).map_err(input_error_from)?;
     let mut sheets = Vec::new();
     for path in sheet_paths {
         let text =

@@ -52,7 +52,7 @@ pub fn score_tests(spec: &Spec, record: &mut RunRecord) -> (Vec<TestResult>, Vec
                 weight: 0.0,
                 seconds: case.seconds,
                 // Candidate output can reach a message; it is shown without escapes.
-                message: case.message.map(|m| crate::text::strip_ansi(&m)),
+                message: case.message.map(|m| crate::text::plain(&m)),
                 candidate_influenced: true,
                 visibility: crate::spec::Visibility::Hidden,
                 trusted,

@@ -15,7 +15,7 @@ use std::time::SystemTime;
 use anyhow::Context;
 use futures_util::StreamExt;
 
-use crate::intake::{Rejection, Submission, intake};
+use crate::intake::{IntakeError, Rejection, Submission, intake};
 use crate::live::{Display, LogSink, Progress};
 use crate::model::{self, Assessment, OutputDigest, Report, ReproducibilityStatus, RunVerdict};
 use crate::runner::{Backend, DEFAULT_SEED, Event, Fanout, RunInfo, RunKind, RunRecord, Sink, run_submission};
@@ -120,9 +120,10 @@ impl Grader<'_> {
     }
 
     async fn grade_or_fail(&self, path: &Path, started: SystemTime) -> anyhow::Result<Graded> {
-        let submission = match intake(path, &self.spec.intake)? {
+        let submission = match intake(path, &self.spec.intake) {
             Ok(submission) => submission,
-            Err(rejection) => {
+            Err(IntakeError::Harness(error)) => return Err(error),
+            Err(IntakeError::Refused(rejection)) => {
                 let report = self.rejected(path, &rejection, started)?;
                 let dir = ReportDir::in_out(&self.out, &report.submission.sha256);
                 let name = report.submission.name.clone();

@@ -140,7 +140,7 @@ pub fn merge(report: &Report, sheets: &[(PathBuf, Sheet)]) -> Result<Review, Str
             ratings.push(Rating {
                 reviewer: crate::text::terminal_safe(&sheet.review.reviewer),
                 level: rated.level.clone(),
-                comment: crate::text::strip_ansi(&rated.comment),
+                comment: crate::text::plain(&rated.comment),
             });
         }
         let mean = indices.iter().map(|&i| i as f64 / top).sum::<f64>() / indices.len().max(1) as f64;

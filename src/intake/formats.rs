@@ -5,14 +5,15 @@ use std::fs::File;
 use std::io::{BufReader, Read};
 use std::path::Path;
 
-use super::rejection::{Rejection, UnpackError};
+use super::IntakeError;
+use super::rejection::Rejection;
 use super::unpacker::Unpacker;
 
 const S_IFMT: u32 = 0o170000;
 const S_IFREG: u32 = 0o100000;
 const S_IFDIR: u32 = 0o040000;
 
-pub fn unpack_zip(path: &Path, out: &mut Unpacker, max_entries: u64, max_bytes: u64) -> Result<(), UnpackError> {
+pub fn unpack_zip(path: &Path, out: &mut Unpacker, max_entries: u64, max_bytes: u64) -> Result<(), IntakeError> {
     let mut file = File::open(path)?;
     // The central directory's own count: the zip reader keeps one entry per name, so a name
     // repeated 200,000 times would otherwise count once.
@@ -80,7 +81,7 @@ pub fn unpack_zip(path: &Path, out: &mut Unpacker, max_entries: u64, max_bytes: 
 /// Zero padding allowed after a tar's end-of-archive block (tools pad to their record size).
 const MAX_TRAILING_PADDING: u64 = 1 << 20;
 
-pub fn unpack_tar(reader: impl Read, out: &mut Unpacker) -> Result<(), UnpackError> {
+pub fn unpack_tar(reader: impl Read, out: &mut Unpacker) -> Result<(), IntakeError> {
     let mut archive = tar::Archive::new(reader);
     let entries = archive
         .entries()
@@ -135,7 +136,7 @@ fn unsupported_entry(kind: u8) -> String {
 /// After the end-of-archive block only zero padding may follow. Tools disagree on what a
 /// stream that goes on holds, so the files graded could differ from the files a reviewer
 /// unpacks: such an archive is refused.
-fn trailing_padding(mut rest: impl Read) -> Result<(), UnpackError> {
+fn trailing_padding(mut rest: impl Read) -> Result<(), IntakeError> {
     let mut buffer = [0u8; 16 * 1024];
     let mut total = 0u64;
     loop {
@@ -163,7 +164,7 @@ fn trailing_padding(mut rest: impl Read) -> Result<(), UnpackError> {
 }
 
 /// Copies a folder through the same checks; links and special files are refused, not followed.
-pub fn unpack_folder(root: &Path, out: &mut Unpacker, max_depth: usize) -> Result<(), UnpackError> {
+pub fn unpack_folder(root: &Path, out: &mut Unpacker, max_depth: usize) -> Result<(), IntakeError> {
     copy_folder(root, "", out, 0, max_depth)
 }
 
@@ -173,7 +174,7 @@ fn copy_folder(
     out: &mut Unpacker,
     depth: usize,
     max_depth: usize,
-) -> Result<(), UnpackError> {
+) -> Result<(), IntakeError> {
     let dir = if prefix.is_empty() {
         root.to_path_buf()
     } else {

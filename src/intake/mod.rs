@@ -1,6 +1,7 @@
 //! Intake: a candidate's zip, tar.gz or folder, unpacked safely into a fresh temp folder.
 
 mod digest;
+mod error;
 mod formats;
 mod rejection;
 mod unpacker;
@@ -12,7 +13,8 @@ use std::path::{Path, PathBuf};
 use anyhow::Context;
 
 pub use digest::{Tally, digest};
-pub use rejection::{Rejection, UnpackError};
+pub use error::IntakeError;
+pub use rejection::Rejection;
 
 use crate::spec::IntakeLimits;
 use unpacker::Unpacker;
@@ -30,38 +32,42 @@ pub struct Submission {
     pub root: PathBuf,
 }
 
-/// Unpacks `path`; `Ok(Err(rejection))` when the submission itself is refused.
-pub fn intake(path: &Path, limits: &IntakeLimits) -> anyhow::Result<Result<Submission, Rejection>> {
+/// Unpacks `path`, or says why not: refused (the submission's fault) or the harness failed.
+pub fn intake(path: &Path, limits: &IntakeLimits) -> Result<Submission, IntakeError> {
     let name = path
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_else(|| path.display().to_string());
-    let dir = crate::temp_dirs::owned("submission").context("making a temp folder for the submission")?;
+    let dir = crate::temp_dirs::owned("submission")
+        .context("making a temp folder for the submission")
+        .map_err(IntakeError::Harness)?;
     let files = dir.path().join("files");
     std::fs::create_dir(&files)?;
     let mut unpacker = Unpacker::new(&files, limits);
     match unpack(path, &mut unpacker, limits) {
         Ok(()) => {}
-        Err(UnpackError::Rejected(rejection)) => return Ok(Err(rejection)),
-        Err(UnpackError::Harness(e)) => {
-            return Err(e.context(format!("unpacking {}", path.display())));
+        Err(IntakeError::Harness(e)) => {
+            return Err(IntakeError::Harness(e.context(format!("unpacking {}", path.display()))));
         }
+        Err(refused) => return Err(refused),
     }
     let root = single_top_folder(&files)?.unwrap_or(files);
-    let (sha256, tally) = digest(&root).context("hashing the submission")?;
+    let (sha256, tally) = digest(&root)
+        .context("hashing the submission")
+        .map_err(IntakeError::Harness)?;
     if tally.files == 0 {
-        return Ok(Err(Rejection::new("the submission holds no files")));
+        return Err(Rejection::new("the submission holds no files").into());
     }
-    Ok(Ok(Submission {
+    Ok(Submission {
         name,
         sha256,
         tally,
         _dir: dir,
         root,
-    }))
+    })
 }
 
-fn unpack(path: &Path, unpacker: &mut Unpacker, limits: &IntakeLimits) -> Result<(), UnpackError> {
+fn unpack(path: &Path, unpacker: &mut Unpacker, limits: &IntakeLimits) -> Result<(), IntakeError> {
     // The path the user named is followed when it is a link; links inside it never are.
     let metadata =
         std::fs::metadata(path).map_err(|e| Rejection::new(format!("cannot read {}: {e}", path.display())))?;

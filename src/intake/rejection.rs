@@ -42,18 +42,3 @@ impl Rejection {
         }
     }
 }
-
-/// Unpacking stops either because the submission is refused or because the harness failed.
-#[derive(Debug, thiserror::Error)]
-pub enum UnpackError {
-    #[error("the submission was refused: {0}")]
-    Rejected(#[from] Rejection),
-    #[error("the harness failed while unpacking: {0:#}")]
-    Harness(anyhow::Error),
-}
-
-impl From<std::io::Error> for UnpackError {
-    fn from(error: std::io::Error) -> Self {
-        UnpackError::Harness(error.into())
-    }
-}

@@ -6,7 +6,8 @@ use std::fs::OpenOptions;
 use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
 
-use super::rejection::{Rejection, UnpackError};
+use super::IntakeError;
+use super::rejection::Rejection;
 use crate::spec::IntakeLimits;
 
 pub struct Unpacker<'a> {
@@ -29,12 +30,12 @@ impl<'a> Unpacker<'a> {
     }
 
     /// Refuses the whole submission because of one entry.
-    pub fn refuse(name: &[u8], reason: impl Into<String>) -> UnpackError {
+    pub fn refuse(name: &[u8], reason: impl Into<String>) -> IntakeError {
         Rejection::entry(String::from_utf8_lossy(name), reason).into()
     }
 
     /// Checks an entry's name and counts it; returns the path inside the submission.
-    fn admit(&mut self, name: &[u8]) -> Result<PathBuf, UnpackError> {
+    fn admit(&mut self, name: &[u8]) -> Result<PathBuf, IntakeError> {
         self.entries += 1;
         if self.entries > self.limits.max_entries {
             return Err(Self::refuse(
@@ -97,7 +98,7 @@ impl<'a> Unpacker<'a> {
         Ok(relative)
     }
 
-    pub fn dir(&mut self, name: &[u8]) -> Result<(), UnpackError> {
+    pub fn dir(&mut self, name: &[u8]) -> Result<(), IntakeError> {
         let relative = self.admit(name)?;
         if let Some(file) = relative.ancestors().find(|a| self.seen.contains(*a)) {
             return Err(Self::refuse(
@@ -111,7 +112,7 @@ impl<'a> Unpacker<'a> {
     }
 
     /// Unpacks one regular file, counting bytes as they are decompressed.
-    pub fn file(&mut self, name: &[u8], mode: u32, content: &mut dyn Read) -> Result<(), UnpackError> {
+    pub fn file(&mut self, name: &[u8], mode: u32, content: &mut dyn Read) -> Result<(), IntakeError> {
         let relative = self.admit(name)?;
         if !self.seen.insert(relative.clone()) {
             return Err(Self::refuse(name, "the same path appears twice"));
@@ -166,7 +167,7 @@ const MAX_PATH_BYTES: usize = 3072;
 
 /// A file system error caused by an entry's name or kind is the archive's fault (a refusal);
 /// anything else (a full disk, no permission on our temp folder) is the harness's.
-fn entry_error(name: &[u8], error: std::io::Error) -> UnpackError {
+fn entry_error(name: &[u8], error: std::io::Error) -> IntakeError {
     let cause = match error.raw_os_error() {
         Some(libc::ENAMETOOLONG) => Some("the path is too long to unpack"),
         Some(libc::ENOTDIR) => Some("a parent folder is a file"),
@@ -177,7 +178,7 @@ fn entry_error(name: &[u8], error: std::io::Error) -> UnpackError {
     };
     match cause {
         Some(reason) => Unpacker::refuse(name, reason),
-        None => UnpackError::Harness(anyhow::Error::new(error).context(format!(
+        None => IntakeError::Harness(anyhow::Error::new(error).context(format!(
             "unpacking entry {}",
             crate::text::quoted(&String::from_utf8_lossy(name), 200)
         ))),

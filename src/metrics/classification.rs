@@ -1,31 +1,9 @@
 //! Metrics on predicted classes, defined as scikit-learn defines them (zero_division = 0).
 
+use crate::spec::Average;
 use serde::{Deserialize, Serialize};
 
 use super::labels::{Encoded, canonical, encode};
-
-/// How per-class precision, recall and F1 are combined.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Average {
-    /// Only the positive class.
-    Binary,
-    /// Unweighted mean over classes.
-    Macro,
-    /// Global counts of true and false positives.
-    Micro,
-    /// Mean over classes weighted by their true count.
-    Weighted,
-}
-
-impl Average {
-    pub const ALL: [(&'static str, Average); 4] = [
-        ("binary", Average::Binary),
-        ("macro", Average::Macro),
-        ("micro", Average::Micro),
-        ("weighted", Average::Weighted),
-    ];
-}
 
 /// Rows are true classes, columns predicted classes, both in `classes` order.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -11,7 +11,8 @@ mod table;
 
 use std::path::Path;
 
-pub use classification::{Average, ConfusionMatrix, OTHER_CLASSES, confusion_matrix};
+pub use crate::spec::Average;
+pub use classification::{ConfusionMatrix, OTHER_CLASSES, confusion_matrix};
 pub use table::{Joined, join};
 
 use crate::spec::{Metric, MetricKind};

@@ -83,7 +83,8 @@ impl PhaseOutcome {
         }
     }
 
-    pub fn harness_error(name: &str, error: &anyhow::Error) -> Self {
+    /// The harness failed in this phase; `error` is shown with its causes.
+    pub fn harness_error(name: &str, error: &dyn std::fmt::Display) -> Self {
         PhaseOutcome {
             verdict: PhaseVerdict::HarnessError,
             message: Some(format!("{error:#}")),

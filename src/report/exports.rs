@@ -46,11 +46,11 @@ fn items(report: &Report) -> Vec<Item> {
     items.extend(report.tests.iter().map(|t| {
         let passed = t.status == TestStatus::Passed;
         Item {
-            name: super::view::plain(&t.name),
+            name: crate::text::plain(&t.name),
             points: if passed { t.weight } else { 0.0 },
             max_points: t.weight,
             passed,
-            message: t.message.as_deref().map(super::view::plain).unwrap_or_default(),
+            message: t.message.as_deref().map(crate::text::plain).unwrap_or_default(),
             visibility: t.visibility,
         }
     }));
@@ -60,7 +60,7 @@ fn items(report: &Report) -> Vec<Item> {
 pub fn render(report: &Report, format: Format) -> Value {
     let score = report.score.unwrap_or(crate::model::Score { total: 0.0, max: 0.0 });
     let execution_time: f64 = report.phases.iter().map(|p| p.wall_seconds).sum();
-    let summary = super::view::plain(&report.summary);
+    let summary = crate::text::plain(&report.summary);
     match format {
         Format::Gradescope => json!({
             "score": score.total,

@@ -34,7 +34,7 @@ pub fn render(report: &Report) -> String {
         let _ = writeln!(
             md,
             "Reason: {}\n",
-            super::markdown::inline(&super::view::plain(rejection))
+            super::markdown::inline(&crate::text::plain(rejection))
         );
     }
     if !report.phases.is_empty() {
@@ -89,7 +89,7 @@ pub fn render(report: &Report) -> String {
                 let _ = writeln!(
                     md,
                     "  - {}: {status}",
-                    super::markdown::inline(&super::view::plain(&test.name))
+                    super::markdown::inline(&crate::text::plain(&test.name))
                 );
             }
         }

@@ -5,7 +5,7 @@ use crate::model::Report;
 
 const TEMPLATE: &str = include_str!("templates/report.html");
 
-pub fn render(report: &Report) -> anyhow::Result<String> {
+pub fn render(report: &Report) -> Result<String, super::RenderError> {
     // Only the SVG charts, built from numbers and escaped names, are marked safe.
     super::template::render(
         "report.html",

@@ -7,25 +7,18 @@ use quick_junit::{NonSuccessKind, Report as Junit, TestCase, TestCaseStatus, Tes
 use crate::model::PhaseVerdict;
 use crate::model::Report;
 use crate::model::TestStatus;
-
-/// Text XML 1.0 can carry: terminal escapes and control characters removed.
-fn xml_text(text: &str) -> String {
-    crate::text::strip_ansi(text)
-}
+// Plain text is also what XML 1.0 can carry: no control characters but newline and tab.
+use crate::text::plain;
 
 fn failure(kind: NonSuccessKind, message: &str) -> TestCaseStatus {
     let mut status = TestCaseStatus::non_success(kind);
-    status.set_message(xml_text(message));
+    status.set_message(plain(message));
     status
 }
 
-pub fn render(report: &Report) -> anyhow::Result<String> {
+pub fn render(report: &Report) -> Result<String, super::RenderError> {
     let mut junit = Junit::new("assay");
-    let mut suite = TestSuite::new(format!(
-        "{} {}",
-        report.assignment.id,
-        xml_text(&report.submission.name)
-    ));
+    let mut suite = TestSuite::new(format!("{} {}", report.assignment.id, plain(&report.submission.name)));
     for phase in &report.phases {
         let status = match phase.verdict {
             PhaseVerdict::Passed => TestCaseStatus::success(),
@@ -42,8 +35,8 @@ pub fn render(report: &Report) -> anyhow::Result<String> {
         let mut case = TestCase::new(format!("phase {}", phase.name), status);
         case.set_classname("phase");
         case.set_time(std::time::Duration::from_secs_f64(phase.wall_seconds.max(0.0)));
-        case.set_system_out(xml_text(&phase.stdout_tail));
-        case.set_system_err(xml_text(&phase.stderr_tail));
+        case.set_system_out(plain(&phase.stdout_tail));
+        case.set_system_err(plain(&phase.stderr_tail));
         suite.add_test_case(case);
     }
     for metric in &report.metrics {
@@ -64,7 +57,7 @@ pub fn render(report: &Report) -> anyhow::Result<String> {
             TestStatus::Failed => failure(NonSuccessKind::Failure, message),
             TestStatus::Error => failure(NonSuccessKind::Error, message),
         };
-        let mut case = TestCase::new(xml_text(&test.name), status);
+        let mut case = TestCase::new(plain(&test.name), status);
         case.set_classname(format!("hidden test ({})", test.phase));
         if let Some(seconds) = test.seconds {
             case.set_time(std::time::Duration::from_secs_f64(seconds.max(0.0)));
@@ -72,5 +65,5 @@ pub fn render(report: &Report) -> anyhow::Result<String> {
         suite.add_test_case(case);
     }
     junit.add_test_suite(suite);
-    junit.to_string().map_err(|e| anyhow::anyhow!("writing junit.xml: {e}"))
+    junit.to_string().map_err(|e| super::RenderError::Junit(e.to_string()))
 }

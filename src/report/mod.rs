@@ -1,6 +1,7 @@
 //! Renderers of a report and a round: each turns the report.json contract into one format.
 //! They write nothing; `store` decides where the text goes.
 
+mod error;
 pub mod exports;
 mod feedback;
 mod html;
@@ -11,10 +12,11 @@ mod template;
 pub mod view;
 
 use crate::model::Report;
+pub use error::RenderError;
 
 /// Every rendering kept beside a report: report.json, report.md, report.html, junit.xml and
 /// feedback.md, by file name.
-pub fn render_all(report: &Report) -> anyhow::Result<Vec<(&'static str, String)>> {
+pub fn render_all(report: &Report) -> Result<Vec<(&'static str, String)>, RenderError> {
     Ok(vec![
         ("report.json", json(report)?),
         ("report.md", markdown::render(report)),
@@ -25,6 +27,6 @@ pub fn render_all(report: &Report) -> anyhow::Result<Vec<(&'static str, String)>
 }
 
 /// report.json as written: pretty, with a final newline.
-pub fn json(report: &Report) -> anyhow::Result<String> {
+pub fn json(report: &Report) -> Result<String, RenderError> {
     Ok(serde_json::to_string_pretty(report)? + "\n")
 }

@@ -8,8 +8,10 @@ use base64::Engine;
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 
-use super::view::{number, plain, tone};
+use super::RenderError;
+use super::view::{number, tone};
 use crate::model::{Report, RunVerdict, TestStatus};
+use crate::text::plain;
 
 /// Sorts the table when a header is clicked. The page's CSP allows this script by its hash
 /// and nothing else.
@@ -74,7 +76,7 @@ fn cell(text: &str) -> String {
 }
 
 /// `summary.csv`: one line per name, a column per metric.
-pub fn summary_csv(rows: &[Row]) -> anyhow::Result<Vec<u8>> {
+pub fn summary_csv(rows: &[Row]) -> Result<Vec<u8>, RenderError> {
     let metric_names = metric_names(rows);
     let mut csv = csv::Writer::from_writer(Vec::new());
     let mut header = vec![
@@ -107,8 +109,7 @@ pub fn summary_csv(rows: &[Row]) -> anyhow::Result<Vec<u8>> {
         line.push(row.report_json.clone());
         csv.write_record(&line)?;
     }
-    csv.into_inner()
-        .map_err(|e| anyhow::anyhow!("writing summary.csv: {e}"))
+    csv.into_inner().map_err(|e| RenderError::Csv(e.to_string()))
 }
 
 /// What index.html shows; every field a template names exists, or rendering fails.
@@ -158,7 +159,7 @@ struct TestShare {
 const TEMPLATE: &str = include_str!("templates/index.html");
 
 /// `index.html`: the sortable table, the score histogram and the share passing each test.
-pub fn index_html(rows: &[Row]) -> anyhow::Result<String> {
+pub fn index_html(rows: &[Row]) -> Result<String, RenderError> {
     let metric_names = metric_names(rows);
     let (histogram, unscored) = histogram(rows);
     let view = IndexView {

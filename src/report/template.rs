@@ -3,14 +3,21 @@
 
 use serde::Serialize;
 
-pub fn render(name: &str, source: &str, view: &impl Serialize) -> anyhow::Result<String> {
+use super::RenderError;
+
+pub fn render(name: &str, source: &str, view: &impl Serialize) -> Result<String, RenderError> {
+    let failed = |source| RenderError::Template {
+        name: name.to_string(),
+        source,
+    };
     let mut env = minijinja::Environment::new();
     env.set_undefined_behavior(minijinja::UndefinedBehavior::Strict);
     // The name ends in .html, so every value is HTML-escaped unless marked safe.
-    env.add_template(name, source)?;
-    Ok(env
-        .get_template(name)?
-        .render(minijinja::Value::from(minijinja::value::Serde(view)))?)
+    env.add_template(name, source).map_err(failed)?;
+    let template = env.get_template(name).map_err(failed)?;
+    template
+        .render(minijinja::Value::from(minijinja::value::Serde(view)))
+        .map_err(failed)
 }
 
 #[cfg(test)]

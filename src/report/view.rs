@@ -7,12 +7,7 @@ use serde::Serialize;
 use crate::metrics::ConfusionMatrix;
 use crate::model::{MetricResult, PhaseOutcome, PhaseVerdict, Provenance, Report, Review, RunVerdict, TestResult};
 use crate::spec::Direction;
-use crate::text::strip_ansi;
-
-/// Text from a candidate, safe to place anywhere once the renderer escapes it for its format.
-pub fn plain(text: &str) -> String {
-    strip_ansi(text)
-}
+use crate::text::plain;
 
 pub fn number(value: Option<f64>) -> String {
     match value {

@@ -60,7 +60,7 @@ impl Capture {
 /// otherwise replay (the full raw output stays in the log files).
 fn tail_text(bytes: &[u8]) -> String {
     let start = bytes.len().saturating_sub(TAIL_BYTES);
-    crate::text::strip_ansi(&String::from_utf8_lossy(&bytes[start..]))
+    crate::text::plain(&String::from_utf8_lossy(&bytes[start..]))
 }
 
 #[cfg(test)]

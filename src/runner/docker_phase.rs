@@ -16,6 +16,7 @@ use super::events::{Event, Sink, Stream};
 use super::exec::{self, ExecResult};
 use super::phase::{GRACE, PhaseRequest, PhaseRun};
 use super::sandbox::{Area, CANDIDATE_USER, GRADER_HOME, GRADER_USER, Owner, container_body, trusted_env};
+use super::transfer::OutputError;
 use super::verdict::{Ending, Measured, outcome};
 use crate::model::{PhaseOutcome, PhaseVerdict};
 
@@ -308,14 +309,18 @@ async fn inside(
             removal: None,
         });
     }
-    if let Err(reason) = collect(docker, id, request, first_copy).await? {
-        outcome.verdict = PhaseVerdict::InvalidOutput;
-        outcome.message = Some(reason);
-        return Ok(PhaseRun {
-            outcome,
-            collected: false,
-            removal: None,
-        });
+    match collect(docker, id, request, first_copy).await {
+        Ok(()) => {}
+        Err(OutputError::Harness(error)) => return Err(error),
+        Err(OutputError::Invalid(reason)) => {
+            outcome.verdict = PhaseVerdict::InvalidOutput;
+            outcome.message = Some(reason);
+            return Ok(PhaseRun {
+                outcome,
+                collected: false,
+                removal: None,
+            });
+        }
     }
     Ok(PhaseRun {
         outcome,
@@ -448,14 +453,14 @@ async fn kill(docker: &Docker, id: &str) {
 }
 
 /// Saves the workspace (when a later phase needs it) and the declared outputs as tars,
-/// except the copy `finish` already made; `Ok(Err)` when the candidate's files cannot be
-/// carried (too large for the limits).
+/// except the copy `finish` already made; `OutputError::Invalid` when the candidate's files
+/// cannot be carried (too large for the limits, or names and kinds tar refuses).
 async fn collect(
     docker: &Docker,
     id: &str,
     request: &PhaseRequest<'_>,
     mut done: Option<(Carry, ExecResult)>,
-) -> anyhow::Result<Result<(), String>> {
+) -> Result<(), OutputError> {
     let mut wanted = Vec::new();
     if request.keep_workspace {
         wanted.push(Carry::Workspace);
@@ -484,7 +489,7 @@ async fn collect(
         match copy {
             Carry::Workspace if result.truncated => {
                 let size = crate::units::format_size(limit);
-                return Ok(Err(format!(
+                return Err(OutputError::Invalid(format!(
                     "the workspace is larger than {size} as a tar and cannot be carried to the next phase"
                 )));
             }
@@ -496,20 +501,20 @@ async fn collect(
                     .lines()
                     .filter(|l| !["peak=", "cpu_ns=", "oom="].iter().any(|m| l.starts_with(m)))
                     .collect();
-                return Ok(Err(format!(
+                return Err(OutputError::Invalid(format!(
                     "the workspace cannot be carried to the next phase (tar exit {}): {}",
                     result.exit_code,
                     crate::text::quoted(&crate::text::terminal_safe(why.join("\n").trim()), 300)
                 )));
             }
             Carry::Outputs if result.truncated => {
-                return Ok(Err(
-                    "the declared outputs are larger than the writable areas allow".to_string()
+                return Err(OutputError::Invalid(
+                    "the declared outputs are larger than the writable areas allow".to_string(),
                 ));
             }
             // A missing output makes tar exit 2; extract_outputs names which one.
             _ => {}
         }
     }
-    Ok(Ok(()))
+    Ok(())
 }

@@ -170,9 +170,9 @@ pub async fn run_submission(
                     outcome.verdict = PhaseVerdict::InvalidOutput;
                     outcome.message = Some(reason);
                 }
-                Err(harness) => {
+                Err(OutputError::Harness(error)) => {
                     discard(backend, ahead.take()).await;
-                    return Err(harness.into());
+                    return Err(error);
                 }
             }
         }
@@ -419,7 +419,7 @@ async fn run_scorers(
                     match transfer::extract_outputs(&outputs_out, &phase.outputs, &dir.join("outputs"), 1024 * 1024) {
                         Ok(found) => read_scores(&found[0].1),
                         Err(OutputError::Invalid(why)) => Err(why),
-                        Err(harness) => return Err(harness.into()),
+                        Err(OutputError::Harness(error)) => return Err(error),
                     };
                 (run.outcome, scores)
             }

@@ -12,8 +12,14 @@ pub enum OutputError {
     #[error("{0}")]
     Invalid(String),
     /// The harness could not read or write: never the candidate's fault.
-    #[error("copying the outputs out failed: {0}")]
-    Harness(#[from] std::io::Error),
+    #[error(transparent)]
+    Harness(#[from] anyhow::Error),
+}
+
+impl From<std::io::Error> for OutputError {
+    fn from(error: std::io::Error) -> Self {
+        OutputError::Harness(error.into())
+    }
 }
 
 /// Copies declared outputs out of a tar a container produced into `dest`, refusing links,

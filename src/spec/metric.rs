@@ -2,10 +2,32 @@
 
 use std::path::PathBuf;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use super::OutputRef;
-pub use crate::metrics::Average;
+
+/// How per-class precision, recall and F1 are combined.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Average {
+    /// Only the positive class.
+    Binary,
+    /// Unweighted mean over classes.
+    Macro,
+    /// Global counts of true and false positives.
+    Micro,
+    /// Mean over classes weighted by their true count.
+    Weighted,
+}
+
+impl Average {
+    pub const ALL: [(&'static str, Average); 4] = [
+        ("binary", Average::Binary),
+        ("macro", Average::Macro),
+        ("micro", Average::Micro),
+        ("weighted", Average::Weighted),
+    ];
+}
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]

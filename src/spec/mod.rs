@@ -13,7 +13,7 @@ use std::time::Duration;
 use serde::{Deserialize, Serialize};
 
 pub use diagnostic::{KeyPath, SpecError};
-pub use load::{SPEC_FILE, load, load_valid};
+pub use load::{InvalidSpec, SPEC_FILE, load, load_valid};
 pub use metric::{Average, Direction, Metric, MetricKind, MetricSource};
 pub use test_names::{LOCK_FILE, TestNames};
 

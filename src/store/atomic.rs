@@ -4,10 +4,10 @@ use std::fs::File;
 use std::io::Write;
 use std::path::Path;
 
-use anyhow::Context;
+use crate::path_error::{AtPath, PathError};
 
 /// Replaces `path` with `bytes` atomically: a reader sees the old file or the new one.
-pub fn write_atomically(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
+pub fn write_atomically(path: &Path, bytes: &[u8]) -> Result<(), PathError> {
     let dir = path
         .parent()
         .filter(|p| !p.as_os_str().is_empty())
@@ -15,14 +15,12 @@ pub fn write_atomically(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
     let mut temp = tempfile::Builder::new()
         .prefix(".assay-write-")
         .tempfile_in(dir)
-        .with_context(|| format!("writing {}", path.display()))?;
+        .at("writing", path)?;
     temp.write_all(bytes)
         .and_then(|()| temp.as_file().sync_data())
         .and_then(|()| readable(temp.as_file()))
-        .with_context(|| format!("writing {}", path.display()))?;
-    temp.persist(path)
-        .map_err(|e| e.error)
-        .with_context(|| format!("writing {}", path.display()))?;
+        .at("writing", path)?;
+    temp.persist(path).map_err(|e| e.error).at("writing", path)?;
     Ok(())
 }
 

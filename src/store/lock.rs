@@ -4,7 +4,7 @@
 use std::fs::File;
 use std::path::Path;
 
-use anyhow::Context;
+use crate::path_error::{AtPath, PathError};
 
 /// An exclusive lock on a file, held until dropped (flock: released by the kernel also when
 /// the process dies, so a killed grader never leaves a folder locked).
@@ -15,13 +15,13 @@ pub struct Lock {
 impl Lock {
     /// Waits for the lock on `path` (created if missing). Blocks the thread: call it from
     /// blocking code or `spawn_blocking`.
-    pub fn acquire(path: &Path) -> anyhow::Result<Lock> {
+    pub fn acquire(path: &Path) -> Result<Lock, PathError> {
         let file = std::fs::OpenOptions::new()
             .create(true)
             .truncate(false)
             .write(true)
             .open(path)
-            .with_context(|| format!("opening the lock file {}", path.display()))?;
+            .at("opening the lock file", path)?;
         loop {
             // SAFETY: flock on a file descriptor this function owns.
             let result = unsafe { libc::flock(std::os::fd::AsRawFd::as_raw_fd(&file), libc::LOCK_EX) };
@@ -30,17 +30,18 @@ impl Lock {
             }
             let error = std::io::Error::last_os_error();
             if error.kind() != std::io::ErrorKind::Interrupted {
-                return Err(error).with_context(|| format!("locking {}", path.display()));
+                return Err(error).at("locking", path);
             }
         }
     }
 
     /// `acquire` without blocking the async runtime's threads.
-    pub async fn acquire_async(path: &Path) -> anyhow::Result<Lock> {
-        let path = path.to_path_buf();
-        tokio::task::spawn_blocking(move || Lock::acquire(&path))
+    pub async fn acquire_async(path: &Path) -> Result<Lock, PathError> {
+        let owned = path.to_path_buf();
+        tokio::task::spawn_blocking(move || Lock::acquire(&owned))
             .await
-            .context("waiting for a lock")?
+            .map_err(std::io::Error::other)
+            .at("waiting for the lock", path)?
     }
 }
 

@@ -2,19 +2,23 @@
 //! written atomically and under locks so concurrent graders lose and tear nothing.
 
 mod atomic;
+mod error;
 mod lock;
 mod names;
 mod report_dir;
 pub mod round;
 
 pub use atomic::{readable, write_atomically};
+pub use error::StoreError;
 pub use lock::Lock;
 pub use report_dir::ReportDir;
 
-/// A report.json named by the user; an input error names the file when it is not one.
-pub fn read_report(path: &std::path::Path) -> anyhow::Result<crate::model::Report> {
-    use crate::exit::input_error;
-    let text =
-        std::fs::read_to_string(path).map_err(|e| input_error(format!("cannot read {}: {e}", path.display())))?;
-    serde_json::from_str(&text).map_err(|e| input_error(format!("{} is not an assay report: {e}", path.display())))
+/// A report.json named by the user; `StoreError::NotAReport` when it is not one.
+pub fn read_report(path: &std::path::Path) -> Result<crate::model::Report, StoreError> {
+    use crate::path_error::AtPath;
+    let text = std::fs::read_to_string(path).at("cannot read", path)?;
+    serde_json::from_str(&text).map_err(|source| StoreError::NotAReport {
+        path: path.to_path_buf(),
+        source,
+    })
 }

@@ -5,11 +5,10 @@
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
-use anyhow::Context;
-
-use super::{Lock, names, write_atomically};
+use super::{Lock, StoreError, names, write_atomically};
 use crate::intake::Submission;
 use crate::model::Report;
+use crate::path_error::{AtPath, PathError};
 use crate::spec::OutputRef;
 
 /// Held while a report folder is graded or written, by every process grading into OUT.
@@ -80,19 +79,19 @@ impl ReportDir {
     }
 
     /// Makes the folder and takes its lock; blocks the thread while another grader holds it.
-    pub fn lock(&self) -> anyhow::Result<Lock> {
+    pub fn lock(&self) -> Result<Lock, PathError> {
         self.create()?;
         Lock::acquire(&self.path.join(LOCK_FILE))
     }
 
     /// `lock` without blocking the async runtime's threads.
-    pub async fn lock_async(&self) -> anyhow::Result<Lock> {
+    pub async fn lock_async(&self) -> Result<Lock, PathError> {
         self.create()?;
         Lock::acquire_async(&self.path.join(LOCK_FILE)).await
     }
 
-    fn create(&self) -> anyhow::Result<()> {
-        std::fs::create_dir_all(&self.path).with_context(|| format!("creating {}", self.path.display()))
+    fn create(&self) -> Result<(), PathError> {
+        std::fs::create_dir_all(&self.path).at("creating", &self.path)
     }
 
     /// The report.json in the folder, when there is one that parses.
@@ -103,7 +102,7 @@ impl ReportDir {
 
     /// Writes every rendering of the report (report.json, report.md, report.html, junit.xml,
     /// feedback.md), each whole.
-    pub fn write_report(&self, report: &Report) -> anyhow::Result<()> {
+    pub fn write_report(&self, report: &Report) -> Result<(), StoreError> {
         self.create()?;
         for (name, text) in crate::report::render_all(report)? {
             write_atomically(&self.path.join(name), text.as_bytes())?;
@@ -112,48 +111,55 @@ impl ReportDir {
     }
 
     /// Writes a file beside the report (an export for another grader), whole.
-    pub fn write_file(&self, name: &str, bytes: &[u8]) -> anyhow::Result<()> {
+    pub fn write_file(&self, name: &str, bytes: &[u8]) -> Result<(), PathError> {
         write_atomically(&self.path.join(name), bytes)
     }
 
     /// Keeps the declared outputs beside the report (`outputs/PHASE/PATH`), so reviewers and
     /// authors can recompute any metric from exactly what was scored.
-    pub fn save_outputs(&self, outputs: &HashMap<OutputRef, PathBuf>) -> anyhow::Result<()> {
+    pub fn save_outputs(&self, outputs: &HashMap<OutputRef, PathBuf>) -> Result<(), PathError> {
         let dir = self.path.join("outputs");
         for (reference, host) in outputs {
             let target = dir.join(&reference.phase).join(reference.path.trim_start_matches('/'));
             let parent = target.parent().unwrap_or(&dir);
-            std::fs::create_dir_all(parent)?;
-            let temp = tempfile::Builder::new().prefix(".assay-write-").tempfile_in(parent)?;
-            std::fs::copy(host, temp.path()).with_context(|| format!("saving {reference} to {}", target.display()))?;
-            super::readable(temp.as_file())?;
-            temp.persist(&target).map_err(|e| e.error)?;
+            std::fs::create_dir_all(parent).at("creating", parent)?;
+            let temp = tempfile::Builder::new()
+                .prefix(".assay-write-")
+                .tempfile_in(parent)
+                .at("saving an output to", &target)?;
+            std::fs::copy(host, temp.path())
+                .and_then(|_| super::readable(temp.as_file()))
+                .at("saving an output to", &target)?;
+            temp.persist(&target)
+                .map_err(|e| e.error)
+                .at("saving an output to", &target)?;
         }
         Ok(())
     }
 
     /// Keeps the unpacked submission as a tar.gz, wrapped in one folder so that intake of the
     /// copy yields the same files and so the same hash.
-    pub fn store_copy(&self, submission: &Submission) -> anyhow::Result<()> {
+    pub fn store_copy(&self, submission: &Submission) -> Result<(), PathError> {
         let path = self.stored_copy();
         // Written beside the target and renamed, so a reader never finds half a copy.
         let temp = tempfile::Builder::new()
             .prefix(".assay-write-")
             .tempfile_in(&self.path)
-            .with_context(|| format!("creating {}", path.display()))?;
+            .at("creating", &path)?;
         let file: &std::fs::File = temp.as_file();
         let mut builder = tar::Builder::new(flate2::write::GzEncoder::new(file, flate2::Compression::default()));
         crate::tarball::tar_folder(&mut builder, &submission.root, "submission")?;
-        builder.into_inner()?.finish()?;
-        super::readable(temp.as_file())?;
-        temp.persist(&path)
-            .map_err(|e| e.error)
-            .with_context(|| format!("writing {}", path.display()))?;
+        builder
+            .into_inner()
+            .and_then(|gzip| gzip.finish())
+            .and_then(|_| super::readable(temp.as_file()))
+            .at("writing", &path)?;
+        temp.persist(&path).map_err(|e| e.error).at("writing", &path)?;
         Ok(())
     }
 
     /// Records a name the folder's files came under.
-    pub fn record_name(&self, name: &str) -> anyhow::Result<()> {
+    pub fn record_name(&self, name: &str) -> Result<(), StoreError> {
         names::record(&self.path, name)
     }
 

@@ -4,9 +4,9 @@
 use std::path::Path;
 use std::rc::Rc;
 
-use anyhow::Context;
+use crate::path_error::AtPath;
 
-use super::{Lock, ReportDir, write_atomically};
+use super::{Lock, ReportDir, StoreError, write_atomically};
 use crate::model::Report;
 use crate::report::round::Row;
 
@@ -16,10 +16,10 @@ const ROUND_LOCK: &str = ".round.lock";
 /// Every report.json one level below `out`, once per name its files came under, by name.
 /// A report that is not assay's (unreadable, or not in the folder its hash names) is left out
 /// with a warning.
-pub fn rows(out: &Path) -> anyhow::Result<Vec<Row>> {
+pub fn rows(out: &Path) -> Result<Vec<Row>, StoreError> {
     let mut rows = Vec::new();
-    for entry in std::fs::read_dir(out).with_context(|| format!("reading {}", out.display()))? {
-        let report_dir = ReportDir::at(entry?.path());
+    for entry in std::fs::read_dir(out).at("reading", out)? {
+        let report_dir = ReportDir::at(entry.at("reading", out)?.path());
         let path = report_dir.report_json();
         if !path.is_file() {
             continue;
@@ -98,7 +98,7 @@ const MAX_REPORT_BYTES: u64 = 64 * 1024 * 1024;
 
 /// Writes `summary.csv` and `index.html` over every report in `out`, under a lock and each file
 /// whole, so graders finishing at once in other processes never tear them.
-pub fn write(out: &Path) -> anyhow::Result<()> {
+pub fn write(out: &Path) -> Result<(), StoreError> {
     let _lock = Lock::acquire(&out.join(ROUND_LOCK))?;
     let rows = rows(out)?;
     write_atomically(&out.join("summary.csv"), &crate::report::round::summary_csv(&rows)?)?;

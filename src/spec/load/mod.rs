@@ -27,13 +27,14 @@ pub const SPEC_FILE: &str = "assignment.toml";
 /// The largest spec read: a real one is a few KiB.
 pub const MAX_SPEC_BYTES: u64 = 1024 * 1024;
 
-/// `load` for a command about to grade: every problem becomes one input error (exit 2) that
-/// lists them, one per line.
-pub fn load_valid(dir: &Path) -> anyhow::Result<Spec> {
-    load(dir).map_err(|errors| {
-        let lines: Vec<String> = errors.iter().map(|e| e.to_string()).collect();
-        crate::exit::input_error(format!("the assignment spec is invalid:\n{}", lines.join("\n")))
-    })
+/// A spec with problems, every one of them, each with its file:line:column.
+#[derive(Debug, thiserror::Error)]
+#[error("the assignment spec is invalid:\n{}", self.0.iter().map(|e| e.to_string()).collect::<Vec<_>>().join("\n"))]
+pub struct InvalidSpec(pub Vec<SpecError>);
+
+/// `load` for a command about to grade: the problems as one error that lists them.
+pub fn load_valid(dir: &Path) -> Result<Spec, InvalidSpec> {
+    load(dir).map_err(InvalidSpec)
 }
 
 /// Loads and validates the spec of the assignment in `dir`, returning every problem found.
