@@ -1,11 +1,9 @@
 //! `expect.toml`: what grading a known solution must give.
 
 use std::collections::BTreeMap;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
-
-use crate::exit::input_error;
 
 /// Expectations of one solution; every key is optional.
 #[derive(Debug, Default, Deserialize)]
@@ -52,21 +50,26 @@ impl std::fmt::Display for Range {
 
 pub const EXPECT_FILE: &str = "expect.toml";
 
+/// Why a solution's `expect.toml` cannot be used: the author's to fix.
+#[derive(Debug, thiserror::Error)]
+pub enum ExpectError {
+    #[error("{}: {error}; a known-bad solution must say what it expects", path.display())]
+    Missing { path: PathBuf, error: std::io::Error },
+    #[error("{}: {error}", path.display())]
+    Invalid { path: PathBuf, error: toml::de::Error },
+}
+
 /// Reads a solution's `expect.toml`. The reference solution needs none: it must pass and be
 /// reproducible. Any other solution must say what it expects.
-pub fn load(solution: &Path, reference: bool) -> anyhow::Result<Expectations> {
+pub fn load(solution: &Path, reference: bool) -> Result<Expectations, ExpectError> {
     let path = solution.join(EXPECT_FILE);
     let mut expectations = match std::fs::read_to_string(&path) {
-        Ok(text) => {
-            toml::from_str::<Expectations>(&text).map_err(|e| input_error(format!("{}: {e}", path.display())))?
-        }
+        Ok(text) => toml::from_str::<Expectations>(&text).map_err(|error| ExpectError::Invalid {
+            path: path.clone(),
+            error,
+        })?,
         Err(_) if reference => Expectations::default(),
-        Err(e) => {
-            return Err(input_error(format!(
-                "{}: {e}; a known-bad solution must say what it expects",
-                path.display()
-            )));
-        }
+        Err(error) => return Err(ExpectError::Missing { path, error }),
     };
     if reference {
         expectations.verdict.get_or_insert_with(|| "passed".to_string());

@@ -7,8 +7,8 @@ mod test_names;
 
 use crate::model::{Report, TestStatus};
 use crate::text::glob_match;
-pub use expect::{EXPECT_FILE, Expectations, Range, load as load_expectations};
-pub use test_names::record as record_test_names;
+pub use expect::{EXPECT_FILE, ExpectError, Expectations, Range, load as load_expectations};
+pub use test_names::{Recorded, record as record_test_names};
 
 /// One expectation and whether it held.
 #[derive(Debug, Clone, PartialEq)]

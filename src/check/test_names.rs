@@ -10,13 +10,22 @@ use crate::path_error::PathError;
 use crate::spec::test_names::{PhaseTests, TestNames};
 use crate::spec::{LOCK_FILE, Spec, TestGroup};
 
-/// Records the reference's test names in `tests.lock` (written when missing or different) and
-/// returns the outcomes: the lock was current, and each declared group matched a test.
-pub fn record(dir: &Path, spec: &Spec, reference: &Report) -> anyhow::Result<Vec<Outcome>> {
+/// What recording the reference's names gave: the outcomes (the lock was current, each
+/// declared group matched a test), and how many names a new `tests.lock` holds, when one was
+/// written where there was none.
+#[derive(Debug, Default)]
+pub struct Recorded {
+    pub outcomes: Vec<Outcome>,
+    pub new_lock: Option<usize>,
+}
+
+/// Records the reference's test names in `tests.lock` (written when missing or different).
+pub fn record(dir: &Path, spec: &Spec, reference: &Report) -> Result<Recorded, PathError> {
     let mut outcomes = Vec::new();
+    let mut new_lock = None;
     let junit_phases = spec.junit_phases();
     if junit_phases.is_empty() {
-        return Ok(outcomes);
+        return Ok(Recorded::default());
     }
     let mut phases: BTreeMap<String, PhaseTests> = BTreeMap::new();
     for phase in &junit_phases {
@@ -51,12 +60,7 @@ pub fn record(dir: &Path, spec: &Spec, reference: &Report) -> anyhow::Result<Vec
         }
         None => {
             write(dir, &recorded)?;
-            println!(
-                "{}: recorded {} hidden test name(s) in {}; commit it",
-                spec.id,
-                recorded.all().count(),
-                dir.join(LOCK_FILE).display()
-            );
+            new_lock = Some(recorded.all().count());
         }
     }
     for group in &spec.test_groups {
@@ -79,7 +83,7 @@ pub fn record(dir: &Path, spec: &Spec, reference: &Report) -> anyhow::Result<Vec
             }),
         });
     }
-    Ok(outcomes)
+    Ok(Recorded { outcomes, new_lock })
 }
 
 /// Writes the lock atomically, so a reader never sees half of it.

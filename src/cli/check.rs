@@ -51,7 +51,7 @@ pub async fn run(options: CheckOptions) -> anyhow::Result<Exit> {
         for (name, solution) in solutions(dir)? {
             let reference = name == "reference";
             let started = std::time::Instant::now();
-            let expectations = load_expectations(&solution, reference)?;
+            let expectations = load_expectations(&solution, reference).map_err(input_error_from)?;
             // The reference is graded without trusted names: its names are what gets trusted.
             let mut grading_spec = spec.clone();
             if reference {
@@ -62,7 +62,15 @@ pub async fn run(options: CheckOptions) -> anyhow::Result<Exit> {
             let report = grader.grade(&solution).await?.report;
             let mut outcomes = judge(&report, &expectations);
             if reference {
-                outcomes.extend(record_test_names(dir, &spec, &report)?);
+                let recorded = record_test_names(dir, &spec, &report)?;
+                if let Some(count) = recorded.new_lock {
+                    println!(
+                        "{}: recorded {count} hidden test name(s) in {}; commit it",
+                        spec.id,
+                        dir.join(crate::spec::LOCK_FILE).display()
+                    );
+                }
+                outcomes.extend(recorded.outcomes);
                 // The known-bad solutions are graded against the names just recorded.
                 spec = crate::spec::load_valid(dir).map_err(input_error_from)?;
             }

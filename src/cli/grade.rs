@@ -138,7 +138,9 @@ pub async fn run(options: GradeOptions) -> anyhow::Result<Exit> {
             bar.finish_and_clear();
         }
         if submissions.len() > 1 || options.dir.is_some() {
-            crate::store::round::write(&options.out)?;
+            for left_out in crate::store::round::write(&options.out)? {
+                eprintln!("warning: {}", terminal_safe(&left_out));
+            }
             if !options.json {
                 display.println(&format!("round summary: {}", options.out.join("index.html").display()));
             }

@@ -13,11 +13,18 @@ use crate::report::round::Row;
 /// Held while the round's summary is rewritten.
 const ROUND_LOCK: &str = ".round.lock";
 
+/// What a round's summary holds, and what it left out.
+pub struct Round {
+    pub rows: Vec<Row>,
+    /// Each report.json left out, and why, for the command to say.
+    pub left_out: Vec<String>,
+}
+
 /// Every report.json one level below `out`, once per name its files came under, by name.
-/// A report that is not assay's (unreadable, or not in the folder its hash names) is left out
-/// with a warning.
-pub fn rows(out: &Path) -> Result<Vec<Row>, StoreError> {
+/// A report that is not assay's (unreadable, or not in the folder its hash names) is left out.
+pub fn read(out: &Path) -> Result<Round, StoreError> {
     let mut rows = Vec::new();
+    let mut left_out = Vec::new();
     for entry in std::fs::read_dir(out).at("reading", out)? {
         let report_dir = ReportDir::at(entry.at("reading", out)?.path());
         let path = report_dir.report_json();
@@ -27,10 +34,7 @@ pub fn rows(out: &Path) -> Result<Vec<Row>, StoreError> {
         let report = match read_ours(&report_dir) {
             Ok(report) => report,
             Err(why) => {
-                eprintln!(
-                    "warning: {} is left out of the round summary: {why}",
-                    crate::text::terminal_safe(&path.display().to_string())
-                );
+                left_out.push(format!("{} is left out of the round summary: {why}", path.display()));
                 continue;
             }
         };
@@ -50,7 +54,7 @@ pub fn rows(out: &Path) -> Result<Vec<Row>, StoreError> {
         }
     }
     rows.sort_by(|a, b| (&a.name, &a.report.submission.sha256).cmp(&(&b.name, &b.report.submission.sha256)));
-    Ok(rows)
+    Ok(Round { rows, left_out })
 }
 
 /// Only what the round shows (scores, metric values, verdicts, test statuses, times): a
@@ -97,14 +101,15 @@ fn read_ours(dir: &ReportDir) -> Result<Report, String> {
 const MAX_REPORT_BYTES: u64 = 64 * 1024 * 1024;
 
 /// Writes `summary.csv` and `index.html` over every report in `out`, under a lock and each file
-/// whole, so graders finishing at once in other processes never tear them.
-pub fn write(out: &Path) -> Result<(), StoreError> {
+/// whole, so graders finishing at once in other processes never tear them. Returns what was
+/// left out, and why.
+pub fn write(out: &Path) -> Result<Vec<String>, StoreError> {
     let _lock = Lock::acquire(&out.join(ROUND_LOCK))?;
-    let rows = rows(out)?;
+    let Round { rows, left_out } = read(out)?;
     write_atomically(&out.join("summary.csv"), &crate::report::round::summary_csv(&rows)?)?;
     write_atomically(
         &out.join("index.html"),
         crate::report::round::index_html(&rows)?.as_bytes(),
     )?;
-    Ok(())
+    Ok(left_out)
 }
