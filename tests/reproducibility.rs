@@ -30,9 +30,15 @@ fn deterministic_solution_is_reproducible() {
     require_engine();
     sandbox_image();
     let a = predicting(&predictions("i % 2 if i < 30 else 0"), "[reproducibility]\nruns = 3\n");
-    let (code, report, log) = grade(a.path(), named_submission("deterministic").path());
+    let graded = Grading::new(a.path(), named_submission("deterministic").path()).run();
+    let (code, report, log) = (graded.code, &graded.report, &graded.log);
     assert_eq!(code, 0, "{log}");
     assert_eq!(report.reproducibility.runs, 3);
+    // Every run's phase logs are kept: the first in logs/, each rerun in logs/run-N/.
+    for logs in ["logs", "logs/run-2", "logs/run-3"] {
+        let stdout = graded.dir.join(logs).join("predict.stdout.log");
+        assert!(stdout.is_file(), "{} is missing", stdout.display());
+    }
     assert_eq!(
         report.reproducibility.status.as_str(),
         "reproducible",
