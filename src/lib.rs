@@ -17,6 +17,7 @@ pub mod model;
 pub mod path_error;
 pub mod report;
 pub mod runner;
+pub mod service;
 pub mod sha256;
 pub mod spec;
 pub mod store;

@@ -10,6 +10,8 @@ mod metric;
 mod new;
 mod regrade;
 mod review;
+mod serve;
+mod token;
 mod validate;
 
 use clap::{Parser, Subcommand};
@@ -58,6 +60,13 @@ pub enum Command {
         #[command(subcommand)]
         command: image::ImageCommand,
     },
+    /// Serve the grader over HTTP: uploads are queued, graded and kept in a data folder.
+    Serve(serve::ServeArgs),
+    /// API tokens of a server: create (shown once), list, revoke.
+    Token {
+        #[command(subcommand)]
+        command: token::TokenCommand,
+    },
 }
 
 pub fn init_logging(verbose: u8) {
@@ -83,6 +92,8 @@ pub fn run(cli: Cli) -> anyhow::Result<Exit> {
         Command::New(args) => new::run(args),
         Command::Regrade(options) => runtime()?.block_on(regrade::run(options)),
         Command::Gc(args) => runtime()?.block_on(gc::run(args)),
+        Command::Serve(args) => runtime()?.block_on(serve::run(args)),
+        Command::Token { command } => runtime()?.block_on(token::run(command)),
     }
 }
 

@@ -6,6 +6,8 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 use std::sync::Once;
 
+pub mod server;
+
 pub use assay::model::{MetricResult, PhaseOutcome, PhaseVerdict, Report, RunVerdict, TestStatus};
 
 pub fn repo() -> PathBuf {

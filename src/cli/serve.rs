@@ -1,0 +1,45 @@
+//! `assay serve`: grading behind HTTP, with the queue and reports in a data folder.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use crate::exit::Exit;
+
+#[derive(Debug, clap::Args)]
+pub struct ServeArgs {
+    /// The folder holding the database, uploads and reports (made when missing).
+    #[arg(long, default_value = "assay-data")]
+    data: PathBuf,
+    /// Address and port to listen on (port 0: any free port, printed on start).
+    #[arg(long, default_value = "127.0.0.1:8080")]
+    listen: SocketAddr,
+    /// An assignment folder to grade (repeatable).
+    #[arg(short, long = "assignment", required = true)]
+    assignments: Vec<PathBuf>,
+    /// Grades at once (default: what cores and memory hold).
+    #[arg(long, value_parser = clap::value_parser!(u16).range(1..))]
+    workers: Option<u16>,
+    /// Largest upload accepted, e.g. 50MiB.
+    #[arg(long, default_value = "50MiB", value_parser = crate::units::parse_size)]
+    max_upload: u64,
+    /// Sandbox image folders (default: the ones built into assay).
+    #[arg(long, env = "ASSAY_IMAGES_DIR")]
+    images_dir: Option<PathBuf>,
+}
+
+pub async fn run(args: ServeArgs) -> anyhow::Result<Exit> {
+    let options = crate::service::Options {
+        data: args.data,
+        listen: args.listen,
+        assignments: args.assignments,
+        images_dir: args.images_dir,
+        workers: args.workers.map(usize::from),
+        max_upload: args.max_upload,
+    };
+    crate::service::serve(options, |address| {
+        // Scripts and tests read the address from this line.
+        println!("listening on http://{address}");
+    })
+    .await?;
+    Ok(Exit::Success)
+}

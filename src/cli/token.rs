@@ -1,0 +1,70 @@
+//! `assay token create|list|revoke`: API tokens of a server's data folder.
+
+use std::path::PathBuf;
+
+use clap::Subcommand;
+
+use crate::exit::{Exit, input_error};
+use crate::service::auth::{Scope, hash, new_token};
+
+#[derive(Debug, Subcommand)]
+pub enum TokenCommand {
+    /// Make a token and print it once (alone on the last line); only its hash is kept.
+    Create {
+        #[arg(long, value_enum)]
+        scope: Scope,
+        /// A name to tell tokens apart.
+        #[arg(long, default_value = "")]
+        name: String,
+        #[arg(long, default_value = "assay-data")]
+        data: PathBuf,
+    },
+    /// List tokens (never the tokens themselves).
+    List {
+        #[arg(long, default_value = "assay-data")]
+        data: PathBuf,
+    },
+    /// Revoke a token by its id.
+    Revoke {
+        id: String,
+        #[arg(long, default_value = "assay-data")]
+        data: PathBuf,
+    },
+}
+
+pub async fn run(command: TokenCommand) -> anyhow::Result<Exit> {
+    match command {
+        TokenCommand::Create { scope, name, data } => {
+            let db = crate::service::open_database(&data).await?;
+            let token = new_token().map_err(|e| anyhow::anyhow!("no randomness from the OS: {e}"))?;
+            let id = format!("t_{}", &hash(&token)[..12]);
+            db.insert_token(&id, &name, scope.as_str(), &hash(&token)).await?;
+            println!("token {id} ({}) made; it is shown once:", scope.as_str());
+            println!("{token}");
+        }
+        TokenCommand::List { data } => {
+            let db = crate::service::open_database(&data).await?;
+            for token in db.tokens().await? {
+                let state = match &token.revoked_at {
+                    Some(at) => format!("revoked {at}"),
+                    None => "live".to_string(),
+                };
+                println!(
+                    "{} {} {} made {} {state}",
+                    token.id,
+                    token.scope,
+                    crate::text::terminal_safe(&token.name),
+                    token.created_at
+                );
+            }
+        }
+        TokenCommand::Revoke { id, data } => {
+            let db = crate::service::open_database(&data).await?;
+            if !db.revoke_token(&id).await? {
+                return Err(input_error(format!("no live token has the id {id}")));
+            }
+            println!("token {id} revoked");
+        }
+    }
+    Ok(Exit::Success)
+}

@@ -1,0 +1,440 @@
+//! The service's records: submissions (the queue) and API tokens, in SQLite by default or
+//! PostgreSQL, through one set of migrations and one set of queries (`sqlx`'s Any driver).
+//! Placeholders are `$1`, `$2`... in order of first use, which both databases read.
+
+use std::path::Path;
+use std::str::FromStr;
+
+use sqlx::any::{AnyPoolOptions, AnyRow};
+use sqlx::{AnyPool, Row};
+
+/// Why a database call failed; never the candidate's fault.
+#[derive(Debug, thiserror::Error)]
+pub enum DbError {
+    #[error("the database failed: {0}")]
+    Sql(#[from] sqlx::Error),
+    #[error("the database schema could not be brought up to date: {0}")]
+    Migrate(#[from] sqlx::migrate::MigrateError),
+    #[error("the database holds a value assay does not know: {0}")]
+    Corrupt(String),
+}
+
+/// Where a submission is in its life.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Status {
+    Queued,
+    Grading,
+    Graded,
+    InvalidSubmission,
+    HarnessError,
+}
+
+impl Status {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Status::Queued => "queued",
+            Status::Grading => "grading",
+            Status::Graded => "graded",
+            Status::InvalidSubmission => "invalid_submission",
+            Status::HarnessError => "harness_error",
+        }
+    }
+
+    pub const ALL: [Status; 5] = [
+        Status::Queued,
+        Status::Grading,
+        Status::Graded,
+        Status::InvalidSubmission,
+        Status::HarnessError,
+    ];
+
+    /// A final status: the submission has its report.
+    pub fn is_final(self) -> bool {
+        matches!(self, Status::Graded | Status::InvalidSubmission | Status::HarnessError)
+    }
+}
+
+impl FromStr for Status {
+    type Err = String;
+
+    fn from_str(text: &str) -> Result<Status, String> {
+        Status::ALL
+            .into_iter()
+            .find(|s| s.as_str() == text)
+            .ok_or_else(|| format!("{text:?} is not a status"))
+    }
+}
+
+/// A submission as the database keeps it.
+#[derive(Debug, Clone)]
+pub struct Submission {
+    pub id: String,
+    pub seq: i64,
+    pub assignment: String,
+    pub candidate: String,
+    pub email: Option<String>,
+    pub external_id: Option<String>,
+    pub upload: String,
+    pub upload_bytes: i64,
+    pub status: Status,
+    pub attempts: i64,
+    pub verdict: Option<String>,
+    pub score: Option<f64>,
+    pub max_score: Option<f64>,
+    pub sha256: Option<String>,
+    pub summary: Option<String>,
+    pub created_at: String,
+    pub updated_at: String,
+}
+
+/// What an upload brings.
+pub struct NewSubmission<'a> {
+    pub id: &'a str,
+    pub assignment: &'a str,
+    pub candidate: &'a str,
+    pub email: Option<&'a str>,
+    pub external_id: Option<&'a str>,
+    pub idempotency_key: Option<&'a str>,
+    pub upload: &'a str,
+    pub upload_bytes: i64,
+}
+
+/// How a grade ended, as the queue records it.
+pub struct Finished<'a> {
+    pub status: Status,
+    pub verdict: &'a str,
+    pub score: Option<(f64, f64)>,
+    pub sha256: &'a str,
+    pub summary: &'a str,
+}
+
+/// A token's record; the token itself is never stored.
+#[derive(Debug, Clone)]
+pub struct TokenRecord {
+    pub id: String,
+    pub name: String,
+    pub scope: String,
+    pub created_at: String,
+    pub revoked_at: Option<String>,
+}
+
+/// Filters of the submissions list, and where the last page ended.
+#[derive(Debug, Default)]
+pub struct ListFilter<'a> {
+    pub assignment: Option<&'a str>,
+    pub status: Option<Status>,
+    /// Created at or after this RFC 3339 time.
+    pub since: Option<&'a str>,
+    /// Only submissions uploaded after this one (`seq`).
+    pub after: Option<i64>,
+    pub limit: i64,
+}
+
+#[derive(Clone)]
+pub struct Database {
+    pool: AnyPool,
+}
+
+/// `SELECT <every submission column> FROM submissions` and the rest, as one literal.
+macro_rules! select_submissions {
+    ($rest:literal) => {
+        concat!(
+            "SELECT id, seq, assignment, candidate, email, external_id, upload, upload_bytes, status, ",
+            "attempts, verdict, score, max_score, sha256, summary, created_at, updated_at FROM submissions ",
+            $rest
+        )
+    };
+}
+
+impl Database {
+    /// The SQLite database in `dir` (made when missing), in WAL mode with full syncs.
+    pub async fn open_in(dir: &Path) -> Result<Database, DbError> {
+        let url = format!("sqlite://{}?mode=rwc", dir.join("assay.db").display());
+        Database::open(&url).await
+    }
+
+    /// A database by URL: `sqlite://PATH?mode=rwc` or `postgres://...`. The schema is
+    /// migrated to the newest version.
+    pub async fn open(url: &str) -> Result<Database, DbError> {
+        sqlx::any::install_default_drivers();
+        let sqlite = url.starts_with("sqlite:");
+        let pool = AnyPoolOptions::new()
+            .max_connections(if sqlite { 4 } else { 16 })
+            .after_connect(move |connection, _| {
+                Box::pin(async move {
+                    if sqlite {
+                        // WAL lets readers go on while one writer commits; FULL syncs every
+                        // commit, so an accepted upload survives a power cut.
+                        for pragma in [
+                            "PRAGMA journal_mode = WAL",
+                            "PRAGMA synchronous = FULL",
+                            "PRAGMA busy_timeout = 10000",
+                        ] {
+                            sqlx::query(pragma).execute(&mut *connection).await?;
+                        }
+                    }
+                    Ok(())
+                })
+            })
+            .connect(url)
+            .await?;
+        sqlx::migrate!("src/service/migrations").run(&pool).await?;
+        Ok(Database { pool })
+    }
+
+    /// Records an upload as queued. With an idempotency key already used, nothing is added
+    /// and the first submission is returned with `false`.
+    pub async fn insert_submission(&self, new: &NewSubmission<'_>) -> Result<(Submission, bool), DbError> {
+        if let Some(key) = new.idempotency_key
+            && let Some(first) = self.by_idempotency_key(key).await?
+        {
+            return Ok((first, false));
+        }
+        let now = now();
+        for _ in 0..20 {
+            let inserted = sqlx::query(
+                "INSERT INTO submissions (id, seq, assignment, candidate, email, external_id, idempotency_key, \
+                 upload, upload_bytes, status, created_at, updated_at) \
+                 VALUES ($1, (SELECT COALESCE(MAX(seq), 0) + 1 FROM submissions), $2, $3, $4, $5, $6, $7, $8, 'queued', $9, $10)",
+            )
+            .bind(new.id)
+            .bind(new.assignment)
+            .bind(new.candidate)
+            .bind(new.email)
+            .bind(new.external_id)
+            .bind(new.idempotency_key)
+            .bind(new.upload)
+            .bind(new.upload_bytes)
+            .bind(&now)
+            .bind(&now)
+            .execute(&self.pool)
+            .await;
+            match inserted {
+                Ok(_) => {
+                    let submission = self
+                        .get(new.id)
+                        .await?
+                        .ok_or_else(|| DbError::Corrupt(format!("submission {} vanished after its insert", new.id)))?;
+                    return Ok((submission, true));
+                }
+                Err(sqlx::Error::Database(error)) if error.is_unique_violation() => {
+                    // A concurrent upload took the same key or the same place in the queue.
+                    if let Some(key) = new.idempotency_key
+                        && let Some(first) = self.by_idempotency_key(key).await?
+                    {
+                        return Ok((first, false));
+                    }
+                }
+                Err(error) => return Err(error.into()),
+            }
+        }
+        Err(DbError::Corrupt("no place in the queue after 20 tries".into()))
+    }
+
+    async fn by_idempotency_key(&self, key: &str) -> Result<Option<Submission>, DbError> {
+        let row = sqlx::query(select_submissions!("WHERE idempotency_key = $1"))
+            .bind(key)
+            .fetch_optional(&self.pool)
+            .await?;
+        row.map(|r| submission(&r)).transpose()
+    }
+
+    pub async fn get(&self, id: &str) -> Result<Option<Submission>, DbError> {
+        let row = sqlx::query(select_submissions!("WHERE id = $1"))
+            .bind(id)
+            .fetch_optional(&self.pool)
+            .await?;
+        row.map(|r| submission(&r)).transpose()
+    }
+
+    /// Submissions in upload order, filtered, at most `limit`.
+    pub async fn list(&self, filter: &ListFilter<'_>) -> Result<Vec<Submission>, DbError> {
+        let mut sql = select_submissions!("WHERE seq > $1").to_string();
+        let mut next = 2;
+        let mut clause = |column: &str, present: bool| {
+            if present {
+                sql.push_str(&format!(" AND {column} ${next}"));
+                next += 1;
+            }
+        };
+        clause("assignment =", filter.assignment.is_some());
+        clause("status =", filter.status.is_some());
+        clause("created_at >=", filter.since.is_some());
+        sql.push_str(&format!(" ORDER BY seq LIMIT ${next}"));
+        // Only this function's own column names and placeholders are added to the text.
+        let mut query = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(filter.after.unwrap_or(0));
+        if let Some(assignment) = filter.assignment {
+            query = query.bind(assignment);
+        }
+        if let Some(status) = filter.status {
+            query = query.bind(status.as_str());
+        }
+        if let Some(since) = filter.since {
+            query = query.bind(since);
+        }
+        let rows = query.bind(filter.limit).fetch_all(&self.pool).await?;
+        rows.iter().map(submission).collect()
+    }
+
+    /// How many queued submissions were uploaded before this one.
+    pub async fn queue_position(&self, seq: i64) -> Result<i64, DbError> {
+        let row = sqlx::query("SELECT COUNT(*) AS ahead FROM submissions WHERE status = 'queued' AND seq < $1")
+            .bind(seq)
+            .fetch_one(&self.pool)
+            .await?;
+        Ok(row.try_get::<i64, _>("ahead")?)
+    }
+
+    /// Takes the oldest queued submission for grading, or none. Only one caller can take it.
+    pub async fn claim_next(&self) -> Result<Option<Submission>, DbError> {
+        loop {
+            let row = sqlx::query("SELECT id FROM submissions WHERE status = 'queued' ORDER BY seq LIMIT 1")
+                .fetch_optional(&self.pool)
+                .await?;
+            let Some(row) = row else { return Ok(None) };
+            let id: String = row.try_get("id")?;
+            let claimed = sqlx::query(
+                "UPDATE submissions SET status = 'grading', attempts = attempts + 1, updated_at = $1 \
+                 WHERE id = $2 AND status = 'queued'",
+            )
+            .bind(now())
+            .bind(&id)
+            .execute(&self.pool)
+            .await?;
+            // Another worker may have taken it between the two statements: look again.
+            if claimed.rows_affected() == 1 {
+                return self.get(&id).await;
+            }
+        }
+    }
+
+    /// Records a grade's end.
+    pub async fn finish(&self, id: &str, finished: &Finished<'_>) -> Result<(), DbError> {
+        sqlx::query(
+            "UPDATE submissions SET status = $1, verdict = $2, score = $3, max_score = $4, sha256 = $5, \
+             summary = $6, updated_at = $7 WHERE id = $8",
+        )
+        .bind(finished.status.as_str())
+        .bind(finished.verdict)
+        .bind(finished.score.map(|s| s.0))
+        .bind(finished.score.map(|s| s.1))
+        .bind(finished.sha256)
+        .bind(finished.summary)
+        .bind(now())
+        .bind(id)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    /// Puts a submission back in the queue (the harness failed; it is graded again).
+    pub async fn requeue(&self, id: &str) -> Result<(), DbError> {
+        sqlx::query("UPDATE submissions SET status = 'queued', updated_at = $1 WHERE id = $2")
+            .bind(now())
+            .bind(id)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    /// After a restart: grades that were running when the server stopped go back in the
+    /// queue. Returns how many.
+    pub async fn requeue_interrupted(&self) -> Result<u64, DbError> {
+        let done = sqlx::query("UPDATE submissions SET status = 'queued', updated_at = $1 WHERE status = 'grading'")
+            .bind(now())
+            .execute(&self.pool)
+            .await?;
+        Ok(done.rows_affected())
+    }
+
+    /// Submissions per status, for the metrics page.
+    pub async fn count_by_status(&self) -> Result<Vec<(Status, i64)>, DbError> {
+        let rows = sqlx::query("SELECT status, COUNT(*) AS n FROM submissions GROUP BY status")
+            .fetch_all(&self.pool)
+            .await?;
+        rows.iter()
+            .map(|row| {
+                let status: String = row.try_get("status")?;
+                let status = status.parse().map_err(DbError::Corrupt)?;
+                Ok((status, row.try_get::<i64, _>("n")?))
+            })
+            .collect()
+    }
+
+    pub async fn insert_token(&self, id: &str, name: &str, scope: &str, hash: &str) -> Result<(), DbError> {
+        sqlx::query("INSERT INTO tokens (id, name, scope, hash, created_at) VALUES ($1, $2, $3, $4, $5)")
+            .bind(id)
+            .bind(name)
+            .bind(scope)
+            .bind(hash)
+            .bind(now())
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    /// The scope of the live token with this hash.
+    pub async fn token_scope(&self, hash: &str) -> Result<Option<String>, DbError> {
+        let row = sqlx::query("SELECT scope FROM tokens WHERE hash = $1 AND revoked_at IS NULL")
+            .bind(hash)
+            .fetch_optional(&self.pool)
+            .await?;
+        Ok(row.map(|r| r.try_get("scope")).transpose()?)
+    }
+
+    pub async fn tokens(&self) -> Result<Vec<TokenRecord>, DbError> {
+        let rows = sqlx::query("SELECT id, name, scope, created_at, revoked_at FROM tokens ORDER BY created_at, id")
+            .fetch_all(&self.pool)
+            .await?;
+        rows.iter()
+            .map(|row| {
+                Ok(TokenRecord {
+                    id: row.try_get("id")?,
+                    name: row.try_get("name")?,
+                    scope: row.try_get("scope")?,
+                    created_at: row.try_get("created_at")?,
+                    revoked_at: row.try_get("revoked_at")?,
+                })
+            })
+            .collect()
+    }
+
+    /// Revokes a token by id; false when there is no live token with that id.
+    pub async fn revoke_token(&self, id: &str) -> Result<bool, DbError> {
+        let done = sqlx::query("UPDATE tokens SET revoked_at = $1 WHERE id = $2 AND revoked_at IS NULL")
+            .bind(now())
+            .bind(id)
+            .execute(&self.pool)
+            .await?;
+        Ok(done.rows_affected() == 1)
+    }
+}
+
+fn submission(row: &AnyRow) -> Result<Submission, DbError> {
+    let status: String = row.try_get("status")?;
+    Ok(Submission {
+        id: row.try_get("id")?,
+        seq: row.try_get("seq")?,
+        assignment: row.try_get("assignment")?,
+        candidate: row.try_get("candidate")?,
+        email: row.try_get("email")?,
+        external_id: row.try_get("external_id")?,
+        upload: row.try_get("upload")?,
+        upload_bytes: row.try_get("upload_bytes")?,
+        status: status.parse().map_err(DbError::Corrupt)?,
+        attempts: row.try_get("attempts")?,
+        verdict: row.try_get("verdict")?,
+        score: row.try_get("score")?,
+        max_score: row.try_get("max_score")?,
+        sha256: row.try_get("sha256")?,
+        summary: row.try_get("summary")?,
+        created_at: row.try_get("created_at")?,
+        updated_at: row.try_get("updated_at")?,
+    })
+}
+
+/// RFC 3339 with microseconds: sorts as text in time order.
+pub fn now() -> String {
+    humantime::format_rfc3339_micros(std::time::SystemTime::now()).to_string()
+}

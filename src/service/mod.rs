@@ -1,0 +1,131 @@
+//! `assay serve`: the grader behind HTTP. One process: the API, a queue in SQLite (WAL) under
+//! the data folder, uploads and reports on disk beside it, and grading workers on the local
+//! Docker engine. Nothing accepted is lost: a restart puts interrupted grades back in the
+//! queue and sweeps their containers.
+
+mod api;
+pub mod auth;
+pub mod db;
+mod metrics;
+mod uploads;
+mod worker;
+
+use std::collections::BTreeMap;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use anyhow::Context;
+use tokio::sync::Notify;
+
+use crate::runner::Backend;
+use crate::spec::Spec;
+use db::Database;
+
+pub use api::ApiDoc;
+
+/// How the server is set up.
+pub struct Options {
+    /// Database, uploads and reports live here.
+    pub data: PathBuf,
+    pub listen: SocketAddr,
+    pub assignments: Vec<PathBuf>,
+    pub images_dir: Option<PathBuf>,
+    /// Grades at once (default: what cores and memory hold for the specs' limits).
+    pub workers: Option<usize>,
+    /// Largest upload accepted, in bytes.
+    pub max_upload: u64,
+}
+
+/// An assignment the server grades, ready: its spec and its sandbox image.
+pub struct Assignment {
+    pub spec: Spec,
+    pub image_id: String,
+}
+
+/// What every request and worker shares.
+pub struct Service {
+    pub db: Database,
+    pub data: PathBuf,
+    pub assignments: BTreeMap<String, Assignment>,
+    pub backend: Backend,
+    pub engine: String,
+    /// Wakes a worker when an upload is queued.
+    pub work: Notify,
+    pub max_upload: u64,
+    metrics: metrics::Metrics,
+}
+
+impl Service {
+    /// The OUT folder of the server's reports (`ReportDir` layout).
+    pub fn reports(&self) -> PathBuf {
+        self.data.join("reports")
+    }
+
+    pub fn uploads(&self) -> PathBuf {
+        self.data.join("uploads")
+    }
+}
+
+/// Runs the server until it is stopped.
+pub async fn serve(options: Options, ready: impl FnOnce(SocketAddr)) -> anyhow::Result<()> {
+    std::fs::create_dir_all(&options.data)
+        .with_context(|| format!("creating the data folder {}", options.data.display()))?;
+    let db = Database::open_in(&options.data).await?;
+    let requeued = db.requeue_interrupted().await?;
+    if requeued > 0 {
+        tracing::warn!("{requeued} grade(s) were running when the server stopped; they are queued again");
+    }
+    let docker = crate::docker::connect().await?;
+    // Containers of a server that was killed belong to a process that is gone.
+    crate::gc::sweep(&docker, &crate::gc::Scope::Stale).await?;
+    let engine = crate::docker::engine_version(&docker).await;
+    let mut assignments = BTreeMap::new();
+    for dir in &options.assignments {
+        let spec = crate::spec::load_valid(dir).map_err(crate::exit::input_error_from)?;
+        let image_id = crate::image::ensure(&docker, &spec, options.images_dir.as_deref(), &mut |line| {
+            tracing::info!("{line}")
+        })
+        .await?;
+        if assignments.contains_key(&spec.id) {
+            return Err(crate::exit::input_error(format!(
+                "two assignment folders have the id {}",
+                spec.id
+            )));
+        }
+        assignments.insert(spec.id.clone(), Assignment { spec, image_id });
+    }
+    let workers = options.workers.unwrap_or_else(|| {
+        assignments
+            .values()
+            .map(|a| crate::grade::machine_room(&a.spec))
+            .min()
+            .unwrap_or(1)
+    });
+    let service = Arc::new(Service {
+        db,
+        data: options.data.clone(),
+        assignments,
+        backend: Backend::Docker(docker),
+        engine,
+        work: Notify::new(),
+        max_upload: options.max_upload,
+        metrics: Default::default(),
+    });
+    for _ in 0..workers.max(1) {
+        tokio::spawn(worker::run(service.clone()));
+    }
+    let listener = tokio::net::TcpListener::bind(options.listen)
+        .await
+        .with_context(|| format!("listening on {}", options.listen))?;
+    let address = listener.local_addr()?;
+    ready(address);
+    axum::serve(listener, api::router(service)).await?;
+    Ok(())
+}
+
+/// The data folder's database, for the token commands.
+pub async fn open_database(data: &Path) -> anyhow::Result<Database> {
+    std::fs::create_dir_all(data).with_context(|| format!("creating the data folder {}", data.display()))?;
+    Ok(Database::open_in(data).await?)
+}

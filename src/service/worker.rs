@@ -1,0 +1,81 @@
+//! The grading workers inside `assay serve`: each takes the oldest queued submission, grades it
+//! as `assay grade` would, and records the end. A harness failure puts the submission back in
+//! the queue, up to a limit, and never counts against the candidate.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use super::Service;
+use super::db::{Finished, Status, Submission};
+use crate::grade::Grader;
+use crate::model::RunVerdict;
+
+/// Grades of one submission the harness may fail before it is reported as a harness error.
+pub const MAX_ATTEMPTS: i64 = 3;
+
+/// Runs one worker until the process ends.
+pub async fn run(service: Arc<Service>) {
+    loop {
+        let claimed = service.db.claim_next().await;
+        match claimed {
+            Ok(Some(submission)) => {
+                if let Err(error) = grade(&service, &submission).await {
+                    tracing::error!("grading submission {}: {error:#}", submission.id);
+                    // Left `grading`: the next start puts it back in the queue.
+                    tokio::time::sleep(Duration::from_secs(1)).await;
+                }
+            }
+            Ok(None) => {
+                // Woken by an upload, or every second in case another process queued work.
+                let _ = tokio::time::timeout(Duration::from_secs(1), service.work.notified()).await;
+            }
+            Err(error) => {
+                tracing::error!("taking a submission from the queue: {error}");
+                tokio::time::sleep(Duration::from_secs(1)).await;
+            }
+        }
+    }
+}
+
+async fn grade(service: &Service, submission: &Submission) -> anyhow::Result<()> {
+    let Some(assignment) = service.assignments.get(&submission.assignment) else {
+        // The server was restarted without this assignment: wait for one that has it.
+        service.db.requeue(&submission.id).await?;
+        anyhow::bail!("assignment {} is not served here", submission.assignment);
+    };
+    let grader = Grader::new(
+        &service.backend,
+        &assignment.spec,
+        assignment.image_id.clone(),
+        service.engine.clone(),
+        service.reports(),
+    );
+    let started = std::time::Instant::now();
+    let graded = grader.grade(&service.data.join(&submission.upload)).await?;
+    let report = &graded.report;
+    let status = match report.verdict {
+        RunVerdict::Passed | RunVerdict::Failed => Status::Graded,
+        RunVerdict::InvalidSubmission => Status::InvalidSubmission,
+        RunVerdict::HarnessError if submission.attempts < MAX_ATTEMPTS => {
+            tracing::warn!(
+                "submission {}: the harness failed (attempt {}); grading it again",
+                submission.id,
+                submission.attempts
+            );
+            service.db.requeue(&submission.id).await?;
+            service.work.notify_one();
+            return Ok(());
+        }
+        RunVerdict::HarnessError => Status::HarnessError,
+    };
+    let finished = Finished {
+        status,
+        verdict: report.verdict.as_str(),
+        score: report.score.map(|s| (s.total, s.max)),
+        sha256: &report.submission.sha256,
+        summary: &report.summary,
+    };
+    service.db.finish(&submission.id, &finished).await?;
+    service.metrics.graded(report.verdict, started.elapsed().as_secs_f64());
+    Ok(())
+}

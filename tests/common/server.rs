@@ -1,0 +1,142 @@
+//! A real `assay serve` on 127.0.0.1 for the tests: started on a free port with its own data
+//! folder, killed (with SIGKILL) when dropped.
+
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use super::{assay, repo, text};
+
+pub struct Server {
+    child: Child,
+    pub url: String,
+    pub data: PathBuf,
+}
+
+impl Server {
+    /// Serves `assignments` from `data` with these extra arguments.
+    pub fn start(data: &Path, assignments: &[&Path], extra: &[&str]) -> Server {
+        let mut command = Command::new(env!("CARGO_BIN_EXE_assay"));
+        command
+            .args(["serve", "--listen", "127.0.0.1:0", "--data"])
+            .arg(data)
+            .current_dir(repo())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit());
+        for assignment in assignments {
+            command.arg("-a").arg(assignment);
+        }
+        command.args(extra);
+        let mut child = command.spawn().expect("starting assay serve");
+        let stdout = child.stdout.take().unwrap();
+        let mut line = String::new();
+        BufReader::new(stdout).read_line(&mut line).unwrap();
+        let url = line
+            .trim()
+            .strip_prefix("listening on ")
+            .unwrap_or_else(|| {
+                let _ = child.kill();
+                panic!("assay serve did not start: {line:?}")
+            })
+            .to_string();
+        Server {
+            child,
+            url,
+            data: data.to_path_buf(),
+        }
+    }
+
+    /// Kills the server at once, as a crash or `kill -9` would.
+    pub fn kill(mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.url)
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// A new token of `scope` for the server's data folder: the last line `token create` prints.
+pub fn token(data: &Path, scope: &str) -> String {
+    let output = assay(&["token", "create", "--scope", scope, "--data", data.to_str().unwrap()]);
+    assert!(output.status.success(), "{}", text(&output));
+    String::from_utf8_lossy(&output.stdout)
+        .lines()
+        .last()
+        .unwrap()
+        .to_string()
+}
+
+/// A zip of `files` (name, content).
+pub fn zip_of(files: &[(&str, &str)]) -> Vec<u8> {
+    let mut zip = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
+    for (name, content) in files {
+        zip.start_file(*name, zip::write::SimpleFileOptions::default()).unwrap();
+        std::io::Write::write_all(&mut zip, content.as_bytes()).unwrap();
+    }
+    zip.finish().unwrap().into_inner()
+}
+
+pub fn client() -> reqwest::blocking::Client {
+    reqwest::blocking::Client::builder()
+        .timeout(Duration::from_secs(60))
+        .build()
+        .unwrap()
+}
+
+/// Uploads `archive` as a multipart form; returns the status and the JSON answer.
+pub fn upload(
+    server: &Server,
+    token: &str,
+    assignment: &str,
+    candidate: &str,
+    archive: Vec<u8>,
+) -> (u16, serde_json::Value) {
+    let form = reqwest::blocking::multipart::Form::new()
+        .text("assignment", assignment.to_string())
+        .text("candidate", candidate.to_string())
+        .part(
+            "file",
+            reqwest::blocking::multipart::Part::bytes(archive).file_name("work.zip"),
+        );
+    let response = client()
+        .post(server.url("/api/v1/submissions"))
+        .bearer_auth(token)
+        .multipart(form)
+        .send()
+        .unwrap();
+    let status = response.status().as_u16();
+    (status, response.json().unwrap())
+}
+
+/// Polls a submission until its status is final; panics after `limit`.
+pub fn wait_final(server: &Server, token: &str, id: &str, limit: Duration) -> serde_json::Value {
+    let started = Instant::now();
+    loop {
+        let body: serde_json::Value = client()
+            .get(server.url(&format!("/api/v1/submissions/{id}")))
+            .bearer_auth(token)
+            .send()
+            .unwrap()
+            .json()
+            .unwrap();
+        let status = body["status"].as_str().unwrap_or("").to_string();
+        if ["graded", "invalid_submission", "harness_error"].contains(&status.as_str()) {
+            return body;
+        }
+        assert!(
+            started.elapsed() < limit,
+            "{id} is still {status} after {limit:?}: {body}"
+        );
+        std::thread::sleep(Duration::from_millis(200));
+    }
+}

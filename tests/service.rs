@@ -1,0 +1,357 @@
+//! `assay serve` for real: HTTP on 127.0.0.1, grading on the engine, the data folder on disk.
+//! Uploads, tokens and scopes, idempotency, bad input, a kill -9 mid-grade, and many uploads
+//! at once.
+
+mod common;
+
+use std::time::Duration;
+
+use common::server::{Server, client, token, upload, wait_final, zip_of};
+use common::*;
+
+/// One phase that prints the candidate's file and sleeps `seconds`; one run.
+fn service_assignment(seconds: u32) -> tempfile::TempDir {
+    one_phase(
+        &format!("cat /workspace/main.txt; sleep {seconds}"),
+        "",
+        "[reproducibility]\nruns = 1\n",
+    )
+}
+
+#[test]
+fn upload_grade_and_fetch_every_report_file() {
+    require_engine();
+    sandbox_image();
+    let assignment = service_assignment(0);
+    let data = tempfile::tempdir().unwrap();
+    let admin = token(data.path(), "admin");
+    let server = Server::start(data.path(), &[assignment.path()], &[]);
+    let (status, body) = upload(
+        &server,
+        &admin,
+        "t",
+        "Ann <script>",
+        zip_of(&[("main.txt", "upload one")]),
+    );
+    assert_eq!(status, 202, "{body}");
+    assert_eq!(body["status"], "queued");
+    let id = body["id"].as_str().unwrap().to_string();
+    let done = wait_final(&server, &admin, &id, Duration::from_secs(120));
+    assert_eq!(done["status"], "graded", "{done}");
+    assert_eq!(done["verdict"], "passed");
+    assert_eq!(done["candidate"], "Ann <script>");
+    let get = |file: &str| {
+        client()
+            .get(server.url(&format!("/api/v1/submissions/{id}/{file}")))
+            .bearer_auth(&admin)
+            .send()
+            .unwrap()
+    };
+    let report: Report = get("report.json").json().unwrap();
+    assert_eq!(report.verdict, RunVerdict::Passed);
+    assert_eq!(phase(&report, "main").stdout_tail, "upload one");
+    let html = get("report.html");
+    let csp = html.headers()["content-security-policy"].to_str().unwrap().to_string();
+    assert!(csp.contains("default-src 'none'"), "{csp}");
+    assert!(html.text().unwrap().contains("<!DOCTYPE html>"));
+    assert!(get("feedback.md").text().unwrap().starts_with("# Feedback"));
+    assert!(get("junit.xml").text().unwrap().contains("<testsuites"));
+    assert_eq!(get("secrets.txt").status().as_u16(), 404);
+    let spec: serde_json::Value = client()
+        .get(server.url("/api/v1/openapi.json"))
+        .send()
+        .unwrap()
+        .json()
+        .unwrap();
+    assert!(spec["paths"]["/api/v1/submissions"]["post"].is_object(), "{spec}");
+    let assignments: serde_json::Value = client()
+        .get(server.url("/api/v1/assignments"))
+        .bearer_auth(&admin)
+        .send()
+        .unwrap()
+        .json()
+        .unwrap();
+    assert_eq!(assignments[0]["id"], "t");
+    assert!(!assignments.to_string().contains("hidden"), "{assignments}");
+    let metrics = client().get(server.url("/metrics")).send().unwrap().text().unwrap();
+    assert!(
+        metrics.contains("assay_grades_total{verdict=\"passed\"} 1"),
+        "{metrics}"
+    );
+}
+
+#[test]
+fn tokens_need_the_right_scope() {
+    let data = tempfile::tempdir().unwrap();
+    let assignment = service_assignment(0);
+    let submit = token(data.path(), "submit");
+    let read = token(data.path(), "read");
+    require_engine();
+    sandbox_image();
+    let server = Server::start(data.path(), &[assignment.path()], &[]);
+    let list = |token: Option<&str>| {
+        let mut request = client().get(server.url("/api/v1/submissions"));
+        if let Some(token) = token {
+            request = request.bearer_auth(token);
+        }
+        request.send().unwrap()
+    };
+    let anonymous = list(None);
+    assert_eq!(anonymous.status().as_u16(), 401);
+    assert_eq!(anonymous.headers()["www-authenticate"], "Bearer");
+    assert_eq!(list(Some("assay_0000")).status().as_u16(), 401);
+    assert_eq!(list(Some(&submit)).status().as_u16(), 403);
+    assert_eq!(list(Some(&read)).status().as_u16(), 200);
+    let (status, body) = upload(&server, &read, "t", "Bob", zip_of(&[("main.txt", "scopes")]));
+    assert_eq!(status, 403, "{body}");
+    let (status, body) = upload(&server, &submit, "t", "Bob", zip_of(&[("main.txt", "scopes")]));
+    assert_eq!(status, 202, "{body}");
+    // A submit token may follow its submission's status, to wait for the verdict.
+    let id = body["id"].as_str().unwrap();
+    let status = client()
+        .get(server.url(&format!("/api/v1/submissions/{id}")))
+        .bearer_auth(&submit)
+        .send()
+        .unwrap();
+    assert_eq!(status.status().as_u16(), 200);
+    // A revoked token is refused at once.
+    let listed = assay(&["token", "list", "--data", data.path().to_str().unwrap()]);
+    let read_id = String::from_utf8_lossy(&listed.stdout)
+        .lines()
+        .find(|l| l.contains(" read "))
+        .and_then(|l| l.split(' ').next())
+        .unwrap()
+        .to_string();
+    let revoked = assay(&["token", "revoke", &read_id, "--data", data.path().to_str().unwrap()]);
+    assert!(revoked.status.success(), "{}", text(&revoked));
+    assert_eq!(list(Some(&read)).status().as_u16(), 401);
+    let listed = assay(&["token", "list", "--data", data.path().to_str().unwrap()]);
+    let listed = String::from_utf8_lossy(&listed.stdout).into_owned();
+    assert!(
+        !listed.contains(&read) && !listed.contains(&submit),
+        "tokens are never listed"
+    );
+}
+
+#[test]
+fn an_idempotency_key_gives_the_first_submission_back() {
+    require_engine();
+    sandbox_image();
+    let assignment = service_assignment(0);
+    let data = tempfile::tempdir().unwrap();
+    let admin = token(data.path(), "admin");
+    let server = Server::start(data.path(), &[assignment.path()], &[]);
+    let send = |content: &str| {
+        let form = reqwest::blocking::multipart::Form::new()
+            .text("assignment", "t")
+            .text("candidate", "Cy")
+            .part(
+                "file",
+                reqwest::blocking::multipart::Part::bytes(zip_of(&[("main.txt", content)])).file_name("a.zip"),
+            );
+        let response = client()
+            .post(server.url("/api/v1/submissions"))
+            .bearer_auth(&admin)
+            .header("Idempotency-Key", "upload-42")
+            .multipart(form)
+            .send()
+            .unwrap();
+        let status = response.status().as_u16();
+        (status, response.json::<serde_json::Value>().unwrap())
+    };
+    let (first_status, first) = send("first");
+    let (second_status, second) = send("second");
+    assert_eq!((first_status, second_status), (202, 200));
+    assert_eq!(first["id"], second["id"]);
+    let list: serde_json::Value = client()
+        .get(server.url("/api/v1/submissions"))
+        .bearer_auth(&admin)
+        .send()
+        .unwrap()
+        .json()
+        .unwrap();
+    assert_eq!(list["items"].as_array().unwrap().len(), 1, "{list}");
+    let uploads = std::fs::read_dir(data.path().join("uploads")).unwrap().count();
+    assert_eq!(uploads, 1, "the repeat's upload is not kept");
+}
+
+#[test]
+fn bad_input_gets_a_clear_error_and_loses_nothing() {
+    require_engine();
+    sandbox_image();
+    let assignment = service_assignment(0);
+    let data = tempfile::tempdir().unwrap();
+    let admin = token(data.path(), "admin");
+    let server = Server::start(data.path(), &[assignment.path()], &["--max-upload", "4KiB"]);
+    let (status, body) = upload(&server, &admin, "t", "Big", vec![b'x'; 64 * 1024]);
+    assert_eq!(status, 413, "{body}");
+    let (status, body) = upload(&server, &admin, "nope", "Dee", zip_of(&[("main.txt", "x")]));
+    assert_eq!(status, 400, "{body}");
+    assert!(body["error"].as_str().unwrap().starts_with("assignment:"), "{body}");
+    let (status, body) = upload(&server, &admin, "t", " ", zip_of(&[("main.txt", "x")]));
+    assert_eq!(status, 400, "{body}");
+    assert_eq!(body["error"], "candidate: missing");
+    // Not JSON where JSON is expected, a malformed form: refused, the server goes on.
+    let malformed = client()
+        .post(server.url("/api/v1/submissions"))
+        .bearer_auth(&admin)
+        .header("content-type", "multipart/form-data; boundary=xyz")
+        .body("--xyz\r\nContent-Disposition: form-data; name=\"file\"\r\n\r\nno end")
+        .send()
+        .unwrap();
+    assert_eq!(malformed.status().as_u16(), 400);
+    // A raw body with a hostile file name, and an archive intake refuses: invalid_submission.
+    let raw = client()
+        .post(server.url("/api/v1/submissions?assignment=t&candidate=Eve&filename=..%2F..%2Fetc%2Fpasswd%0A.zip"))
+        .bearer_auth(&admin)
+        .header("content-type", "application/zip")
+        .body(b"PK\x03\x04 this is no zip".to_vec())
+        .send()
+        .unwrap();
+    assert_eq!(raw.status().as_u16(), 202);
+    let id = raw.json::<serde_json::Value>().unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let done = wait_final(&server, &admin, &id, Duration::from_secs(60));
+    assert_eq!(done["status"], "invalid_submission", "{done}");
+    assert!(done["summary"].as_str().unwrap().contains("refused"), "{done}");
+    let kept: Vec<String> = std::fs::read_dir(data.path().join("uploads").join(&id))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    assert_eq!(kept, ["passwd.zip"]);
+    assert_eq!(
+        client().get(server.url("/healthz")).send().unwrap().text().unwrap(),
+        "ok\n"
+    );
+}
+
+#[test]
+fn a_killed_server_grades_every_accepted_submission_once_after_a_restart() {
+    require_engine();
+    sandbox_image();
+    let assignment = service_assignment(3);
+    let data = tempfile::tempdir().unwrap();
+    let admin = token(data.path(), "admin");
+    let server = Server::start(data.path(), &[assignment.path()], &["--workers", "2"]);
+    let ids: Vec<String> = (0..4)
+        .map(|i| {
+            let (status, body) = upload(
+                &server,
+                &admin,
+                "t",
+                "Kim",
+                zip_of(&[("main.txt", &format!("killed {i}"))]),
+            );
+            assert_eq!(status, 202, "{body}");
+            body["id"].as_str().unwrap().to_string()
+        })
+        .collect();
+    // Kill it while grades run.
+    let started = std::time::Instant::now();
+    loop {
+        let list: serde_json::Value = client()
+            .get(server.url("/api/v1/submissions?status=grading"))
+            .bearer_auth(&admin)
+            .send()
+            .unwrap()
+            .json()
+            .unwrap();
+        if !list["items"].as_array().unwrap().is_empty() {
+            break;
+        }
+        assert!(started.elapsed() < Duration::from_secs(60), "nothing started grading");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    std::thread::sleep(Duration::from_millis(500));
+    server.kill();
+    let server = Server::start(data.path(), &[assignment.path()], &["--workers", "2"]);
+    let mut shas = Vec::new();
+    for id in &ids {
+        let done = wait_final(&server, &admin, id, Duration::from_secs(180));
+        assert_eq!(done["status"], "graded", "{done}");
+        assert_eq!(done["verdict"], "passed", "{done}");
+        shas.push(done["report_url"].as_str().unwrap().to_string());
+        let report: Report = client()
+            .get(server.url(done["report_url"].as_str().unwrap()))
+            .bearer_auth(&admin)
+            .send()
+            .unwrap()
+            .json()
+            .unwrap();
+        assert_eq!(leftovers(&report.submission.sha256), "", "containers of {id} were left");
+    }
+    let list: serde_json::Value = client()
+        .get(server.url("/api/v1/submissions"))
+        .bearer_auth(&admin)
+        .send()
+        .unwrap()
+        .json()
+        .unwrap();
+    assert_eq!(
+        list["items"].as_array().unwrap().len(),
+        4,
+        "none lost, none added: {list}"
+    );
+}
+
+#[test]
+fn two_hundred_uploads_at_once_give_two_hundred_reports() {
+    require_engine();
+    sandbox_image();
+    let assignment = service_assignment(0);
+    let data = tempfile::tempdir().unwrap();
+    let admin = token(data.path(), "admin");
+    let server = Server::start(data.path(), &[assignment.path()], &[]);
+    let ids: Vec<String> = std::thread::scope(|scope| {
+        let handles: Vec<_> = (0..20)
+            .map(|thread| {
+                let (server, admin) = (&server, &admin);
+                scope.spawn(move || {
+                    (0..10)
+                        .map(|i| {
+                            let content = format!("many {thread}-{i}");
+                            let (status, body) = upload(server, admin, "t", "Lee", zip_of(&[("main.txt", &content)]));
+                            assert_eq!(status, 202, "{body}");
+                            body["id"].as_str().unwrap().to_string()
+                        })
+                        .collect::<Vec<_>>()
+                })
+            })
+            .collect();
+        handles.into_iter().flat_map(|h| h.join().unwrap()).collect()
+    });
+    let distinct: std::collections::BTreeSet<&String> = ids.iter().collect();
+    assert_eq!(distinct.len(), 200);
+    for id in &ids {
+        let done = wait_final(&server, &admin, id, Duration::from_secs(600));
+        assert_eq!(done["verdict"], "passed", "{done}");
+    }
+    let mut seen = Vec::new();
+    let mut cursor: Option<String> = None;
+    loop {
+        let mut url = server.url("/api/v1/submissions?limit=70");
+        if let Some(cursor) = &cursor {
+            url.push_str(&format!("&cursor={cursor}"));
+        }
+        let page: serde_json::Value = client().get(url).bearer_auth(&admin).send().unwrap().json().unwrap();
+        seen.extend(
+            page["items"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|s| s["id"].as_str().unwrap().to_string()),
+        );
+        match page["next_cursor"].as_str() {
+            Some(next) => cursor = Some(next.to_string()),
+            None => break,
+        }
+    }
+    seen.sort();
+    let mut expected = ids.clone();
+    expected.sort();
+    assert_eq!(seen, expected, "every upload listed once");
+    let reports = std::fs::read_dir(data.path().join("reports")).unwrap().count();
+    assert_eq!(reports, 200);
+}
