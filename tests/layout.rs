@@ -7,6 +7,7 @@ use std::path::{Path, PathBuf};
 /// Top to bottom, as ARCHITECTURE.md lists them; the leaves last, each above those it uses.
 const LAYERS: &[&str] = &[
     "cli",
+    "service",
     "grade",
     "check",
     "store",
