@@ -355,3 +355,41 @@ fn two_hundred_uploads_at_once_give_two_hundred_reports() {
     let reports = std::fs::read_dir(data.path().join("reports")).unwrap().count();
     assert_eq!(reports, 200);
 }
+
+#[test]
+fn assay_submit_waits_for_the_verdict_and_exits_as_grade_does() {
+    require_engine();
+    sandbox_image();
+    let assignment = one_phase("sh /workspace/run.sh", "", "[reproducibility]\nruns = 1\n");
+    let data = tempfile::tempdir().unwrap();
+    let submit = token(data.path(), "submit");
+    let server = Server::start(data.path(), &[assignment.path()], &[]);
+    let files = tempfile::tempdir().unwrap();
+    let archive = |name: &str, script: &str| {
+        let path = files.path().join(name);
+        std::fs::write(&path, zip_of(&[("run.sh", script)])).unwrap();
+        path
+    };
+    let send = |path: &std::path::Path, token: &str| {
+        assay(&[
+            "submit",
+            &server.url,
+            path.to_str().unwrap(),
+            "--token",
+            token,
+            "-a",
+            "t",
+            "--candidate",
+            "Max",
+        ])
+    };
+    let passing = send(&archive("pass.zip", "echo fine\n"), &submit);
+    assert_eq!(passing.status.code(), Some(0), "{}", text(&passing));
+    assert!(text(&passing).contains(": passed"), "{}", text(&passing));
+    let failing = send(&archive("fail.zip", "exit 4\n"), &submit);
+    assert_eq!(failing.status.code(), Some(1), "{}", text(&failing));
+    assert!(text(&failing).contains("report: http://"), "{}", text(&failing));
+    let refused = send(&archive("other.zip", "echo x\n"), "assay_wrong");
+    assert_eq!(refused.status.code(), Some(2), "{}", text(&refused));
+    assert!(text(&refused).contains("401"), "{}", text(&refused));
+}

@@ -11,6 +11,7 @@ mod new;
 mod regrade;
 mod review;
 mod serve;
+mod submit;
 mod token;
 mod validate;
 
@@ -62,6 +63,8 @@ pub enum Command {
     },
     /// Serve the grader over HTTP: uploads are queued, graded and kept in a data folder.
     Serve(serve::ServeArgs),
+    /// Upload a submission to `assay serve` and wait for its grade (exit codes as grade).
+    Submit(submit::SubmitArgs),
     /// API tokens of a server: create (shown once), list, revoke.
     Token {
         #[command(subcommand)]
@@ -93,6 +96,7 @@ pub fn run(cli: Cli) -> anyhow::Result<Exit> {
         Command::Regrade(options) => runtime()?.block_on(regrade::run(options)),
         Command::Gc(args) => runtime()?.block_on(gc::run(args)),
         Command::Serve(args) => runtime()?.block_on(serve::run(args)),
+        Command::Submit(args) => submit::run(args),
         Command::Token { command } => runtime()?.block_on(token::run(command)),
     }
 }
