@@ -393,3 +393,176 @@ fn assay_submit_waits_for_the_verdict_and_exits_as_grade_does() {
     assert_eq!(refused.status.code(), Some(2), "{}", text(&refused));
     assert!(text(&refused).contains("401"), "{}", text(&refused));
 }
+
+/// What a receiver saw of one delivery: its headers (lower-case names) and body.
+type Delivery = (std::collections::BTreeMap<String, String>, String);
+
+/// A webhook receiver on 127.0.0.1: records every delivery (headers, body) and answers 500
+/// while `refuse` holds or until an event has been tried three times, then 200.
+struct Receiver {
+    url: String,
+    seen: std::sync::Arc<std::sync::Mutex<Vec<Delivery>>>,
+    refuse: std::sync::Arc<std::sync::atomic::AtomicBool>,
+}
+
+impl Receiver {
+    fn start() -> Receiver {
+        use std::io::{BufRead, BufReader, Read, Write};
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let url = format!("http://{}/hook", listener.local_addr().unwrap());
+        let seen = std::sync::Arc::new(std::sync::Mutex::new(Vec::<Delivery>::new()));
+        let refuse = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let (record, refusing) = (seen.clone(), refuse.clone());
+        std::thread::spawn(move || {
+            for stream in listener.incoming() {
+                let Ok(mut stream) = stream else { continue };
+                let mut reader = BufReader::new(stream.try_clone().unwrap());
+                let mut headers = std::collections::BTreeMap::new();
+                let mut line = String::new();
+                reader.read_line(&mut line).unwrap();
+                loop {
+                    line.clear();
+                    reader.read_line(&mut line).unwrap();
+                    let Some((name, value)) = line.trim_end().split_once(": ") else {
+                        break;
+                    };
+                    headers.insert(name.to_ascii_lowercase(), value.to_string());
+                }
+                let length: usize = headers.get("content-length").and_then(|l| l.parse().ok()).unwrap_or(0);
+                let mut body = vec![0u8; length];
+                reader.read_exact(&mut body).unwrap();
+                let body = String::from_utf8(body).unwrap();
+                let delivery = headers.get("x-assay-delivery").cloned().unwrap_or_default();
+                let mut seen = record.lock().unwrap();
+                let tries = seen
+                    .iter()
+                    .filter(|(h, _)| h.get("x-assay-delivery") == Some(&delivery))
+                    .count();
+                let ok = !refusing.load(std::sync::atomic::Ordering::SeqCst) && tries >= 3;
+                headers.insert("answered".into(), if ok { "200" } else { "500" }.into());
+                seen.push((headers, body));
+                let status = if ok { "200 OK" } else { "500 Internal Server Error" };
+                let _ = write!(
+                    stream,
+                    "HTTP/1.1 {status}\r\ncontent-length: 0\r\nconnection: close\r\n\r\n"
+                );
+            }
+        });
+        Receiver { url, seen, refuse }
+    }
+
+    /// Deliveries of each event id, in order.
+    fn by_event(&self) -> std::collections::BTreeMap<String, Vec<Delivery>> {
+        let mut events = std::collections::BTreeMap::new();
+        for (headers, body) in self.seen.lock().unwrap().iter() {
+            let id = headers.get("x-assay-delivery").cloned().unwrap_or_default();
+            events
+                .entry(id)
+                .or_insert_with(Vec::new)
+                .push((headers.clone(), body.clone()));
+        }
+        events
+    }
+}
+
+/// The receiver's side of a signature: HMAC-SHA256 over "t.body" with the shared secret.
+fn signature_holds(secret: &str, header: &str, body: &str) -> bool {
+    use hmac::{KeyInit, Mac};
+    let Some((t, v1)) = header.split_once(',') else {
+        return false;
+    };
+    let (Some(t), Some(v1)) = (t.strip_prefix("t="), v1.strip_prefix("v1=")) else {
+        return false;
+    };
+    let mut mac = hmac::Hmac::<sha2::Sha256>::new_from_slice(secret.as_bytes()).unwrap();
+    mac.update(format!("{t}.{body}").as_bytes());
+    mac.verify_slice(&hex::decode(v1).unwrap_or_default()).is_ok()
+}
+
+#[test]
+fn webhooks_are_signed_retried_and_survive_a_restart() {
+    require_engine();
+    sandbox_image();
+    let receiver = Receiver::start();
+    receiver.refuse.store(true, std::sync::atomic::Ordering::SeqCst);
+    let assignment = service_assignment(0);
+    let data = tempfile::tempdir().unwrap();
+    let admin = token(data.path(), "admin");
+    let added = assay(&[
+        "webhook",
+        "add",
+        &receiver.url,
+        "--events",
+        "submission.received,grading.finished",
+        "--secret",
+        "s3cret",
+        "--data",
+        data.path().to_str().unwrap(),
+    ]);
+    assert!(added.status.success(), "{}", text(&added));
+    let retry = ["--webhook-retry", "100ms"];
+    let server = Server::start(data.path(), &[assignment.path()], &retry);
+    let (status, body) = upload(&server, &admin, "t", "Ned", zip_of(&[("main.txt", "hooked")]));
+    assert_eq!(status, 202, "{body}");
+    let id = body["id"].as_str().unwrap().to_string();
+    wait_final(&server, &admin, &id, Duration::from_secs(120));
+    // Refused deliveries are pending when the server is killed; a restart resumes them.
+    let started = std::time::Instant::now();
+    while receiver.by_event().len() < 2 {
+        assert!(
+            started.elapsed() < Duration::from_secs(30),
+            "no delivery of both events"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    server.kill();
+    receiver.refuse.store(false, std::sync::atomic::Ordering::SeqCst);
+    let server = Server::start(data.path(), &[assignment.path()], &retry);
+    let started = std::time::Instant::now();
+    let delivered =
+        |events: &std::collections::BTreeMap<String, Vec<Delivery>>| events.values().all(|tries| tries.len() >= 4);
+    while !delivered(&receiver.by_event()) {
+        assert!(
+            started.elapsed() < Duration::from_secs(60),
+            "not delivered: {:?}",
+            receiver.by_event().keys()
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    std::thread::sleep(Duration::from_millis(500));
+    let events = receiver.by_event();
+    let mut names = Vec::new();
+    for (event_id, tries) in &events {
+        // Refused three times or more, then delivered once, and never again; the same event
+        // id and body each time.
+        let answers: Vec<&str> = tries.iter().map(|(h, _)| h["answered"].as_str()).collect();
+        assert!(tries.len() >= 4, "{event_id}: {answers:?}");
+        assert_eq!(
+            answers.iter().filter(|a| **a == "200").count(),
+            1,
+            "{event_id}: {answers:?}"
+        );
+        assert_eq!(answers.last(), Some(&"200"), "{event_id}: {answers:?}");
+        let body = &tries[0].1;
+        for (headers, again) in tries {
+            assert_eq!(again, body);
+            assert_eq!(headers["x-assay-delivery"], *event_id);
+            assert!(
+                signature_holds("s3cret", &headers["x-assay-signature"], again),
+                "{headers:?}"
+            );
+            assert!(!signature_holds("wrong", &headers["x-assay-signature"], again));
+        }
+        let json: serde_json::Value = serde_json::from_str(body).unwrap();
+        assert_eq!(json["event_id"], *event_id);
+        assert_eq!(json["data"]["id"], id);
+        names.push(json["event"].as_str().unwrap().to_string());
+        if json["event"] == "grading.finished" {
+            assert_eq!(json["data"]["verdict"], "passed", "{json}");
+            assert_eq!(tries[0].0["x-assay-event"], "grading.finished");
+        }
+    }
+    names.sort();
+    assert_eq!(names, ["grading.finished", "submission.received"]);
+    drop(server);
+}

@@ -14,6 +14,7 @@ mod serve;
 mod submit;
 mod token;
 mod validate;
+mod webhook;
 
 use clap::{Parser, Subcommand};
 
@@ -70,6 +71,11 @@ pub enum Command {
         #[command(subcommand)]
         command: token::TokenCommand,
     },
+    /// Webhooks of a server: signed POSTs when submissions arrive and grades finish.
+    Webhook {
+        #[command(subcommand)]
+        command: webhook::WebhookCommand,
+    },
 }
 
 pub fn init_logging(verbose: u8) {
@@ -98,6 +104,7 @@ pub fn run(cli: Cli) -> anyhow::Result<Exit> {
         Command::Serve(args) => runtime()?.block_on(serve::run(args)),
         Command::Submit(args) => submit::run(args),
         Command::Token { command } => runtime()?.block_on(token::run(command)),
+        Command::Webhook { command } => runtime()?.block_on(webhook::run(command)),
     }
 }
 

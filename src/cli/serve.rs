@@ -22,6 +22,9 @@ pub struct ServeArgs {
     /// Largest upload accepted, e.g. 50MiB.
     #[arg(long, default_value = "50MiB", value_parser = crate::units::parse_size)]
     max_upload: u64,
+    /// The wait before a failed webhook delivery is tried again; it doubles each time.
+    #[arg(long, default_value = "2s", value_parser = crate::units::parse_duration, hide = true)]
+    webhook_retry: std::time::Duration,
     /// Sandbox image folders (default: the ones built into assay).
     #[arg(long, env = "ASSAY_IMAGES_DIR")]
     images_dir: Option<PathBuf>,
@@ -35,6 +38,7 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<Exit> {
         images_dir: args.images_dir,
         workers: args.workers.map(usize::from),
         max_upload: args.max_upload,
+        webhook_retry: args.webhook_retry,
     };
     crate::service::serve(options, |address| {
         // Scripts and tests read the address from this line.

@@ -8,6 +8,8 @@ use std::str::FromStr;
 use sqlx::any::{AnyPoolOptions, AnyRow};
 use sqlx::{AnyPool, Row};
 
+use super::webhooks::Event;
+
 /// Why a database call failed; never the candidate's fault.
 #[derive(Debug, thiserror::Error)]
 pub enum DbError {
@@ -136,6 +138,13 @@ pub struct Database {
     pool: AnyPool,
 }
 
+impl Database {
+    /// For the other record keepers of the service (webhooks).
+    pub(super) fn pool(&self) -> &AnyPool {
+        &self.pool
+    }
+}
+
 /// `SELECT <every submission column> FROM submissions` and the rest, as one literal.
 macro_rules! select_submissions {
     ($rest:literal) => {
@@ -185,7 +194,12 @@ impl Database {
 
     /// Records an upload as queued. With an idempotency key already used, nothing is added
     /// and the first submission is returned with `false`.
-    pub async fn insert_submission(&self, new: &NewSubmission<'_>) -> Result<(Submission, bool), DbError> {
+    /// `event` is recorded for the webhooks in the same transaction as the submission.
+    pub async fn insert_submission(
+        &self,
+        new: &NewSubmission<'_>,
+        event: &Event,
+    ) -> Result<(Submission, bool), DbError> {
         if let Some(key) = new.idempotency_key
             && let Some(first) = self.by_idempotency_key(key).await?
         {
@@ -193,6 +207,7 @@ impl Database {
         }
         let now = now();
         for _ in 0..20 {
+            let mut transaction = self.pool.begin().await?;
             let inserted = sqlx::query(
                 "INSERT INTO submissions (id, seq, assignment, candidate, email, external_id, idempotency_key, \
                  upload, upload_bytes, status, created_at, updated_at) \
@@ -208,8 +223,16 @@ impl Database {
             .bind(new.upload_bytes)
             .bind(&now)
             .bind(&now)
-            .execute(&self.pool)
+            .execute(&mut *transaction)
             .await;
+            let inserted = match inserted {
+                Ok(_) => super::webhooks::enqueue(&mut transaction, event).await,
+                Err(error) => Err(error),
+            };
+            let inserted = match inserted {
+                Ok(()) => transaction.commit().await,
+                Err(error) => Err(error),
+            };
             match inserted {
                 Ok(_) => {
                     let submission = self
@@ -309,8 +332,9 @@ impl Database {
         }
     }
 
-    /// Records a grade's end.
-    pub async fn finish(&self, id: &str, finished: &Finished<'_>) -> Result<(), DbError> {
+    /// Records a grade's end, and `event` for the webhooks, in one transaction.
+    pub async fn finish(&self, id: &str, finished: &Finished<'_>, event: &Event) -> Result<(), DbError> {
+        let mut transaction = self.pool.begin().await?;
         sqlx::query(
             "UPDATE submissions SET status = $1, verdict = $2, score = $3, max_score = $4, sha256 = $5, \
              summary = $6, updated_at = $7 WHERE id = $8",
@@ -323,8 +347,10 @@ impl Database {
         .bind(finished.summary)
         .bind(now())
         .bind(id)
-        .execute(&self.pool)
+        .execute(&mut *transaction)
         .await?;
+        super::webhooks::enqueue(&mut transaction, event).await?;
+        transaction.commit().await?;
         Ok(())
     }
 

@@ -8,6 +8,7 @@ pub mod auth;
 pub mod db;
 mod metrics;
 mod uploads;
+pub mod webhooks;
 mod worker;
 
 use std::collections::BTreeMap;
@@ -35,6 +36,8 @@ pub struct Options {
     pub workers: Option<usize>,
     /// Largest upload accepted, in bytes.
     pub max_upload: u64,
+    /// The wait before a failed webhook delivery is tried again; it doubles each time.
+    pub webhook_retry: std::time::Duration,
 }
 
 /// An assignment the server grades, ready: its spec and its sandbox image.
@@ -52,6 +55,8 @@ pub struct Service {
     pub engine: String,
     /// Wakes a worker when an upload is queued.
     pub work: Notify,
+    /// Wakes the webhook deliveries when an event is recorded.
+    pub events: Arc<Notify>,
     pub max_upload: u64,
     metrics: metrics::Metrics,
 }
@@ -109,12 +114,18 @@ pub async fn serve(options: Options, ready: impl FnOnce(SocketAddr)) -> anyhow::
         backend: Backend::Docker(docker),
         engine,
         work: Notify::new(),
+        events: Arc::new(Notify::new()),
         max_upload: options.max_upload,
         metrics: Default::default(),
     });
     for _ in 0..workers.max(1) {
         tokio::spawn(worker::run(service.clone()));
     }
+    tokio::spawn(webhooks::deliver(
+        service.db.clone(),
+        service.events.clone(),
+        options.webhook_retry,
+    ));
     let listener = tokio::net::TcpListener::bind(options.listen)
         .await
         .with_context(|| format!("listening on {}", options.listen))?;

@@ -75,7 +75,27 @@ async fn grade(service: &Service, submission: &Submission) -> anyhow::Result<()>
         sha256: &report.submission.sha256,
         summary: &report.summary,
     };
-    service.db.finish(&submission.id, &finished).await?;
+    let event = super::webhooks::Event {
+        name: "grading.finished",
+        data: serde_json::json!({
+            "id": submission.id,
+            "assignment": submission.assignment,
+            "candidate": submission.candidate,
+            "external_id": submission.external_id,
+            "status": status,
+            "verdict": report.verdict,
+            "score": report.score.map(|s| s.total),
+            "max_score": report.score.map(|s| s.max),
+            "summary": report.summary,
+            "reproducibility": report.reproducibility.status,
+            "metrics": report.metrics.iter().map(|m| serde_json::json!({
+                "name": m.name, "value": m.value, "passed": m.passed,
+            })).collect::<Vec<_>>(),
+            "report_url": format!("/api/v1/submissions/{}/report.json", submission.id),
+        }),
+    };
+    service.db.finish(&submission.id, &finished, &event).await?;
+    service.events.notify_one();
     service.metrics.graded(report.verdict, started.elapsed().as_secs_f64());
     Ok(())
 }

@@ -175,12 +175,24 @@ pub async fn upload(
         upload: &relative,
         upload_bytes: bytes,
     };
-    let (submission, added) = service.db.insert_submission(&new).await?;
+    let event = crate::service::webhooks::Event {
+        name: "submission.received",
+        data: serde_json::json!({
+            "id": id,
+            "assignment": assignment,
+            "candidate": candidate,
+            "external_id": external_id,
+            "status": Status::Queued,
+            "status_url": format!("/api/v1/submissions/{id}"),
+        }),
+    };
+    let (submission, added) = service.db.insert_submission(&new, &event).await?;
     if !added {
         // A repeat: the first upload stands, this copy goes.
         let _ = std::fs::remove_dir_all(uploads.join(&id));
     } else {
         service.work.notify_one();
+        service.events.notify_one();
     }
     let status = if added { StatusCode::ACCEPTED } else { StatusCode::OK };
     let view = view(&service, &submission).await?;
