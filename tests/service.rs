@@ -566,3 +566,101 @@ fn webhooks_are_signed_retried_and_survive_a_restart() {
     assert_eq!(names, ["grading.finished", "submission.received"]);
     drop(server);
 }
+
+/// Posts JSON with a token.
+fn post_json(server: &Server, token: &str, path: &str, body: serde_json::Value) -> (u16, serde_json::Value) {
+    let response = client()
+        .post(server.url(path))
+        .bearer_auth(token)
+        .json(&body)
+        .send()
+        .unwrap();
+    let status = response.status().as_u16();
+    (status, response.json().unwrap_or_default())
+}
+
+#[test]
+fn an_invite_takes_one_upload_then_shows_the_status_and_feedback() {
+    require_engine();
+    sandbox_image();
+    let assignment = service_assignment(0);
+    write(
+        assignment.path(),
+        "README.md",
+        "# Echo task\n\nWrite `main.txt`. <script>alert(1)</script> [x](javascript:alert(1))\n",
+    );
+    let data = tempfile::tempdir().unwrap();
+    let submit = token(data.path(), "submit");
+    let server = Server::start(data.path(), &[assignment.path()], &[]);
+    let (status, invite) = post_json(
+        &server,
+        &submit,
+        "/api/v1/invites",
+        serde_json::json!({"assignment": "t", "candidate": "Ola <i>", "external_id": "ats-7"}),
+    );
+    assert_eq!(status, 201, "{invite}");
+    let link = server.url(invite["url"].as_str().unwrap());
+    let no_redirects = reqwest::blocking::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let page = no_redirects.get(&link).send().unwrap();
+    assert_eq!(page.status().as_u16(), 200);
+    let policy = page.headers()["content-security-policy"].to_str().unwrap().to_string();
+    assert!(
+        policy.contains("default-src 'none'") && !policy.contains("script-src"),
+        "{policy}"
+    );
+    let html = page.text().unwrap();
+    assert!(html.contains("<h1>Echo task</h1>"), "{html}");
+    assert!(html.contains("Ola &lt;i&gt;"), "{html}");
+    assert!(!html.contains("<script") && !html.contains("javascript:"), "{html}");
+    assert!(html.contains("enctype=\"multipart/form-data\""), "{html}");
+    let send = |content: &str| {
+        let form = reqwest::blocking::multipart::Form::new().part(
+            "file",
+            reqwest::blocking::multipart::Part::bytes(zip_of(&[("main.txt", content)])).file_name("mine.zip"),
+        );
+        no_redirects.post(&link).multipart(form).send().unwrap()
+    };
+    let first = send("invited work");
+    assert_eq!(first.status().as_u16(), 303, "{}", first.text().unwrap());
+    let second = send("a second try");
+    assert_eq!(second.status().as_u16(), 409);
+    assert!(second.text().unwrap().contains("used already"));
+    // The submission carries the invite's candidate and external id, and is graded.
+    let admin = token(data.path(), "admin");
+    let list: serde_json::Value = client()
+        .get(server.url("/api/v1/submissions"))
+        .bearer_auth(&admin)
+        .send()
+        .unwrap()
+        .json()
+        .unwrap();
+    let items = list["items"].as_array().unwrap();
+    assert_eq!(items.len(), 1, "{list}");
+    assert_eq!(items[0]["external_id"], "ats-7");
+    let id = items[0]["id"].as_str().unwrap();
+    wait_final(&server, &admin, id, Duration::from_secs(120));
+    let html = no_redirects.get(&link).send().unwrap().text().unwrap();
+    assert!(html.contains("received and graded"), "{html}");
+    assert!(html.contains("Feedback on your submission"), "{html}");
+    // A link whose signature does not hold, and one that expired.
+    let forged = link.replace("/invite/i_", "/invite/i_0");
+    assert_eq!(no_redirects.get(&forged).send().unwrap().status().as_u16(), 404);
+    let soon = humantime::format_rfc3339_seconds(std::time::SystemTime::now() + Duration::from_secs(2)).to_string();
+    let (status, short) = post_json(
+        &server,
+        &submit,
+        "/api/v1/invites",
+        serde_json::json!({"assignment": "t", "candidate": "Pat", "expires_at": soon}),
+    );
+    assert_eq!(status, 201, "{short}");
+    std::thread::sleep(Duration::from_secs(3));
+    let expired = no_redirects
+        .get(server.url(short["url"].as_str().unwrap()))
+        .send()
+        .unwrap();
+    assert_eq!(expired.status().as_u16(), 410);
+    assert!(expired.text().unwrap().contains("expired"));
+}

@@ -8,7 +8,8 @@ mod html;
 mod junit_xml;
 pub mod markdown;
 pub mod round;
-mod template;
+pub mod safe_markdown;
+pub mod template;
 pub mod view;
 
 use crate::model::Report;

@@ -100,6 +100,18 @@ pub struct NewSubmission<'a> {
     pub idempotency_key: Option<&'a str>,
     pub upload: &'a str,
     pub upload_bytes: i64,
+    /// The invite this upload uses up, when it came through one.
+    pub invite: Option<&'a str>,
+}
+
+/// What recording an upload did.
+pub enum Inserted {
+    /// Queued.
+    New(Submission),
+    /// Its idempotency key was used before: the first submission, nothing added.
+    Repeat(Submission),
+    /// Its invite was used or expired meanwhile: nothing added.
+    InviteSpent,
 }
 
 /// How a grade ended, as the queue records it.
@@ -195,15 +207,11 @@ impl Database {
     /// Records an upload as queued. With an idempotency key already used, nothing is added
     /// and the first submission is returned with `false`.
     /// `event` is recorded for the webhooks in the same transaction as the submission.
-    pub async fn insert_submission(
-        &self,
-        new: &NewSubmission<'_>,
-        event: &Event,
-    ) -> Result<(Submission, bool), DbError> {
+    pub async fn insert_submission(&self, new: &NewSubmission<'_>, event: &Event) -> Result<Inserted, DbError> {
         if let Some(key) = new.idempotency_key
             && let Some(first) = self.by_idempotency_key(key).await?
         {
-            return Ok((first, false));
+            return Ok(Inserted::Repeat(first));
         }
         let now = now();
         for _ in 0..20 {
@@ -225,6 +233,24 @@ impl Database {
             .bind(&now)
             .execute(&mut *transaction)
             .await;
+            if inserted.is_ok()
+                && let Some(invite) = new.invite
+            {
+                let used = sqlx::query(
+                    "UPDATE invites SET used_at = $1, submission_id = $2 \
+                     WHERE id = $3 AND used_at IS NULL AND expires_at > $4",
+                )
+                .bind(&now)
+                .bind(new.id)
+                .bind(invite)
+                .bind(&now)
+                .execute(&mut *transaction)
+                .await?;
+                if used.rows_affected() != 1 {
+                    transaction.rollback().await?;
+                    return Ok(Inserted::InviteSpent);
+                }
+            }
             let inserted = match inserted {
                 Ok(_) => super::webhooks::enqueue(&mut transaction, event).await,
                 Err(error) => Err(error),
@@ -239,14 +265,14 @@ impl Database {
                         .get(new.id)
                         .await?
                         .ok_or_else(|| DbError::Corrupt(format!("submission {} vanished after its insert", new.id)))?;
-                    return Ok((submission, true));
+                    return Ok(Inserted::New(submission));
                 }
                 Err(sqlx::Error::Database(error)) if error.is_unique_violation() => {
                     // A concurrent upload took the same key or the same place in the queue.
                     if let Some(key) = new.idempotency_key
                         && let Some(first) = self.by_idempotency_key(key).await?
                     {
-                        return Ok((first, false));
+                        return Ok(Inserted::Repeat(first));
                     }
                 }
                 Err(error) => return Err(error.into()),

@@ -6,6 +6,7 @@
 mod api;
 pub mod auth;
 pub mod db;
+mod invites;
 mod metrics;
 mod uploads;
 pub mod webhooks;
@@ -58,6 +59,8 @@ pub struct Service {
     /// Wakes the webhook deliveries when an event is recorded.
     pub events: Arc<Notify>,
     pub max_upload: u64,
+    /// Signs invite links.
+    pub invite_key: Vec<u8>,
     metrics: metrics::Metrics,
 }
 
@@ -116,6 +119,7 @@ pub async fn serve(options: Options, ready: impl FnOnce(SocketAddr)) -> anyhow::
         work: Notify::new(),
         events: Arc::new(Notify::new()),
         max_upload: options.max_upload,
+        invite_key: invites::key(&options.data)?,
         metrics: Default::default(),
     });
     for _ in 0..workers.max(1) {

@@ -2,6 +2,7 @@
 //! is `{"error": "..."}` with a status that says whose problem it is.
 
 mod assignments;
+mod invites;
 mod submissions;
 
 use std::sync::Arc;
@@ -33,6 +34,8 @@ pub fn router(service: Arc<Service>) -> Router {
         .route("/api/v1/submissions", post(submissions::upload).get(submissions::list))
         .route("/api/v1/submissions/{id}", get(submissions::get))
         .route("/api/v1/submissions/{id}/{file}", get(submissions::file))
+        .route("/api/v1/invites", post(invites::create))
+        .route("/invite/{token}", get(invites::show).post(invites::upload))
         .layer(DefaultBodyLimit::max(body_limit))
         .with_state(service)
 }
@@ -47,6 +50,7 @@ pub fn router(service: Arc<Service>) -> Router {
         submissions::get,
         submissions::list,
         submissions::file,
+        invites::create,
     ),
     components(schemas(
         assignments::AssignmentView,
@@ -54,6 +58,8 @@ pub fn router(service: Arc<Service>) -> Router {
         submissions::SubmissionView,
         submissions::SubmissionList,
         submissions::UploadForm,
+        invites::NewInvite,
+        invites::InviteView,
         super::db::Status,
         ErrorBody,
     )),
@@ -120,6 +126,14 @@ impl ApiError {
             status,
             message: message.into(),
         }
+    }
+
+    pub fn status(&self) -> StatusCode {
+        self.status
+    }
+
+    pub fn message(&self) -> &str {
+        &self.message
     }
 
     pub fn not_found(what: impl Into<String>) -> ApiError {

@@ -14,7 +14,7 @@ use serde::{Deserialize, Serialize};
 use super::{ApiError, authorize};
 use crate::service::Service;
 use crate::service::auth::Need;
-use crate::service::db::{ListFilter, NewSubmission, Status, Submission};
+use crate::service::db::{Inserted, ListFilter, NewSubmission, Status, Submission};
 use crate::service::uploads::{Upload, UploadError, safe_name};
 
 /// Longest candidate name, email, external id or idempotency key accepted.
@@ -107,6 +107,13 @@ pub struct Fields {
     filename: Option<String>,
 }
 
+impl Fields {
+    /// The file's name as the uploader gave it.
+    pub fn filename(&self) -> Option<&str> {
+        self.filename.as_deref()
+    }
+}
+
 /// Upload a submission: multipart (`assignment`, `candidate`, optional `email` and
 /// `external_id`, and `file`), or the archive as the body with the fields as query parameters.
 /// An `Idempotency-Key` header makes a repeat return the first submission.
@@ -143,19 +150,52 @@ pub async fn upload(
         read_body(request.into_body(), &mut upload).await?;
         (query, upload)
     };
-    let assignment = required(fields.assignment, "assignment")?;
-    if !service.assignments.contains_key(&assignment) {
+    let accepted = Accepted {
+        assignment: required(fields.assignment, "assignment")?,
+        candidate: required(fields.candidate, "candidate")?,
+        email: optional(fields.email, "email")?,
+        external_id: optional(fields.external_id, "external_id")?,
+        filename: fields.filename,
+    };
+    let (submission, added) = match accept(&service, accepted, upload, key.as_deref(), None).await? {
+        Inserted::New(submission) => (submission, true),
+        Inserted::Repeat(submission) => (submission, false),
+        Inserted::InviteSpent => return Err(ApiError::internal("an upload without an invite spent one")),
+    };
+    let status = if added { StatusCode::ACCEPTED } else { StatusCode::OK };
+    let view = view(&service, &submission).await?;
+    let location = view.status_url.clone();
+    Ok((status, [(header::LOCATION, location)], Json(view)).into_response())
+}
+
+/// An upload's fields, checked.
+pub struct Accepted {
+    pub assignment: String,
+    pub candidate: String,
+    pub email: Option<String>,
+    pub external_id: Option<String>,
+    pub filename: Option<String>,
+}
+
+/// Keeps an upload (synced) and records it as queued, with its webhook event, in one
+/// transaction; an invite, when given, is used up in the same transaction.
+pub async fn accept(
+    service: &Service,
+    fields: Accepted,
+    upload: Upload,
+    key: Option<&str>,
+    invite: Option<&str>,
+) -> Result<Inserted, ApiError> {
+    if !service.assignments.contains_key(&fields.assignment) {
         return Err(ApiError::bad_request(format!(
-            "assignment: this server grades no assignment {:?}",
-            crate::text::terminal_safe(&crate::text::quoted(&assignment, 64))
+            "assignment: this server grades no assignment {}",
+            crate::text::terminal_safe(&crate::text::quoted(&fields.assignment, 64))
         )));
     }
-    let candidate = required(fields.candidate, "candidate")?;
-    let email = optional(fields.email, "email")?;
-    let external_id = optional(fields.external_id, "external_id")?;
     if upload.bytes() == 0 {
         return Err(ApiError::bad_request("file: the upload is empty"));
     }
+    let uploads = service.uploads();
     let id = new_id().map_err(ApiError::internal)?;
     let name = safe_name(fields.filename.as_deref().unwrap_or("submission"));
     let bytes = upload.bytes() as i64;
@@ -167,41 +207,43 @@ pub async fn upload(
         .into_owned();
     let new = NewSubmission {
         id: &id,
-        assignment: &assignment,
-        candidate: &candidate,
-        email: email.as_deref(),
-        external_id: external_id.as_deref(),
-        idempotency_key: key.as_deref(),
+        assignment: &fields.assignment,
+        candidate: &fields.candidate,
+        email: fields.email.as_deref(),
+        external_id: fields.external_id.as_deref(),
+        idempotency_key: key,
         upload: &relative,
         upload_bytes: bytes,
+        invite,
     };
     let event = crate::service::webhooks::Event {
         name: "submission.received",
         data: serde_json::json!({
             "id": id,
-            "assignment": assignment,
-            "candidate": candidate,
-            "external_id": external_id,
+            "assignment": fields.assignment,
+            "candidate": fields.candidate,
+            "external_id": fields.external_id,
             "status": Status::Queued,
             "status_url": format!("/api/v1/submissions/{id}"),
         }),
     };
-    let (submission, added) = service.db.insert_submission(&new, &event).await?;
-    if !added {
-        // A repeat: the first upload stands, this copy goes.
-        let _ = std::fs::remove_dir_all(uploads.join(&id));
-    } else {
+    let inserted = service.db.insert_submission(&new, &event).await?;
+    if matches!(inserted, Inserted::New(_)) {
         service.work.notify_one();
         service.events.notify_one();
+    } else {
+        // A repeat or a spent invite: nothing was recorded, so the copy goes.
+        let _ = std::fs::remove_dir_all(uploads.join(&id));
     }
-    let status = if added { StatusCode::ACCEPTED } else { StatusCode::OK };
-    let view = view(&service, &submission).await?;
-    let location = view.status_url.clone();
-    Ok((status, [(header::LOCATION, location)], Json(view)).into_response())
+    Ok(inserted)
 }
 
 /// Reads the form; the file goes to disk as it arrives, the other fields are short text.
-async fn read_form(mut form: Multipart, uploads: &std::path::Path, limit: u64) -> Result<(Fields, Upload), ApiError> {
+pub async fn read_form(
+    mut form: Multipart,
+    uploads: &std::path::Path,
+    limit: u64,
+) -> Result<(Fields, Upload), ApiError> {
     let mut fields = Fields::default();
     let mut upload = None;
     while let Some(mut field) = form.next_field().await.map_err(multipart_error)? {
@@ -280,7 +322,7 @@ fn multipart_error(error: axum::extract::multipart::MultipartError) -> ApiError 
     }
 }
 
-fn upload_error(error: UploadError) -> ApiError {
+pub fn upload_error(error: UploadError) -> ApiError {
     match error {
         UploadError::TooLarge { .. } => ApiError::new(StatusCode::PAYLOAD_TOO_LARGE, error.to_string()),
         UploadError::Io(_) => ApiError::internal(anyhow::Error::new(error)),
