@@ -664,3 +664,34 @@ fn an_invite_takes_one_upload_then_shows_the_status_and_feedback() {
     assert_eq!(expired.status().as_u16(), 410);
     assert!(expired.text().unwrap().contains("expired"));
 }
+
+#[test]
+fn a_token_past_its_rate_gets_429_and_others_go_on() {
+    require_engine();
+    sandbox_image();
+    let assignment = service_assignment(0);
+    let data = tempfile::tempdir().unwrap();
+    let (busy, calm) = (token(data.path(), "read"), token(data.path(), "read"));
+    let server = Server::start(data.path(), &[assignment.path()], &["--rate-limit", "2"]);
+    let get = |token: &str| {
+        client()
+            .get(server.url("/api/v1/assignments"))
+            .bearer_auth(token)
+            .send()
+            .unwrap()
+    };
+    let answers: Vec<reqwest::blocking::Response> = (0..12).map(|_| get(&busy)).collect();
+    let limited: Vec<&reqwest::blocking::Response> = answers.iter().filter(|r| r.status().as_u16() == 429).collect();
+    assert!(
+        !limited.is_empty(),
+        "12 requests at once passed a limit of 2 per second"
+    );
+    assert!(
+        answers.iter().take(4).all(|r| r.status().as_u16() == 200),
+        "a burst of 4 passes"
+    );
+    assert_eq!(limited[0].headers()["retry-after"], "1");
+    assert_eq!(get(&calm).status().as_u16(), 200);
+    std::thread::sleep(Duration::from_secs(1));
+    assert_eq!(get(&busy).status().as_u16(), 200, "the bucket refills");
+}

@@ -22,6 +22,9 @@ pub struct ServeArgs {
     /// Largest upload accepted, e.g. 50MiB.
     #[arg(long, default_value = "50MiB", value_parser = crate::units::parse_size)]
     max_upload: u64,
+    /// Requests per second one token may make (twice as many in a burst); more get 429.
+    #[arg(long, default_value_t = 100, value_parser = clap::value_parser!(u32).range(1..))]
+    rate_limit: u32,
     /// The wait before a failed webhook delivery is tried again; it doubles each time.
     #[arg(long, default_value = "2s", value_parser = crate::units::parse_duration, hide = true)]
     webhook_retry: std::time::Duration,
@@ -39,6 +42,7 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<Exit> {
         workers: args.workers.map(usize::from),
         max_upload: args.max_upload,
         webhook_retry: args.webhook_retry,
+        rate_limit: args.rate_limit,
     };
     crate::service::serve(options, |address| {
         // Scripts and tests read the address from this line.

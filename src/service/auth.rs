@@ -84,8 +84,13 @@ pub fn hash(token: &str) -> String {
     crate::sha256::of_bytes(token.as_bytes())
 }
 
-/// The request's token, checked: known, live, and of a scope that allows `need`.
-pub async fn check(db: &Database, headers: &HeaderMap, need: Need) -> Result<Result<Scope, Refusal>, DbError> {
+/// The request's token, checked: known, live, and of a scope that allows `need`. Gives the
+/// token's scope and hash.
+pub async fn check(
+    db: &Database,
+    headers: &HeaderMap,
+    need: Need,
+) -> Result<Result<(Scope, String), Refusal>, DbError> {
     let token = headers
         .get(axum::http::header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
@@ -94,12 +99,13 @@ pub async fn check(db: &Database, headers: &HeaderMap, need: Need) -> Result<Res
     let Some(token) = token.filter(|t| !t.is_empty() && t.len() <= 200) else {
         return Ok(Err(Refusal::Unauthenticated));
     };
-    let Some(scope) = db.token_scope(&hash(token)).await? else {
+    let hash = hash(token);
+    let Some(scope) = db.token_scope(&hash).await? else {
         return Ok(Err(Refusal::Unauthenticated));
     };
     let scope: Scope = scope.parse().map_err(DbError::Corrupt)?;
     Ok(if scope.allows(need) {
-        Ok(scope)
+        Ok((scope, hash))
     } else {
         Err(Refusal::Forbidden(scope))
     })

@@ -8,6 +8,7 @@ pub mod auth;
 pub mod db;
 mod invites;
 mod metrics;
+mod rate_limit;
 mod uploads;
 pub mod webhooks;
 mod worker;
@@ -39,6 +40,8 @@ pub struct Options {
     pub max_upload: u64,
     /// The wait before a failed webhook delivery is tried again; it doubles each time.
     pub webhook_retry: std::time::Duration,
+    /// Requests per second one token may make (twice as many in a burst).
+    pub rate_limit: u32,
 }
 
 /// An assignment the server grades, ready: its spec and its sandbox image.
@@ -61,6 +64,7 @@ pub struct Service {
     pub max_upload: u64,
     /// Signs invite links.
     pub invite_key: Vec<u8>,
+    rate_limit: rate_limit::RateLimit,
     metrics: metrics::Metrics,
 }
 
@@ -120,6 +124,7 @@ pub async fn serve(options: Options, ready: impl FnOnce(SocketAddr)) -> anyhow::
         events: Arc::new(Notify::new()),
         max_upload: options.max_upload,
         invite_key: invites::key(&options.data)?,
+        rate_limit: rate_limit::RateLimit::new(options.rate_limit),
         metrics: Default::default(),
     });
     for _ in 0..workers.max(1) {

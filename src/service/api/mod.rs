@@ -160,6 +160,11 @@ impl From<DbError> for ApiError {
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let mut response = (self.status, Json(ErrorBody { error: self.message })).into_response();
+        if self.status == StatusCode::TOO_MANY_REQUESTS {
+            response
+                .headers_mut()
+                .insert(header::RETRY_AFTER, header::HeaderValue::from_static("1"));
+        }
         if self.status == StatusCode::UNAUTHORIZED {
             response
                 .headers_mut()
@@ -172,7 +177,15 @@ impl IntoResponse for ApiError {
 /// The request's token allows `need`, or the answer is 401 or 403.
 pub async fn authorize(service: &Service, headers: &HeaderMap, need: Need) -> Result<(), ApiError> {
     match auth::check(&service.db, headers, need).await? {
-        Ok(_) => Ok(()),
+        Ok((_, hash)) => service.rate_limit.take(&hash).map_err(|wait| {
+            ApiError::new(
+                StatusCode::TOO_MANY_REQUESTS,
+                format!(
+                    "too many requests with this token; try again in {} ms",
+                    wait.as_millis() + 1
+                ),
+            )
+        }),
         Err(Refusal::Unauthenticated) => Err(ApiError::new(
             StatusCode::UNAUTHORIZED,
             "a valid token is needed: Authorization: Bearer TOKEN",
