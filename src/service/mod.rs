@@ -6,7 +6,7 @@
 mod api;
 pub mod auth;
 pub mod db;
-mod invites;
+pub mod invites;
 mod metrics;
 mod rate_limit;
 mod uploads;

@@ -1,0 +1,211 @@
+//! The service's records on both databases it runs on: SQLite (embedded) and PostgreSQL (a
+//! real throwaway cluster), through the same migrations and the same queries.
+
+mod common;
+
+use std::collections::BTreeSet;
+
+use assay::service::db::{Database, Finished, Inserted, ListFilter, NewSubmission, Status};
+use assay::service::invites::Invite;
+use assay::service::webhooks::Event;
+use common::postgres::Postgres;
+
+fn new<'a>(id: &'a str, key: Option<&'a str>, invite: Option<&'a str>) -> NewSubmission<'a> {
+    NewSubmission {
+        id,
+        assignment: "t",
+        candidate: "Ann",
+        email: None,
+        external_id: Some("ext-1"),
+        idempotency_key: key,
+        upload: "uploads/x/a.zip",
+        upload_bytes: 10,
+        invite,
+    }
+}
+
+fn received(id: &str) -> Event {
+    Event {
+        name: "submission.received",
+        data: serde_json::json!({ "id": id }),
+    }
+}
+
+fn inserted(result: Inserted) -> (String, &'static str) {
+    match result {
+        Inserted::New(s) => (s.id, "new"),
+        Inserted::Repeat(s) => (s.id, "repeat"),
+        Inserted::InviteSpent => (String::new(), "spent"),
+    }
+}
+
+/// Everything the service asks of its database, held to the same answers on each.
+async fn the_records_hold(db: &Database) {
+    // The queue: upload order, idempotency, positions.
+    db.add_webhook("http://127.0.0.1:1/hook", "secret", &["grading.finished".to_string()])
+        .await
+        .unwrap();
+    for id in ["s1", "s2", "s3"] {
+        assert_eq!(
+            inserted(db.insert_submission(&new(id, None, None), &received(id)).await.unwrap()).1,
+            "new"
+        );
+    }
+    let keyed = db
+        .insert_submission(&new("s4", Some("k"), None), &received("s4"))
+        .await
+        .unwrap();
+    assert_eq!(inserted(keyed), ("s4".to_string(), "new"));
+    let again = db
+        .insert_submission(&new("s5", Some("k"), None), &received("s5"))
+        .await
+        .unwrap();
+    assert_eq!(inserted(again), ("s4".to_string(), "repeat"));
+    let s3 = db.get("s3").await.unwrap().unwrap();
+    assert_eq!((s3.status, s3.external_id.as_deref()), (Status::Queued, Some("ext-1")));
+    assert_eq!(db.queue_position(s3.seq).await.unwrap(), 2);
+    // Claims: oldest first, each once.
+    let first = db.claim_next().await.unwrap().unwrap();
+    assert_eq!(
+        (first.id.as_str(), first.status, first.attempts),
+        ("s1", Status::Grading, 1)
+    );
+    let finished = Finished {
+        status: Status::Graded,
+        verdict: "passed",
+        score: Some((7.5, 10.0)),
+        sha256: "ab",
+        summary: "fine",
+    };
+    let event = Event {
+        name: "grading.finished",
+        data: serde_json::json!({ "id": "s1" }),
+    };
+    db.finish("s1", &finished, &event).await.unwrap();
+    let s1 = db.get("s1").await.unwrap().unwrap();
+    assert_eq!(
+        (s1.status, s1.score, s1.max_score),
+        (Status::Graded, Some(7.5), Some(10.0))
+    );
+    // A restart puts what was grading back in the queue.
+    assert_eq!(db.claim_next().await.unwrap().unwrap().id, "s2");
+    assert_eq!(db.requeue_interrupted().await.unwrap(), 1);
+    assert_eq!(db.get("s2").await.unwrap().unwrap().status, Status::Queued);
+    // Lists: filters and pages.
+    let page = db
+        .list(&ListFilter {
+            status: Some(Status::Queued),
+            limit: 2,
+            ..ListFilter::default()
+        })
+        .await
+        .unwrap();
+    let ids: Vec<&str> = page.iter().map(|s| s.id.as_str()).collect();
+    assert_eq!(ids, ["s2", "s3"]);
+    let rest = db
+        .list(&ListFilter {
+            status: Some(Status::Queued),
+            after: Some(page[1].seq),
+            limit: 2,
+            ..ListFilter::default()
+        })
+        .await
+        .unwrap();
+    assert_eq!(rest.iter().map(|s| s.id.as_str()).collect::<Vec<_>>(), ["s4"]);
+    let counts = db.count_by_status().await.unwrap();
+    assert!(
+        counts.contains(&(Status::Graded, 1)) && counts.contains(&(Status::Queued, 3)),
+        "{counts:?}"
+    );
+    // Tokens.
+    db.insert_token("t1", "ci", "read", "hash1").await.unwrap();
+    assert_eq!(db.token_scope("hash1").await.unwrap().as_deref(), Some("read"));
+    assert!(db.revoke_token("t1").await.unwrap());
+    assert!(!db.revoke_token("t1").await.unwrap());
+    assert_eq!(db.token_scope("hash1").await.unwrap(), None);
+    assert_eq!(db.tokens().await.unwrap().len(), 1);
+    // Webhooks.
+    let hooks = db.webhooks().await.unwrap();
+    assert_eq!(hooks.len(), 1);
+    assert_eq!(hooks[0].events, ["grading.finished"]);
+    assert!(db.remove_webhook(&hooks[0].id).await.unwrap());
+    assert!(db.webhooks().await.unwrap().is_empty());
+    // Invites: one upload each.
+    let invite = Invite {
+        id: "i1".into(),
+        assignment: "t".into(),
+        candidate: "Bo".into(),
+        email: None,
+        external_id: None,
+        expires_at: "2999-01-01T00:00:00.000000Z".into(),
+        used_at: None,
+        submission_id: None,
+    };
+    db.insert_invite(&invite).await.unwrap();
+    let used = db
+        .insert_submission(&new("s6", None, Some("i1")), &received("s6"))
+        .await
+        .unwrap();
+    assert_eq!(inserted(used).1, "new");
+    let spent = db
+        .insert_submission(&new("s7", None, Some("i1")), &received("s7"))
+        .await
+        .unwrap();
+    assert_eq!(inserted(spent).1, "spent");
+    assert!(db.get("s7").await.unwrap().is_none(), "a spent invite records nothing");
+    let recorded = db.invite("i1").await.unwrap().unwrap();
+    assert_eq!(recorded.submission_id.as_deref(), Some("s6"));
+    assert!(recorded.used_at.is_some());
+}
+
+/// Many workers claiming at once take every queued submission exactly once.
+async fn claims_are_exclusive(db: &Database) {
+    for i in 0..30 {
+        let id = format!("c{i}");
+        db.insert_submission(&new(&id, None, None), &received(&id))
+            .await
+            .unwrap();
+    }
+    let mut workers = Vec::new();
+    for _ in 0..8 {
+        let db = db.clone();
+        workers.push(tokio::spawn(async move {
+            let mut taken = Vec::new();
+            while let Some(s) = db.claim_next().await.unwrap() {
+                taken.push(s.id);
+            }
+            taken
+        }));
+    }
+    let mut all = Vec::new();
+    for worker in workers {
+        all.extend(worker.await.unwrap());
+    }
+    let distinct: BTreeSet<&String> = all.iter().collect();
+    assert_eq!(distinct.len(), all.len(), "a submission was claimed twice: {all:?}");
+    assert_eq!(all.iter().filter(|id| id.starts_with('c')).count(), 30, "{all:?}");
+    assert!(db.claim_next().await.unwrap().is_none(), "the queue is empty");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn sqlite_keeps_the_records() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = Database::open_in(dir.path()).await.unwrap();
+    the_records_hold(&db).await;
+    // Opened again, the schema is current and the records are there.
+    let db = Database::open_in(dir.path()).await.unwrap();
+    assert_eq!(db.get("s1").await.unwrap().unwrap().status, Status::Graded);
+    claims_are_exclusive(&db).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn postgres_keeps_the_same_records() {
+    let postgres = tokio::task::spawn_blocking(Postgres::start).await.unwrap();
+    let db = Database::open(&postgres.url).await.unwrap();
+    the_records_hold(&db).await;
+    let db = Database::open(&postgres.url).await.unwrap();
+    assert_eq!(db.get("s1").await.unwrap().unwrap().status, Status::Graded);
+    claims_are_exclusive(&db).await;
+    drop(db);
+    tokio::task::spawn_blocking(move || drop(postgres)).await.unwrap();
+}
