@@ -599,6 +599,16 @@ fn an_invite_takes_one_upload_then_shows_the_status_and_feedback() {
         serde_json::json!({"assignment": "t", "candidate": "Ola <i>", "external_id": "ats-7"}),
     );
     assert_eq!(status, 201, "{invite}");
+    let bad_json = client()
+        .post(server.url("/api/v1/invites"))
+        .bearer_auth(&submit)
+        .header("content-type", "application/json")
+        .body("{\"assignment\": \"t\", \"candidate\": ")
+        .send()
+        .unwrap();
+    assert_eq!(bad_json.status().as_u16(), 400);
+    let why: serde_json::Value = bad_json.json().unwrap();
+    assert!(why["error"].as_str().unwrap().starts_with("not an invite"), "{why}");
     let link = server.url(invite["url"].as_str().unwrap());
     let no_redirects = reqwest::blocking::Client::builder()
         .redirect(reqwest::redirect::Policy::none())
@@ -694,4 +704,39 @@ fn a_token_past_its_rate_gets_429_and_others_go_on() {
     assert_eq!(get(&calm).status().as_u16(), 200);
     std::thread::sleep(Duration::from_secs(1));
     assert_eq!(get(&busy).status().as_u16(), 200, "the bucket refills");
+}
+
+#[test]
+fn the_server_keeps_its_records_in_postgres_when_asked() {
+    require_engine();
+    sandbox_image();
+    let postgres = common::postgres::Postgres::start();
+    let assignment = service_assignment(0);
+    let data = tempfile::tempdir().unwrap();
+    let made = assay(&[
+        "token",
+        "create",
+        "--scope",
+        "admin",
+        "--data",
+        data.path().to_str().unwrap(),
+        "--database",
+        &postgres.url,
+    ]);
+    assert!(made.status.success(), "{}", text(&made));
+    let admin = String::from_utf8_lossy(&made.stdout)
+        .lines()
+        .last()
+        .unwrap()
+        .to_string();
+    let server = Server::start(data.path(), &[assignment.path()], &["--database", &postgres.url]);
+    let (status, body) = upload(&server, &admin, "t", "Quinn", zip_of(&[("main.txt", "in postgres")]));
+    assert_eq!(status, 202, "{body}");
+    let done = wait_final(&server, &admin, body["id"].as_str().unwrap(), Duration::from_secs(120));
+    assert_eq!(done["verdict"], "passed", "{done}");
+    assert!(
+        !data.path().join("assay.db").exists(),
+        "no SQLite database beside Postgres"
+    );
+    drop(server);
 }

@@ -10,6 +10,9 @@ pub struct ServeArgs {
     /// The folder holding the database, uploads and reports (made when missing).
     #[arg(long, default_value = "assay-data")]
     data: PathBuf,
+    /// A PostgreSQL URL (postgres://...) to keep the records in, instead of SQLite in DATA.
+    #[arg(long, env = "ASSAY_DATABASE", hide_env_values = true)]
+    database: Option<String>,
     /// Address and port to listen on (port 0: any free port, printed on start).
     #[arg(long, default_value = "127.0.0.1:8080")]
     listen: SocketAddr,
@@ -36,6 +39,7 @@ pub struct ServeArgs {
 pub async fn run(args: ServeArgs) -> anyhow::Result<Exit> {
     let options = crate::service::Options {
         data: args.data,
+        database: args.database,
         listen: args.listen,
         assignments: args.assignments,
         images_dir: args.images_dir,

@@ -18,32 +18,46 @@ pub enum TokenCommand {
         name: String,
         #[arg(long, default_value = "assay-data")]
         data: PathBuf,
+        /// The server's PostgreSQL URL, when it keeps its records there.
+        #[arg(long, env = "ASSAY_DATABASE", hide_env_values = true)]
+        database: Option<String>,
     },
     /// List tokens (never the tokens themselves).
     List {
         #[arg(long, default_value = "assay-data")]
         data: PathBuf,
+        /// The server's PostgreSQL URL, when it keeps its records there.
+        #[arg(long, env = "ASSAY_DATABASE", hide_env_values = true)]
+        database: Option<String>,
     },
     /// Revoke a token by its id.
     Revoke {
         id: String,
         #[arg(long, default_value = "assay-data")]
         data: PathBuf,
+        /// The server's PostgreSQL URL, when it keeps its records there.
+        #[arg(long, env = "ASSAY_DATABASE", hide_env_values = true)]
+        database: Option<String>,
     },
 }
 
 pub async fn run(command: TokenCommand) -> anyhow::Result<Exit> {
     match command {
-        TokenCommand::Create { scope, name, data } => {
-            let db = crate::service::open_database(&data).await?;
+        TokenCommand::Create {
+            scope,
+            name,
+            data,
+            database,
+        } => {
+            let db = crate::service::open_database(&data, database.as_deref()).await?;
             let token = new_token().map_err(|e| anyhow::anyhow!("no randomness from the OS: {e}"))?;
             let id = format!("t_{}", &hash(&token)[..12]);
             db.insert_token(&id, &name, scope.as_str(), &hash(&token)).await?;
             println!("token {id} ({}) made; it is shown once:", scope.as_str());
             println!("{token}");
         }
-        TokenCommand::List { data } => {
-            let db = crate::service::open_database(&data).await?;
+        TokenCommand::List { data, database } => {
+            let db = crate::service::open_database(&data, database.as_deref()).await?;
             for token in db.tokens().await? {
                 let state = match &token.revoked_at {
                     Some(at) => format!("revoked {at}"),
@@ -58,8 +72,8 @@ pub async fn run(command: TokenCommand) -> anyhow::Result<Exit> {
                 );
             }
         }
-        TokenCommand::Revoke { id, data } => {
-            let db = crate::service::open_database(&data).await?;
+        TokenCommand::Revoke { id, data, database } => {
+            let db = crate::service::open_database(&data, database.as_deref()).await?;
             if !db.revoke_token(&id).await? {
                 return Err(input_error(format!("no live token has the id {id}")));
             }

@@ -20,17 +20,26 @@ pub enum WebhookCommand {
         secret: Option<String>,
         #[arg(long, default_value = "assay-data")]
         data: PathBuf,
+        /// The server's PostgreSQL URL, when it keeps its records there.
+        #[arg(long, env = "ASSAY_DATABASE", hide_env_values = true)]
+        database: Option<String>,
     },
     /// List webhooks (never their secrets).
     List {
         #[arg(long, default_value = "assay-data")]
         data: PathBuf,
+        /// The server's PostgreSQL URL, when it keeps its records there.
+        #[arg(long, env = "ASSAY_DATABASE", hide_env_values = true)]
+        database: Option<String>,
     },
     /// Stop sending to a webhook.
     Remove {
         id: String,
         #[arg(long, default_value = "assay-data")]
         data: PathBuf,
+        /// The server's PostgreSQL URL, when it keeps its records there.
+        #[arg(long, env = "ASSAY_DATABASE", hide_env_values = true)]
+        database: Option<String>,
     },
 }
 
@@ -41,6 +50,7 @@ pub async fn run(command: WebhookCommand) -> anyhow::Result<Exit> {
             events,
             secret,
             data,
+            database,
         } => {
             if !(url.starts_with("http://") || url.starts_with("https://")) || url.len() > 2000 {
                 return Err(input_error(format!("{url:?} is not an http(s) URL")));
@@ -58,7 +68,7 @@ pub async fn run(command: WebhookCommand) -> anyhow::Result<Exit> {
                     .map_err(|e| anyhow::anyhow!("no randomness from the OS: {e}"))?
                     .replace("assay_", "whsec_"),
             };
-            let db = crate::service::open_database(&data).await?;
+            let db = crate::service::open_database(&data, database.as_deref()).await?;
             let id = db.add_webhook(&url, &secret, &events).await?;
             println!("webhook {id} sends {} to {url}", events.join(", "));
             if shown {
@@ -66,8 +76,8 @@ pub async fn run(command: WebhookCommand) -> anyhow::Result<Exit> {
                 println!("{secret}");
             }
         }
-        WebhookCommand::List { data } => {
-            let db = crate::service::open_database(&data).await?;
+        WebhookCommand::List { data, database } => {
+            let db = crate::service::open_database(&data, database.as_deref()).await?;
             for hook in db.webhooks().await? {
                 println!(
                     "{} {} {} made {}",
@@ -78,8 +88,8 @@ pub async fn run(command: WebhookCommand) -> anyhow::Result<Exit> {
                 );
             }
         }
-        WebhookCommand::Remove { id, data } => {
-            let db = crate::service::open_database(&data).await?;
+        WebhookCommand::Remove { id, data, database } => {
+            let db = crate::service::open_database(&data, database.as_deref()).await?;
             if !db.remove_webhook(&id).await? {
                 return Err(input_error(format!("no webhook has the id {id}")));
             }

@@ -29,8 +29,10 @@ pub use api::ApiDoc;
 
 /// How the server is set up.
 pub struct Options {
-    /// Database, uploads and reports live here.
+    /// Uploads and reports live here, and the SQLite database unless `database` is given.
     pub data: PathBuf,
+    /// A database URL (`postgres://...`) instead of SQLite in the data folder.
+    pub database: Option<String>,
     pub listen: SocketAddr,
     pub assignments: Vec<PathBuf>,
     pub images_dir: Option<PathBuf>,
@@ -83,7 +85,10 @@ impl Service {
 pub async fn serve(options: Options, ready: impl FnOnce(SocketAddr)) -> anyhow::Result<()> {
     std::fs::create_dir_all(&options.data)
         .with_context(|| format!("creating the data folder {}", options.data.display()))?;
-    let db = Database::open_in(&options.data).await?;
+    let db = match &options.database {
+        Some(url) => Database::open(url).await?,
+        None => Database::open_in(&options.data).await?,
+    };
     let requeued = db.requeue_interrupted().await?;
     if requeued > 0 {
         tracing::warn!("{requeued} grade(s) were running when the server stopped; they are queued again");
@@ -144,8 +149,12 @@ pub async fn serve(options: Options, ready: impl FnOnce(SocketAddr)) -> anyhow::
     Ok(())
 }
 
-/// The data folder's database, for the token commands.
-pub async fn open_database(data: &Path) -> anyhow::Result<Database> {
+/// The server's database, for the token and webhook commands: `url` when given, else the
+/// SQLite database of the data folder.
+pub async fn open_database(data: &Path, url: Option<&str>) -> anyhow::Result<Database> {
+    if let Some(url) = url {
+        return Ok(Database::open(url).await?);
+    }
     std::fs::create_dir_all(data).with_context(|| format!("creating the data folder {}", data.display()))?;
     Ok(Database::open_in(data).await?)
 }
