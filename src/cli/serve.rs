@@ -19,8 +19,8 @@ pub struct ServeArgs {
     /// An assignment folder to grade (repeatable).
     #[arg(short, long = "assignment", required = true)]
     assignments: Vec<PathBuf>,
-    /// Grades at once (default: what cores and memory hold).
-    #[arg(long, value_parser = clap::value_parser!(u16).range(1..))]
+    /// Grades at once (default: what cores and memory hold); 0 accepts and queues only.
+    #[arg(long)]
     workers: Option<u16>,
     /// Largest upload accepted, e.g. 50MiB.
     #[arg(long, default_value = "50MiB", value_parser = crate::units::parse_size)]

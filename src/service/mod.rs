@@ -36,7 +36,8 @@ pub struct Options {
     pub listen: SocketAddr,
     pub assignments: Vec<PathBuf>,
     pub images_dir: Option<PathBuf>,
-    /// Grades at once (default: what cores and memory hold for the specs' limits).
+    /// Grades at once (default: what cores and memory hold for the specs' limits); 0 runs
+    /// no grading here (uploads are queued for other workers).
     pub workers: Option<usize>,
     /// Largest upload accepted, in bytes.
     pub max_upload: u64,
@@ -118,6 +119,7 @@ pub async fn serve(options: Options, ready: impl FnOnce(SocketAddr)) -> anyhow::
             .map(|a| crate::grade::machine_room(&a.spec))
             .min()
             .unwrap_or(1)
+            .max(1)
     });
     let service = Arc::new(Service {
         db,
@@ -132,7 +134,7 @@ pub async fn serve(options: Options, ready: impl FnOnce(SocketAddr)) -> anyhow::
         rate_limit: rate_limit::RateLimit::new(options.rate_limit),
         metrics: Default::default(),
     });
-    for _ in 0..workers.max(1) {
+    for _ in 0..workers {
         tokio::spawn(worker::run(service.clone()));
     }
     tokio::spawn(webhooks::deliver(

@@ -199,7 +199,8 @@ pub async fn accept(
     let id = new_id().map_err(ApiError::internal)?;
     let name = safe_name(fields.filename.as_deref().unwrap_or("submission"));
     let bytes = upload.bytes() as i64;
-    let kept = upload.keep(&uploads, &id, &name).map_err(upload_error)?;
+    // Syncing waits on the disk: the runtime moves other requests off this thread meanwhile.
+    let kept = tokio::task::block_in_place(|| upload.keep(&uploads, &id, &name)).map_err(upload_error)?;
     let relative = kept
         .strip_prefix(&service.data)
         .unwrap_or(&kept)
@@ -255,7 +256,7 @@ pub async fn read_form(
             fields.filename = field.file_name().map(str::to_string);
             let mut kept = Upload::start(uploads, limit).map_err(upload_error)?;
             while let Some(chunk) = field.chunk().await.map_err(multipart_error)? {
-                kept.write(&chunk).map_err(upload_error)?;
+                tokio::task::block_in_place(|| kept.write(&chunk)).map_err(upload_error)?;
             }
             upload = Some(kept);
             continue;
@@ -298,7 +299,7 @@ async fn read_body(body: Body, upload: &mut Upload) -> Result<(), ApiError> {
                 ApiError::bad_request(format!("the upload was cut off: {e}"))
             }
         })?;
-        upload.write(&chunk).map_err(upload_error)?;
+        tokio::task::block_in_place(|| upload.write(&chunk)).map_err(upload_error)?;
     }
     Ok(())
 }

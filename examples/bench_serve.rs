@@ -1,0 +1,321 @@
+//! `cargo build --release && cargo run --release --example bench_serve`: the service against
+//! the command line, side by side in one run.
+//! 1. Upload latency, p50 and p99, of 50 clients uploading a 100 KB archive at once, with no
+//!    grading in the process (`--workers 0`).
+//! 2. One digits reference submission, upload to final report on an idle server, against
+//!    `assay grade` of the same files (median of 3, alternating).
+//! 3. 100 submissions whose phase sleeps 2 s, uploaded at once, until all are graded, against
+//!    `assay grade -j N` of the same 100 with the same N.
+
+use std::io::{BufRead, BufReader, Write};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+fn assay_binary() -> PathBuf {
+    let exe = std::env::current_exe().expect("own path");
+    exe.parent()
+        .and_then(Path::parent)
+        .map(|d| d.join("assay"))
+        .expect("target dir")
+}
+
+struct Server {
+    child: Child,
+    url: String,
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn serve(data: &Path, assignment: &Path, workers: &str) -> Server {
+    let mut child = Command::new(assay_binary())
+        .args([
+            "serve",
+            "--listen",
+            "127.0.0.1:0",
+            "--rate-limit",
+            "100000",
+            "--workers",
+            workers,
+            "--data",
+        ])
+        .arg(data)
+        .arg("-a")
+        .arg(assignment)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    let url = line.trim().trim_start_matches("listening on ").to_string();
+    assert!(url.starts_with("http://"), "the server did not start: {line}");
+    Server { child, url }
+}
+
+fn token(data: &Path) -> String {
+    let output = Command::new(assay_binary())
+        .args(["token", "create", "--scope", "admin", "--data"])
+        .arg(data)
+        .output()
+        .unwrap();
+    String::from_utf8_lossy(&output.stdout)
+        .lines()
+        .last()
+        .unwrap()
+        .to_string()
+}
+
+fn zip_of(files: &[(String, Vec<u8>)]) -> Vec<u8> {
+    let mut zip = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
+    for (name, content) in files {
+        zip.start_file(name.as_str(), zip::write::SimpleFileOptions::default())
+            .unwrap();
+        zip.write_all(content).unwrap();
+    }
+    zip.finish().unwrap().into_inner()
+}
+
+fn upload(client: &reqwest::blocking::Client, server: &Server, token: &str, archive: Vec<u8>) -> String {
+    let form = reqwest::blocking::multipart::Form::new()
+        .text("assignment", "bench")
+        .text("candidate", "Bench")
+        .part(
+            "file",
+            reqwest::blocking::multipart::Part::bytes(archive).file_name("work.zip"),
+        );
+    let response = client
+        .post(format!("{}/api/v1/submissions", server.url))
+        .bearer_auth(token)
+        .multipart(form)
+        .send()
+        .unwrap();
+    assert_eq!(response.status().as_u16(), 202);
+    let body: serde_json::Value = response.json().unwrap();
+    body["id"].as_str().unwrap().to_string()
+}
+
+fn wait_final(client: &reqwest::blocking::Client, server: &Server, token: &str, id: &str) {
+    loop {
+        let body: serde_json::Value = client
+            .get(format!("{}/api/v1/submissions/{id}", server.url))
+            .bearer_auth(token)
+            .send()
+            .unwrap()
+            .json()
+            .unwrap();
+        if ["graded", "invalid_submission", "harness_error"].contains(&body["status"].as_str().unwrap_or("")) {
+            return;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+fn percentile(sorted: &[f64], p: f64) -> f64 {
+    sorted[((sorted.len() - 1) as f64 * p).round() as usize]
+}
+
+fn assignment(dir: &Path, run: &str) {
+    std::fs::create_dir_all(dir).unwrap();
+    std::fs::write(
+        dir.join("assignment.toml"),
+        format!(
+            "[assignment]\nid = \"bench\"\ntitle = \"Bench\"\n\n[sandbox]\nmemory = \"256MiB\"\ntimeout = \"60s\"\n\n[[phase]]\nname = \"main\"\nrun = '''{run}'''\n\n[reproducibility]\nruns = 1\n"
+        ),
+    )
+    .unwrap();
+}
+
+fn upload_latency() {
+    let work = tempfile::tempdir().unwrap();
+    let assignment_dir = work.path().join("a");
+    assignment(&assignment_dir, "true");
+    let data = work.path().join("data");
+    let token = token(&data);
+    let server = serve(&data, &assignment_dir, "0");
+    let mut latencies: Vec<f64> = std::thread::scope(|scope| {
+        let handles: Vec<_> = (0..50)
+            .map(|client_number| {
+                let (server, token) = (&server, &token);
+                scope.spawn(move || {
+                    let client = reqwest::blocking::Client::new();
+                    (0..20)
+                        .map(|i| {
+                            // 100 KB that does not compress away.
+                            let mut content = vec![0u8; 100 * 1024];
+                            for (k, byte) in content.iter_mut().enumerate() {
+                                *byte = ((k * 7919 + i * 31 + client_number * 131) % 251) as u8;
+                            }
+                            let archive = zip_of(&[("main.txt".into(), content)]);
+                            let started = Instant::now();
+                            upload(&client, server, token, archive);
+                            started.elapsed().as_secs_f64() * 1000.0
+                        })
+                        .collect::<Vec<f64>>()
+                })
+            })
+            .collect();
+        handles.into_iter().flat_map(|h| h.join().unwrap()).collect()
+    });
+    latencies.sort_by(f64::total_cmp);
+    println!(
+        "upload latency, 50 clients x 20 uploads of 100 KB: p50 {:.1} ms, p99 {:.1} ms (max {:.1} ms)",
+        percentile(&latencies, 0.5),
+        percentile(&latencies, 0.99),
+        latencies.last().unwrap()
+    );
+}
+
+fn end_to_end(repo: &Path) {
+    let digits = repo.join("assignments/digits");
+    let reference = digits.join("solutions/reference");
+    let work = tempfile::tempdir().unwrap();
+    let data = work.path().join("data");
+    let token = token(&data);
+    // The digits assignment under the id the uploads name.
+    let spec = std::fs::read_to_string(digits.join("assignment.toml")).unwrap();
+    let copy = work.path().join("digits");
+    copy_tree(&digits, &copy);
+    let id_line = spec.lines().find(|l| l.trim_start().starts_with("id =")).unwrap();
+    std::fs::write(
+        copy.join("assignment.toml"),
+        spec.replacen(id_line, "id = \"bench\"", 1),
+    )
+    .unwrap();
+    let server = serve(&data, &copy, "1");
+    let client = reqwest::blocking::Client::new();
+    let mut served = Vec::new();
+    let mut command_line = Vec::new();
+    for round in 0..3 {
+        // Each round grades new files (round.txt differs), so nothing is reused.
+        let started = Instant::now();
+        let folder = work.path().join(format!("cli-{round}"));
+        copy_tree(&reference, &folder);
+        std::fs::write(folder.join("round.txt"), format!("cli {round}")).unwrap();
+        let status = Command::new(assay_binary())
+            .args(["grade", "--json", "-a"])
+            .arg(&copy)
+            .arg("-o")
+            .arg(work.path().join("out"))
+            .arg(&folder)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .status()
+            .unwrap();
+        assert!(status.success());
+        command_line.push(started.elapsed().as_secs_f64());
+        let mut variant = reference_files(&reference);
+        variant.push(("round.txt".into(), format!("served {round}").into_bytes()));
+        let started = Instant::now();
+        let id = upload(&client, &server, &token, zip_of(&variant));
+        wait_final(&client, &server, &token, &id);
+        served.push(started.elapsed().as_secs_f64());
+    }
+    served.sort_by(f64::total_cmp);
+    command_line.sort_by(f64::total_cmp);
+    println!(
+        "digits reference, upload to report: {:.2} s served, {:.2} s assay grade (median of 3): {:.2}x",
+        served[1],
+        command_line[1],
+        served[1] / command_line[1]
+    );
+}
+
+fn reference_files(dir: &Path) -> Vec<(String, Vec<u8>)> {
+    std::fs::read_dir(dir)
+        .unwrap()
+        .flatten()
+        .filter(|e| e.path().is_file())
+        .map(|e| {
+            (
+                e.file_name().to_string_lossy().into_owned(),
+                std::fs::read(e.path()).unwrap(),
+            )
+        })
+        .collect()
+}
+
+fn copy_tree(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for entry in std::fs::read_dir(from).unwrap().flatten() {
+        let target = to.join(entry.file_name());
+        if entry.path().is_dir() {
+            copy_tree(&entry.path(), &target);
+        } else {
+            std::fs::copy(entry.path(), &target).unwrap();
+        }
+    }
+}
+
+fn throughput(jobs: &str) {
+    let work = tempfile::tempdir().unwrap();
+    let assignment_dir = work.path().join("a");
+    assignment(&assignment_dir, "sleep 2");
+    let data = work.path().join("data");
+    let token = token(&data);
+    let server = serve(&data, &assignment_dir, jobs);
+    let client = reqwest::blocking::Client::new();
+    let started = Instant::now();
+    let ids: Vec<String> = (0..100)
+        .map(|i| {
+            upload(
+                &client,
+                &server,
+                &token,
+                zip_of(&[("main.txt".into(), format!("served {i}").into_bytes())]),
+            )
+        })
+        .collect();
+    for id in &ids {
+        wait_final(&client, &server, &token, id);
+    }
+    let served = started.elapsed().as_secs_f64();
+    let round = work.path().join("round");
+    for i in 0..100 {
+        let folder = round.join(format!("s{i:03}"));
+        std::fs::create_dir_all(&folder).unwrap();
+        std::fs::write(folder.join("main.txt"), format!("cli {i}")).unwrap();
+    }
+    let started = Instant::now();
+    let status = Command::new(assay_binary())
+        .args(["grade", "--json", "-j", jobs, "-a"])
+        .arg(&assignment_dir)
+        .arg("-o")
+        .arg(work.path().join("out"))
+        .arg("--dir")
+        .arg(&round)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let command_line = started.elapsed().as_secs_f64();
+    println!(
+        "100 submissions sleeping 2 s, {jobs} at once: {served:.1} s served, {command_line:.1} s assay grade -j {jobs}: {:.2}x",
+        served / command_line
+    );
+}
+
+fn main() {
+    let repo = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+    assert!(assay_binary().is_file(), "build first: cargo build --release");
+    // One part alone: `-- latency`, `-- end-to-end` or `-- throughput`.
+    let only = std::env::args().nth(1);
+    let wanted = |part: &str| only.as_deref().is_none_or(|o| o == part);
+    if wanted("latency") {
+        upload_latency();
+    }
+    if wanted("end-to-end") {
+        end_to_end(&repo);
+    }
+    if wanted("throughput") {
+        throughput("2");
+    }
+}
