@@ -303,24 +303,21 @@ fn two_hundred_uploads_at_once_give_two_hundred_reports() {
     let assignment = service_assignment(0);
     let data = tempfile::tempdir().unwrap();
     let admin = token(data.path(), "admin");
-    let server = Server::start(data.path(), &[assignment.path()], &[]);
+    let server = Server::start(data.path(), &[assignment.path()], &["--rate-limit", "1000"]);
+    // 200 clients, each uploading one distinct submission, all at once.
     let ids: Vec<String> = std::thread::scope(|scope| {
-        let handles: Vec<_> = (0..20)
-            .map(|thread| {
+        let handles: Vec<_> = (0..200)
+            .map(|i| {
                 let (server, admin) = (&server, &admin);
                 scope.spawn(move || {
-                    (0..10)
-                        .map(|i| {
-                            let content = format!("many {thread}-{i}");
-                            let (status, body) = upload(server, admin, "t", "Lee", zip_of(&[("main.txt", &content)]));
-                            assert_eq!(status, 202, "{body}");
-                            body["id"].as_str().unwrap().to_string()
-                        })
-                        .collect::<Vec<_>>()
+                    let content = format!("many {i}");
+                    let (status, body) = upload(server, admin, "t", "Lee", zip_of(&[("main.txt", &content)]));
+                    assert_eq!(status, 202, "{body}");
+                    body["id"].as_str().unwrap().to_string()
                 })
             })
             .collect();
-        handles.into_iter().flat_map(|h| h.join().unwrap()).collect()
+        handles.into_iter().map(|h| h.join().unwrap()).collect()
     });
     let distinct: std::collections::BTreeSet<&String> = ids.iter().collect();
     assert_eq!(distinct.len(), 200);

@@ -210,7 +210,12 @@ pub fn backoff(base: Duration, attempt: i64, jitter: f64) -> Duration {
 
 /// Delivers due events until the process ends; `base` is the first retry's wait.
 pub async fn deliver(db: Database, wake: Arc<tokio::sync::Notify>, base: Duration) {
-    let client = match reqwest::Client::builder().timeout(Duration::from_secs(10)).build() {
+    // A receiver answers itself: its redirects are not followed.
+    let client = match reqwest::Client::builder()
+        .timeout(Duration::from_secs(10))
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+    {
         Ok(client) => client,
         Err(error) => {
             tracing::error!("webhooks are off: no HTTP client ({error})");
