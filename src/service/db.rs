@@ -219,7 +219,7 @@ impl Database {
             let inserted = sqlx::query(
                 "INSERT INTO submissions (id, seq, assignment, candidate, email, external_id, idempotency_key, \
                  upload, upload_bytes, status, created_at, updated_at) \
-                 VALUES ($1, (SELECT COALESCE(MAX(seq), 0) + 1 FROM submissions), $2, $3, $4, $5, $6, $7, $8, 'queued', $9, $10)",
+                 VALUES ($1, (SELECT COALESCE(MAX(seq), 0) + 1 FROM submissions), $2, $3, $4, $5, $6, $7, $8, 'queued', $9, $10) RETURNING seq",
             )
             .bind(new.id)
             .bind(new.assignment)
@@ -231,8 +231,9 @@ impl Database {
             .bind(new.upload_bytes)
             .bind(&now)
             .bind(&now)
-            .execute(&mut *transaction)
-            .await;
+            .fetch_one(&mut *transaction)
+            .await
+            .and_then(|row| row.try_get::<i64, _>("seq"));
             if inserted.is_ok()
                 && let Some(invite) = new.invite
             {
@@ -252,20 +253,34 @@ impl Database {
                 }
             }
             let inserted = match inserted {
-                Ok(_) => super::webhooks::enqueue(&mut transaction, event).await,
+                Ok(seq) => super::webhooks::enqueue(&mut transaction, event).await.map(|()| seq),
                 Err(error) => Err(error),
             };
             let inserted = match inserted {
-                Ok(()) => transaction.commit().await,
+                Ok(seq) => transaction.commit().await.map(|()| seq),
                 Err(error) => Err(error),
             };
             match inserted {
-                Ok(_) => {
-                    let submission = self
-                        .get(new.id)
-                        .await?
-                        .ok_or_else(|| DbError::Corrupt(format!("submission {} vanished after its insert", new.id)))?;
-                    return Ok(Inserted::New(submission));
+                Ok(seq) => {
+                    return Ok(Inserted::New(Submission {
+                        id: new.id.to_string(),
+                        seq,
+                        assignment: new.assignment.to_string(),
+                        candidate: new.candidate.to_string(),
+                        email: new.email.map(str::to_string),
+                        external_id: new.external_id.map(str::to_string),
+                        upload: new.upload.to_string(),
+                        upload_bytes: new.upload_bytes,
+                        status: Status::Queued,
+                        attempts: 0,
+                        verdict: None,
+                        score: None,
+                        max_score: None,
+                        sha256: None,
+                        summary: None,
+                        created_at: now.clone(),
+                        updated_at: now,
+                    }));
                 }
                 Err(sqlx::Error::Database(error)) if error.is_unique_violation() => {
                     // A concurrent upload took the same key or the same place in the queue.
