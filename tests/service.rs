@@ -737,3 +737,64 @@ fn the_server_keeps_its_records_in_postgres_when_asked() {
     );
     drop(server);
 }
+
+#[test]
+fn a_harness_failure_is_retried_then_reported_as_ours() {
+    require_engine();
+    sandbox_image();
+    let assignment = service_assignment(0);
+    let data = tempfile::tempdir().unwrap();
+    let admin = token(data.path(), "admin");
+    // No temp folder can be made: every grade fails in the harness, never in the candidate.
+    let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_assay"));
+    command
+        .args(["serve", "--listen", "127.0.0.1:0", "--data"])
+        .arg(data.path())
+        .arg("-a")
+        .arg(assignment.path())
+        .env("TMPDIR", "/nonexistent/assay-test")
+        .stdout(std::process::Stdio::piped());
+    let mut child = command.spawn().unwrap();
+    let mut line = String::new();
+    std::io::BufRead::read_line(&mut std::io::BufReader::new(child.stdout.take().unwrap()), &mut line).unwrap();
+    let url = line.trim().trim_start_matches("listening on ").to_string();
+    let form = reqwest::blocking::multipart::Form::new()
+        .text("assignment", "t")
+        .text("candidate", "Rae")
+        .part(
+            "file",
+            reqwest::blocking::multipart::Part::bytes(zip_of(&[("main.txt", "unlucky")])).file_name("a.zip"),
+        );
+    let accepted: serde_json::Value = client()
+        .post(format!("{url}/api/v1/submissions"))
+        .bearer_auth(&admin)
+        .multipart(form)
+        .send()
+        .unwrap()
+        .json()
+        .unwrap();
+    let id = accepted["id"].as_str().unwrap();
+    let started = std::time::Instant::now();
+    let done = loop {
+        let status: serde_json::Value = client()
+            .get(format!("{url}/api/v1/submissions/{id}"))
+            .bearer_auth(&admin)
+            .send()
+            .unwrap()
+            .json()
+            .unwrap();
+        if status["status"] == "harness_error" {
+            break status;
+        }
+        assert!(started.elapsed() < Duration::from_secs(60), "{status}");
+        std::thread::sleep(Duration::from_millis(200));
+    };
+    let _ = child.kill();
+    let _ = child.wait();
+    assert_eq!(done["attempts"], 3, "{done}");
+    assert_eq!(done["verdict"], "harness_error");
+    assert!(
+        done["summary"].as_str().unwrap().contains("not the candidate's fault"),
+        "{done}"
+    );
+}

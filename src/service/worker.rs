@@ -21,8 +21,11 @@ pub async fn run(service: Arc<Service>) {
             Ok(Some(submission)) => {
                 if let Err(error) = grade(&service, &submission).await {
                     tracing::error!("grading submission {}: {error:#}", submission.id);
-                    // Left `grading`: the next start puts it back in the queue.
                     tokio::time::sleep(Duration::from_secs(1)).await;
+                    // Back in the queue; should that fail too, the next start requeues it.
+                    if let Err(error) = service.db.requeue(&submission.id).await {
+                        tracing::error!("requeueing submission {}: {error}", submission.id);
+                    }
                 }
             }
             Ok(None) => {
