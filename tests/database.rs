@@ -7,7 +7,7 @@ use std::collections::BTreeSet;
 
 use assay::service::db::{Database, Finished, Inserted, ListFilter, NewSubmission, Status};
 use assay::service::invites::Invite;
-use assay::service::webhooks::Event;
+use assay::service::outbox::Event;
 use common::postgres::Postgres;
 
 fn new<'a>(id: &'a str, key: Option<&'a str>, invite: Option<&'a str>) -> NewSubmission<'a> {

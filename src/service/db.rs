@@ -8,7 +8,8 @@ use std::str::FromStr;
 use sqlx::any::{AnyPoolOptions, AnyRow};
 use sqlx::{AnyPool, Row};
 
-use super::webhooks::Event;
+use super::clock::now;
+use super::outbox::{Event, enqueue};
 
 /// Why a database call failed; never the candidate's fault.
 #[derive(Debug, thiserror::Error)]
@@ -253,7 +254,7 @@ impl Database {
                 }
             }
             let inserted = match inserted {
-                Ok(seq) => super::webhooks::enqueue(&mut transaction, event).await.map(|()| seq),
+                Ok(seq) => enqueue(&mut transaction, event).await.map(|()| seq),
                 Err(error) => Err(error),
             };
             let inserted = match inserted {
@@ -390,7 +391,7 @@ impl Database {
         .bind(id)
         .execute(&mut *transaction)
         .await?;
-        super::webhooks::enqueue(&mut transaction, event).await?;
+        enqueue(&mut transaction, event).await?;
         transaction.commit().await?;
         Ok(())
     }
@@ -499,9 +500,4 @@ fn submission(row: &AnyRow) -> Result<Submission, DbError> {
         created_at: row.try_get("created_at")?,
         updated_at: row.try_get("updated_at")?,
     })
-}
-
-/// RFC 3339 with microseconds: sorts as text in time order.
-pub fn now() -> String {
-    humantime::format_rfc3339_micros(std::time::SystemTime::now()).to_string()
 }

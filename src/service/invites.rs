@@ -7,7 +7,8 @@ use std::path::Path;
 use hmac::{KeyInit, Mac};
 use sqlx::Row;
 
-use super::db::{Database, DbError, now};
+use super::clock::now;
+use super::db::{Database, DbError};
 use crate::path_error::{AtPath, PathError};
 
 /// Longest life an invite may be given.

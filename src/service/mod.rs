@@ -5,9 +5,11 @@
 
 mod api;
 pub mod auth;
+mod clock;
 pub mod db;
 pub mod invites;
 mod metrics;
+pub mod outbox;
 mod rate_limit;
 mod uploads;
 pub mod webhooks;

@@ -11,9 +11,10 @@ use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
 use hmac::{KeyInit, Mac};
-use sqlx::{Any, Row, Transaction};
+use sqlx::Row;
 
-use super::db::{Database, DbError, now};
+use super::clock::{now, random_id};
+use super::db::{Database, DbError};
 
 /// The events a webhook may ask for.
 pub const EVENTS: [&str; 3] = ["submission.received", "grading.finished", "review.completed"];
@@ -24,55 +25,12 @@ pub const MAX_ATTEMPTS: i64 = 12;
 /// Longest wait between two attempts.
 const MAX_BACKOFF: Duration = Duration::from_secs(3600);
 
-/// Something that happened, to be told to the webhooks that want it.
-pub struct Event {
-    pub name: &'static str,
-    /// What the event is about (the submission, as the API shows it).
-    pub data: serde_json::Value,
-}
-
 /// A webhook as `assay webhook list` shows it.
 pub struct Webhook {
     pub id: String,
     pub url: String,
     pub events: Vec<String>,
     pub created_at: String,
-}
-
-/// Writes one outbox row per live webhook that wants `event`, inside `transaction`.
-pub async fn enqueue(transaction: &mut Transaction<'static, Any>, event: &Event) -> Result<(), sqlx::Error> {
-    let hooks = sqlx::query("SELECT id, events FROM webhooks WHERE removed_at IS NULL")
-        .fetch_all(&mut **transaction)
-        .await?;
-    for hook in hooks {
-        let events: String = hook.try_get("events")?;
-        if !events.split(',').any(|e| e == event.name) {
-            continue;
-        }
-        let webhook_id: String = hook.try_get("id")?;
-        let id = random_id("e_").map_err(|e| sqlx::Error::Protocol(format!("no randomness from the OS: {e}")))?;
-        let created_at = now();
-        let body = serde_json::json!({
-            "event": event.name,
-            "event_id": id,
-            "created_at": created_at,
-            "data": event.data,
-        });
-        sqlx::query(
-            "INSERT INTO outbox (id, webhook_id, event, body, state, next_attempt_at, created_at, updated_at) \
-             VALUES ($1, $2, $3, $4, 'pending', $5, $6, $7)",
-        )
-        .bind(&id)
-        .bind(&webhook_id)
-        .bind(event.name)
-        .bind(body.to_string())
-        .bind(&created_at)
-        .bind(&created_at)
-        .bind(&created_at)
-        .execute(&mut **transaction)
-        .await?;
-    }
-    Ok(())
 }
 
 impl Database {
@@ -268,13 +226,6 @@ async fn attempt(client: &reqwest::Client, due: &Due) -> (Option<u16>, Option<St
         ),
         Err(error) => (None, Some(format!("{error}"))),
     }
-}
-
-/// A random id with a prefix: 20 hex digits.
-pub fn random_id(prefix: &str) -> Result<String, getrandom::Error> {
-    let mut bytes = [0u8; 10];
-    getrandom::fill(&mut bytes)?;
-    Ok(format!("{prefix}{}", hex::encode(bytes)))
 }
 
 /// A random number in -1..1, for jitter.

@@ -78,7 +78,7 @@ async fn grade(service: &Service, submission: &Submission) -> anyhow::Result<()>
         sha256: &report.submission.sha256,
         summary: &report.summary,
     };
-    let event = super::webhooks::Event {
+    let event = super::outbox::Event {
         name: "grading.finished",
         data: serde_json::json!({
             "id": submission.id,

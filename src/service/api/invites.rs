@@ -15,9 +15,9 @@ use super::submissions::{Accepted, accept, read_form};
 use super::{ApiError, authorize};
 use crate::service::Service;
 use crate::service::auth::Need;
+use crate::service::clock::random_id;
 use crate::service::db::{Inserted, Status};
 use crate::service::invites::{Invite, MAX_HOURS, link_token, verify};
-use crate::service::webhooks::random_id;
 
 const PAGE: &str = include_str!("../templates/invite.html");
 

@@ -196,7 +196,7 @@ pub async fn accept(
         return Err(ApiError::bad_request("file: the upload is empty"));
     }
     let uploads = service.uploads();
-    let id = new_id().map_err(ApiError::internal)?;
+    let id = crate::service::clock::random_id("s_").map_err(ApiError::internal)?;
     let name = safe_name(fields.filename.as_deref().unwrap_or("submission"));
     let bytes = upload.bytes() as i64;
     // Syncing waits on the disk: the runtime moves other requests off this thread meanwhile.
@@ -217,7 +217,7 @@ pub async fn accept(
         upload_bytes: bytes,
         invite,
     };
-    let event = crate::service::webhooks::Event {
+    let event = crate::service::outbox::Event {
         name: "submission.received",
         data: serde_json::json!({
             "id": id,
@@ -354,13 +354,6 @@ fn idempotency_key(headers: &HeaderMap) -> Result<Option<String>, ApiError> {
         .to_str()
         .map_err(|_| ApiError::bad_request("Idempotency-Key: not visible ASCII"))?;
     optional(Some(value.to_string()), "Idempotency-Key")
-}
-
-/// A new submission id: `s_` and 20 random hex digits.
-fn new_id() -> Result<String, getrandom::Error> {
-    let mut bytes = [0u8; 10];
-    getrandom::fill(&mut bytes)?;
-    Ok(format!("s_{}", hex::encode(bytes)))
 }
 
 /// One submission's status.
