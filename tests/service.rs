@@ -476,64 +476,45 @@ fn signature_holds(secret: &str, header: &str, body: &str) -> bool {
     mac.verify_slice(&hex::decode(v1).unwrap_or_default()).is_ok()
 }
 
-#[test]
-fn webhooks_are_signed_retried_and_survive_a_restart() {
-    require_engine();
-    sandbox_image();
-    let receiver = Receiver::start();
-    receiver.refuse.store(true, std::sync::atomic::Ordering::SeqCst);
-    let assignment = service_assignment(0);
-    let data = tempfile::tempdir().unwrap();
-    let admin = token(data.path(), "admin");
+/// Adds a webhook for both submission events, signed with `secret`.
+fn add_webhook(data: &std::path::Path, url: &str, secret: &str) {
     let added = assay(&[
         "webhook",
         "add",
-        &receiver.url,
+        url,
         "--events",
         "submission.received,grading.finished",
         "--secret",
-        "s3cret",
+        secret,
         "--data",
-        data.path().to_str().unwrap(),
+        data.to_str().unwrap(),
     ]);
     assert!(added.status.success(), "{}", text(&added));
-    let retry = ["--webhook-retry", "100ms"];
-    let server = Server::start(data.path(), &[assignment.path()], &retry);
-    let (status, body) = upload(&server, &admin, "t", "Ned", zip_of(&[("main.txt", "hooked")]));
-    assert_eq!(status, 202, "{body}");
-    let id = body["id"].as_str().unwrap().to_string();
-    wait_final(&server, &admin, &id, Duration::from_secs(120));
-    // Refused deliveries are pending when the server is killed; a restart resumes them.
+}
+
+/// Waits until every event the receiver saw has had `tries` deliveries.
+fn wait_tries(receiver: &Receiver, events: usize, tries: usize) {
     let started = std::time::Instant::now();
-    while receiver.by_event().len() < 2 {
-        assert!(
-            started.elapsed() < Duration::from_secs(30),
-            "no delivery of both events"
-        );
-        std::thread::sleep(Duration::from_millis(100));
-    }
-    server.kill();
-    receiver.refuse.store(false, std::sync::atomic::Ordering::SeqCst);
-    let server = Server::start(data.path(), &[assignment.path()], &retry);
-    let started = std::time::Instant::now();
-    let delivered =
-        |events: &std::collections::BTreeMap<String, Vec<Delivery>>| events.values().all(|tries| tries.len() >= 4);
-    while !delivered(&receiver.by_event()) {
+    loop {
+        let seen = receiver.by_event();
+        if seen.len() >= events && seen.values().all(|t| t.len() >= tries) {
+            return;
+        }
         assert!(
             started.elapsed() < Duration::from_secs(60),
-            "not delivered: {:?}",
-            receiver.by_event().keys()
+            "deliveries: {:?}",
+            seen.keys()
         );
         std::thread::sleep(Duration::from_millis(100));
     }
-    std::thread::sleep(Duration::from_millis(500));
-    let events = receiver.by_event();
+}
+
+/// Every event: refused, then delivered once (the last try), the same event id and body and a
+/// signature that holds on every try. Returns the event names.
+fn delivered_once(receiver: &Receiver, secret: &str, id: &str) -> Vec<String> {
     let mut names = Vec::new();
-    for (event_id, tries) in &events {
-        // Refused three times or more, then delivered once, and never again; the same event
-        // id and body each time.
+    for (event_id, tries) in &receiver.by_event() {
         let answers: Vec<&str> = tries.iter().map(|(h, _)| h["answered"].as_str()).collect();
-        assert!(tries.len() >= 4, "{event_id}: {answers:?}");
         assert_eq!(
             answers.iter().filter(|a| **a == "200").count(),
             1,
@@ -545,7 +526,7 @@ fn webhooks_are_signed_retried_and_survive_a_restart() {
             assert_eq!(again, body);
             assert_eq!(headers["x-assay-delivery"], *event_id);
             assert!(
-                signature_holds("s3cret", &headers["x-assay-signature"], again),
+                signature_holds(secret, &headers["x-assay-signature"], again),
                 "{headers:?}"
             );
             assert!(!signature_holds("wrong", &headers["x-assay-signature"], again));
@@ -553,14 +534,74 @@ fn webhooks_are_signed_retried_and_survive_a_restart() {
         let json: serde_json::Value = serde_json::from_str(body).unwrap();
         assert_eq!(json["event_id"], *event_id);
         assert_eq!(json["data"]["id"], id);
-        names.push(json["event"].as_str().unwrap().to_string());
         if json["event"] == "grading.finished" {
             assert_eq!(json["data"]["verdict"], "passed", "{json}");
             assert_eq!(tries[0].0["x-assay-event"], "grading.finished");
         }
+        names.push(json["event"].as_str().unwrap().to_string());
     }
     names.sort();
-    assert_eq!(names, ["grading.finished", "submission.received"]);
+    names
+}
+
+#[test]
+fn webhooks_are_signed_retried_and_survive_a_restart() {
+    require_engine();
+    sandbox_image();
+    // `failing` refuses each event's first three deliveries; `down` refuses every delivery
+    // until the server has been killed and started again.
+    let (failing, down) = (Receiver::start(), Receiver::start());
+    down.refuse.store(true, std::sync::atomic::Ordering::SeqCst);
+    let assignment = service_assignment(0);
+    let data = tempfile::tempdir().unwrap();
+    let admin = token(data.path(), "admin");
+    add_webhook(data.path(), &failing.url, "s3cret");
+    add_webhook(data.path(), &down.url, "other-secret");
+    let retry = ["--webhook-retry", "100ms"];
+    let server = Server::start(data.path(), &[assignment.path()], &retry);
+    let (status, body) = upload(&server, &admin, "t", "Ned", zip_of(&[("main.txt", "hooked")]));
+    assert_eq!(status, 202, "{body}");
+    let id = body["id"].as_str().unwrap().to_string();
+    wait_final(&server, &admin, &id, Duration::from_secs(120));
+    wait_tries(&failing, 2, 4);
+    std::thread::sleep(Duration::from_millis(800));
+    for (event_id, tries) in &failing.by_event() {
+        assert_eq!(
+            tries.len(),
+            4,
+            "{event_id}: the fourth delivery is accepted, and it is the last"
+        );
+    }
+    assert_eq!(
+        delivered_once(&failing, "s3cret", &id),
+        ["grading.finished", "submission.received"]
+    );
+    // Pending deliveries are in the outbox when the server is killed; a restart resumes them.
+    wait_tries(&down, 2, 1);
+    server.kill();
+    down.refuse.store(false, std::sync::atomic::Ordering::SeqCst);
+    let server = Server::start(data.path(), &[assignment.path()], &retry);
+    let started = std::time::Instant::now();
+    while !down
+        .by_event()
+        .values()
+        .all(|tries| tries.iter().any(|(h, _)| h["answered"] == "200"))
+    {
+        assert!(
+            started.elapsed() < Duration::from_secs(60),
+            "not delivered after the restart"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    std::thread::sleep(Duration::from_millis(500));
+    assert_eq!(
+        delivered_once(&down, "other-secret", &id),
+        ["grading.finished", "submission.received"]
+    );
+    assert!(
+        failing.by_event().values().all(|tries| tries.len() == 4),
+        "nothing delivered twice"
+    );
     drop(server);
 }
 
