@@ -17,7 +17,7 @@ pub struct ServeArgs {
     #[arg(long, default_value = "127.0.0.1:8080")]
     listen: SocketAddr,
     /// An assignment folder to grade (repeatable).
-    #[arg(short, long = "assignment", required = true)]
+    #[arg(short, long = "assignment", value_name = "ASSIGNMENT_DIR", required = true)]
     assignments: Vec<PathBuf>,
     /// Grades at once (default: what cores and memory hold); 0 accepts and queues only.
     #[arg(long)]

@@ -256,7 +256,15 @@ pub async fn read_form(
             fields.filename = field.file_name().map(str::to_string);
             let mut kept = Upload::start(uploads, limit).map_err(upload_error)?;
             while let Some(chunk) = field.chunk().await.map_err(multipart_error)? {
-                tokio::task::block_in_place(|| kept.write(&chunk)).map_err(upload_error)?;
+                if let Err(error) = tokio::task::block_in_place(|| kept.write(&chunk)) {
+                    // Read what is left (the body limit bounds it), so the client gets our
+                    // answer instead of a connection closed mid-upload.
+                    while let Ok(Some(_)) = field.chunk().await {}
+                    while let Ok(Some(mut rest)) = form.next_field().await {
+                        while let Ok(Some(_)) = rest.chunk().await {}
+                    }
+                    return Err(upload_error(error));
+                }
             }
             upload = Some(kept);
             continue;
@@ -299,7 +307,11 @@ async fn read_body(body: Body, upload: &mut Upload) -> Result<(), ApiError> {
                 ApiError::bad_request(format!("the upload was cut off: {e}"))
             }
         })?;
-        tokio::task::block_in_place(|| upload.write(&chunk)).map_err(upload_error)?;
+        if let Err(error) = tokio::task::block_in_place(|| upload.write(&chunk)) {
+            // As for a form: read the rest, so the answer reaches the client.
+            while let Some(Ok(_)) = stream.next().await {}
+            return Err(upload_error(error));
+        }
     }
     Ok(())
 }
