@@ -7,6 +7,7 @@ use std::time::{Duration, Instant};
 use anyhow::Context;
 
 use crate::exit::{Exit, input_error};
+use crate::service::db::Status;
 use crate::text::terminal_safe;
 
 #[derive(Debug, clap::Args)]
@@ -83,7 +84,7 @@ pub fn run(args: SubmitArgs) -> anyhow::Result<Exit> {
             .with_context(|| format!("cannot reach {base}"))?;
         let status = answer(response)?;
         let state = status["status"].as_str().unwrap_or("");
-        if ["graded", "invalid_submission", "harness_error"].contains(&state) {
+        if state.parse::<Status>().is_ok_and(Status::is_final) {
             break status;
         }
         if started.elapsed() > args.wait {

@@ -1,10 +1,9 @@
 //! `assay token create|list|revoke`: API tokens of a server's data folder.
 
-use std::path::PathBuf;
-
 use clap::Subcommand;
 
 use crate::exit::{Exit, input_error};
+use crate::service::Records;
 use crate::service::auth::{Scope, hash, new_token};
 
 #[derive(Debug, Subcommand)]
@@ -16,48 +15,34 @@ pub enum TokenCommand {
         /// A name to tell tokens apart.
         #[arg(long, default_value = "")]
         name: String,
-        #[arg(long, default_value = "assay-data")]
-        data: PathBuf,
-        /// The server's PostgreSQL URL, when it keeps its records there.
-        #[arg(long, env = "ASSAY_DATABASE", hide_env_values = true)]
-        database: Option<String>,
+        #[command(flatten)]
+        records: Records,
     },
     /// List tokens (never the tokens themselves).
     List {
-        #[arg(long, default_value = "assay-data")]
-        data: PathBuf,
-        /// The server's PostgreSQL URL, when it keeps its records there.
-        #[arg(long, env = "ASSAY_DATABASE", hide_env_values = true)]
-        database: Option<String>,
+        #[command(flatten)]
+        records: Records,
     },
     /// Revoke a token by its id.
     Revoke {
         id: String,
-        #[arg(long, default_value = "assay-data")]
-        data: PathBuf,
-        /// The server's PostgreSQL URL, when it keeps its records there.
-        #[arg(long, env = "ASSAY_DATABASE", hide_env_values = true)]
-        database: Option<String>,
+        #[command(flatten)]
+        records: Records,
     },
 }
 
 pub async fn run(command: TokenCommand) -> anyhow::Result<Exit> {
     match command {
-        TokenCommand::Create {
-            scope,
-            name,
-            data,
-            database,
-        } => {
-            let db = crate::service::open_database(&data, database.as_deref()).await?;
+        TokenCommand::Create { scope, name, records } => {
+            let db = records.open().await?;
             let token = new_token().map_err(|e| anyhow::anyhow!("no randomness from the OS: {e}"))?;
             let id = format!("t_{}", &hash(&token)[..12]);
             db.insert_token(&id, &name, scope.as_str(), &hash(&token)).await?;
             println!("token {id} ({}) made; it is shown once:", scope.as_str());
             println!("{token}");
         }
-        TokenCommand::List { data, database } => {
-            let db = crate::service::open_database(&data, database.as_deref()).await?;
+        TokenCommand::List { records } => {
+            let db = records.open().await?;
             for token in db.tokens().await? {
                 let state = match &token.revoked_at {
                     Some(at) => format!("revoked {at}"),
@@ -72,8 +57,8 @@ pub async fn run(command: TokenCommand) -> anyhow::Result<Exit> {
                 );
             }
         }
-        TokenCommand::Revoke { id, data, database } => {
-            let db = crate::service::open_database(&data, database.as_deref()).await?;
+        TokenCommand::Revoke { id, records } => {
+            let db = records.open().await?;
             if !db.revoke_token(&id).await? {
                 return Err(input_error(format!("no live token has the id {id}")));
             }

@@ -1,10 +1,9 @@
 //! `assay webhook add|list|remove`: where a server tells other systems what happened.
 
-use std::path::PathBuf;
-
 use clap::Subcommand;
 
 use crate::exit::{Exit, input_error};
+use crate::service::Records;
 use crate::service::webhooks::EVENTS;
 
 #[derive(Debug, Subcommand)]
@@ -18,28 +17,19 @@ pub enum WebhookCommand {
         /// The signing secret (default: a random one, printed once).
         #[arg(long, env = "ASSAY_WEBHOOK_SECRET", hide_env_values = true)]
         secret: Option<String>,
-        #[arg(long, default_value = "assay-data")]
-        data: PathBuf,
-        /// The server's PostgreSQL URL, when it keeps its records there.
-        #[arg(long, env = "ASSAY_DATABASE", hide_env_values = true)]
-        database: Option<String>,
+        #[command(flatten)]
+        records: Records,
     },
     /// List webhooks (never their secrets).
     List {
-        #[arg(long, default_value = "assay-data")]
-        data: PathBuf,
-        /// The server's PostgreSQL URL, when it keeps its records there.
-        #[arg(long, env = "ASSAY_DATABASE", hide_env_values = true)]
-        database: Option<String>,
+        #[command(flatten)]
+        records: Records,
     },
     /// Stop sending to a webhook.
     Remove {
         id: String,
-        #[arg(long, default_value = "assay-data")]
-        data: PathBuf,
-        /// The server's PostgreSQL URL, when it keeps its records there.
-        #[arg(long, env = "ASSAY_DATABASE", hide_env_values = true)]
-        database: Option<String>,
+        #[command(flatten)]
+        records: Records,
     },
 }
 
@@ -49,8 +39,7 @@ pub async fn run(command: WebhookCommand) -> anyhow::Result<Exit> {
             url,
             events,
             secret,
-            data,
-            database,
+            records,
         } => {
             if !(url.starts_with("http://") || url.starts_with("https://")) || url.len() > 2000 {
                 return Err(input_error(format!("{url:?} is not an http(s) URL")));
@@ -68,7 +57,7 @@ pub async fn run(command: WebhookCommand) -> anyhow::Result<Exit> {
                     .map_err(|e| anyhow::anyhow!("no randomness from the OS: {e}"))?
                     .replace("assay_", "whsec_"),
             };
-            let db = crate::service::open_database(&data, database.as_deref()).await?;
+            let db = records.open().await?;
             let id = db.add_webhook(&url, &secret, &events).await?;
             println!("webhook {id} sends {} to {url}", events.join(", "));
             if shown {
@@ -76,8 +65,8 @@ pub async fn run(command: WebhookCommand) -> anyhow::Result<Exit> {
                 println!("{secret}");
             }
         }
-        WebhookCommand::List { data, database } => {
-            let db = crate::service::open_database(&data, database.as_deref()).await?;
+        WebhookCommand::List { records } => {
+            let db = records.open().await?;
             for hook in db.webhooks().await? {
                 println!(
                     "{} {} {} made {}",
@@ -88,8 +77,8 @@ pub async fn run(command: WebhookCommand) -> anyhow::Result<Exit> {
                 );
             }
         }
-        WebhookCommand::Remove { id, data, database } => {
-            let db = crate::service::open_database(&data, database.as_deref()).await?;
+        WebhookCommand::Remove { id, records } => {
+            let db = records.open().await?;
             if !db.remove_webhook(&id).await? {
                 return Err(input_error(format!("no webhook has the id {id}")));
             }

@@ -17,7 +17,7 @@ mod worker;
 
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::sync::Arc;
 
 use anyhow::Context;
@@ -153,12 +153,25 @@ pub async fn serve(options: Options, ready: impl FnOnce(SocketAddr)) -> anyhow::
     Ok(())
 }
 
-/// The server's database, for the token and webhook commands: `url` when given, else the
-/// SQLite database of the data folder.
-pub async fn open_database(data: &Path, url: Option<&str>) -> anyhow::Result<Database> {
-    if let Some(url) = url {
-        return Ok(Database::open(url).await?);
+/// Where a server keeps its records, as the commands that manage tokens and webhooks name it.
+#[derive(Debug, clap::Args)]
+pub struct Records {
+    /// The server's data folder.
+    #[arg(long, default_value = "assay-data")]
+    pub data: PathBuf,
+    /// The server's PostgreSQL URL, when it keeps its records there.
+    #[arg(long, env = "ASSAY_DATABASE", hide_env_values = true)]
+    pub database: Option<String>,
+}
+
+impl Records {
+    /// `database` when given, else the SQLite database of the data folder.
+    pub async fn open(&self) -> anyhow::Result<Database> {
+        if let Some(url) = &self.database {
+            return Ok(Database::open(url).await?);
+        }
+        std::fs::create_dir_all(&self.data)
+            .with_context(|| format!("creating the data folder {}", self.data.display()))?;
+        Ok(Database::open_in(&self.data).await?)
     }
-    std::fs::create_dir_all(data).with_context(|| format!("creating the data folder {}", data.display()))?;
-    Ok(Database::open_in(data).await?)
 }

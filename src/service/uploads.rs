@@ -67,9 +67,10 @@ impl Upload {
 /// characters or separators, at most 100 characters; `submission` when nothing is left.
 pub fn safe_name(given: &str) -> String {
     let last = given.rsplit(['/', '\\']).next().unwrap_or("");
-    let kept: String = last
+    // Plain text (no escapes, controls or direction overrides) on one line.
+    let kept: String = crate::text::plain(last)
         .chars()
-        .filter(|c| !c.is_control() && !matches!(c, '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}'))
+        .filter(|c| !matches!(c, '\n' | '\t'))
         .take(100)
         .collect();
     let kept = kept.trim().trim_start_matches('.').to_string();

@@ -11,7 +11,7 @@ use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use serde::{Deserialize, Serialize};
 
-use super::submissions::{Accepted, accept, read_form};
+use super::submissions::{Accepted, accept, optional, read_form, required};
 use super::{ApiError, authorize};
 use crate::service::Service;
 use crate::service::auth::Need;
@@ -80,22 +80,14 @@ pub async fn create(
             now + Duration::from_secs(hours * 3600)
         }
     };
-    let field = |value: Option<String>, name: &str| -> Result<Option<String>, ApiError> {
-        let value = value.map(|v| v.trim().to_string()).filter(|v| !v.is_empty());
-        if value.as_ref().is_some_and(|v| v.chars().count() > 200) {
-            return Err(ApiError::bad_request(format!("{name}: longer than 200 characters")));
-        }
-        Ok(value)
-    };
-    let candidate =
-        field(Some(new.candidate), "candidate")?.ok_or_else(|| ApiError::bad_request("candidate: missing"))?;
+    let candidate = required(Some(new.candidate), "candidate")?;
     let expires_at = humantime::format_rfc3339_micros(expires).to_string();
     let invite = Invite {
         id: random_id("i_").map_err(ApiError::internal)?,
         assignment: new.assignment,
         candidate,
-        email: field(new.email, "email")?,
-        external_id: field(new.external_id, "external_id")?,
+        email: optional(new.email, "email")?,
+        external_id: optional(new.external_id, "external_id")?,
         expires_at: expires_at.clone(),
         used_at: None,
         submission_id: None,

@@ -342,12 +342,12 @@ pub fn upload_error(error: UploadError) -> ApiError {
     }
 }
 
-fn required(value: Option<String>, name: &str) -> Result<String, ApiError> {
+pub fn required(value: Option<String>, name: &str) -> Result<String, ApiError> {
     optional(value, name)?.ok_or_else(|| ApiError::bad_request(format!("{name}: missing")))
 }
 
 /// A short text field: trimmed, at most `MAX_FIELD_CHARS`, none when empty.
-fn optional(value: Option<String>, name: &str) -> Result<Option<String>, ApiError> {
+pub fn optional(value: Option<String>, name: &str) -> Result<Option<String>, ApiError> {
     let Some(value) = value else { return Ok(None) };
     let value = value.trim().to_string();
     if value.chars().count() > MAX_FIELD_CHARS {
