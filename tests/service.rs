@@ -6,7 +6,7 @@ mod common;
 
 use std::time::Duration;
 
-use common::server::{Server, client, token, upload, wait_final, zip_of};
+use common::server::{Server, client, get_json, token, upload, wait_final, zip_of};
 use common::*;
 
 /// One phase that prints the candidate's file and sleeps `seconds`; one run.
@@ -64,13 +64,7 @@ fn upload_grade_and_fetch_every_report_file() {
         .json()
         .unwrap();
     assert!(spec["paths"]["/api/v1/submissions"]["post"].is_object(), "{spec}");
-    let assignments: serde_json::Value = client()
-        .get(server.url("/api/v1/assignments"))
-        .bearer_auth(&admin)
-        .send()
-        .unwrap()
-        .json()
-        .unwrap();
+    let assignments = get_json(&server, &admin, "/api/v1/assignments");
     assert_eq!(assignments[0]["id"], "t");
     assert!(!assignments.to_string().contains("hidden"), "{assignments}");
     let metrics = client().get(server.url("/metrics")).send().unwrap().text().unwrap();
@@ -163,13 +157,7 @@ fn an_idempotency_key_gives_the_first_submission_back() {
     let (second_status, second) = send("second");
     assert_eq!((first_status, second_status), (202, 200));
     assert_eq!(first["id"], second["id"]);
-    let list: serde_json::Value = client()
-        .get(server.url("/api/v1/submissions"))
-        .bearer_auth(&admin)
-        .send()
-        .unwrap()
-        .json()
-        .unwrap();
+    let list = get_json(&server, &admin, "/api/v1/submissions");
     assert_eq!(list["items"].as_array().unwrap().len(), 1, "{list}");
     let uploads = std::fs::read_dir(data.path().join("uploads")).unwrap().count();
     assert_eq!(uploads, 1, "the repeat's upload is not kept");
@@ -262,13 +250,7 @@ fn a_killed_server_grades_every_accepted_submission_once_after_a_restart() {
     // Kill it while grades run.
     let started = std::time::Instant::now();
     loop {
-        let list: serde_json::Value = client()
-            .get(server.url("/api/v1/submissions?status=grading"))
-            .bearer_auth(&admin)
-            .send()
-            .unwrap()
-            .json()
-            .unwrap();
+        let list = get_json(&server, &admin, "/api/v1/submissions?status=grading");
         if !list["items"].as_array().unwrap().is_empty() {
             break;
         }
@@ -293,13 +275,7 @@ fn a_killed_server_grades_every_accepted_submission_once_after_a_restart() {
             .unwrap();
         assert_eq!(leftovers(&report.submission.sha256), "", "containers of {id} were left");
     }
-    let list: serde_json::Value = client()
-        .get(server.url("/api/v1/submissions"))
-        .bearer_auth(&admin)
-        .send()
-        .unwrap()
-        .json()
-        .unwrap();
+    let list = get_json(&server, &admin, "/api/v1/submissions");
     assert_eq!(
         list["items"].as_array().unwrap().len(),
         4,
@@ -339,11 +315,11 @@ fn two_hundred_uploads_at_once_give_two_hundred_reports() {
     let mut seen = Vec::new();
     let mut cursor: Option<String> = None;
     loop {
-        let mut url = server.url("/api/v1/submissions?limit=70");
+        let mut path = "/api/v1/submissions?limit=70".to_string();
         if let Some(cursor) = &cursor {
-            url.push_str(&format!("&cursor={cursor}"));
+            path.push_str(&format!("&cursor={cursor}"));
         }
-        let page: serde_json::Value = client().get(url).bearer_auth(&admin).send().unwrap().json().unwrap();
+        let page = get_json(&server, &admin, &path);
         seen.extend(
             page["items"]
                 .as_array()
@@ -689,13 +665,7 @@ fn an_invite_takes_one_upload_then_shows_the_status_and_feedback() {
     assert!(second.text().unwrap().contains("used already"));
     // The submission carries the invite's candidate and external id, and is graded.
     let admin = token(data.path(), "admin");
-    let list: serde_json::Value = client()
-        .get(server.url("/api/v1/submissions"))
-        .bearer_auth(&admin)
-        .send()
-        .unwrap()
-        .json()
-        .unwrap();
+    let list = get_json(&server, &admin, "/api/v1/submissions");
     let items = list["items"].as_array().unwrap();
     assert_eq!(items.len(), 1, "{list}");
     assert_eq!(items[0]["external_id"], "ats-7");
@@ -798,51 +768,16 @@ fn a_harness_failure_is_retried_then_reported_as_ours() {
     let data = tempfile::tempdir().unwrap();
     let admin = token(data.path(), "admin");
     // No temp folder can be made: every grade fails in the harness, never in the candidate.
-    let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_assay"));
-    command
-        .args(["serve", "--listen", "127.0.0.1:0", "--data"])
-        .arg(data.path())
-        .arg("-a")
-        .arg(assignment.path())
-        .env("TMPDIR", "/nonexistent/assay-test")
-        .stdout(std::process::Stdio::piped());
-    let mut child = command.spawn().unwrap();
-    let mut line = String::new();
-    std::io::BufRead::read_line(&mut std::io::BufReader::new(child.stdout.take().unwrap()), &mut line).unwrap();
-    let url = line.trim().trim_start_matches("listening on ").to_string();
-    let form = reqwest::blocking::multipart::Form::new()
-        .text("assignment", "t")
-        .text("candidate", "Rae")
-        .part(
-            "file",
-            reqwest::blocking::multipart::Part::bytes(zip_of(&[("main.txt", "unlucky")])).file_name("a.zip"),
-        );
-    let accepted: serde_json::Value = client()
-        .post(format!("{url}/api/v1/submissions"))
-        .bearer_auth(&admin)
-        .multipart(form)
-        .send()
-        .unwrap()
-        .json()
-        .unwrap();
-    let id = accepted["id"].as_str().unwrap();
-    let started = std::time::Instant::now();
-    let done = loop {
-        let status: serde_json::Value = client()
-            .get(format!("{url}/api/v1/submissions/{id}"))
-            .bearer_auth(&admin)
-            .send()
-            .unwrap()
-            .json()
-            .unwrap();
-        if status["status"] == "harness_error" {
-            break status;
-        }
-        assert!(started.elapsed() < Duration::from_secs(60), "{status}");
-        std::thread::sleep(Duration::from_millis(200));
-    };
-    let _ = child.kill();
-    let _ = child.wait();
+    let env = [("TMPDIR", "/nonexistent/assay-test")];
+    let server = Server::start_with_env(data.path(), &[assignment.path()], &[], &env);
+    let (status, accepted) = upload(&server, &admin, "t", "Rae", zip_of(&[("main.txt", "unlucky")]));
+    assert_eq!(status, 202, "{accepted}");
+    let done = wait_final(
+        &server,
+        &admin,
+        accepted["id"].as_str().unwrap(),
+        Duration::from_secs(60),
+    );
     assert_eq!(done["attempts"], 3, "{done}");
     assert_eq!(done["verdict"], "harness_error");
     assert!(

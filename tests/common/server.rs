@@ -17,7 +17,13 @@ pub struct Server {
 impl Server {
     /// Serves `assignments` from `data` with these extra arguments.
     pub fn start(data: &Path, assignments: &[&Path], extra: &[&str]) -> Server {
+        Server::start_with_env(data, assignments, extra, &[])
+    }
+
+    /// `start`, with these environment variables set for the server.
+    pub fn start_with_env(data: &Path, assignments: &[&Path], extra: &[&str], env: &[(&str, &str)]) -> Server {
         let mut command = Command::new(env!("CARGO_BIN_EXE_assay"));
+        command.envs(env.iter().copied());
         command
             .args(["serve", "--listen", "127.0.0.1:0", "--data"])
             .arg(data)
@@ -118,17 +124,22 @@ pub fn upload(
     (status, response.json().unwrap())
 }
 
+/// GETs `path` with `token` and reads the JSON answer.
+pub fn get_json(server: &Server, token: &str, path: &str) -> serde_json::Value {
+    client()
+        .get(server.url(path))
+        .bearer_auth(token)
+        .send()
+        .unwrap()
+        .json()
+        .unwrap()
+}
+
 /// Polls a submission until its status is final; panics after `limit`.
 pub fn wait_final(server: &Server, token: &str, id: &str, limit: Duration) -> serde_json::Value {
     let started = Instant::now();
     loop {
-        let body: serde_json::Value = client()
-            .get(server.url(&format!("/api/v1/submissions/{id}")))
-            .bearer_auth(token)
-            .send()
-            .unwrap()
-            .json()
-            .unwrap();
+        let body = get_json(server, token, &format!("/api/v1/submissions/{id}"));
         let status = body["status"].as_str().unwrap_or("").to_string();
         if ["graded", "invalid_submission", "harness_error"].contains(&status.as_str()) {
             return body;
