@@ -8,6 +8,7 @@ use std::collections::BTreeSet;
 use assay::service::db::{Database, Finished, Inserted, ListFilter, NewSubmission, Status};
 use assay::service::invites::Invite;
 use assay::service::outbox::Event;
+use assay::service::reviews::{Rated, Saved};
 use common::postgres::Postgres;
 
 fn new<'a>(id: &'a str, key: Option<&'a str>, invite: Option<&'a str>) -> NewSubmission<'a> {
@@ -76,6 +77,8 @@ async fn the_records_hold(db: &Database) {
         score: Some((7.5, 10.0)),
         sha256: "ab",
         summary: "fine",
+        reproducibility: "reproducible",
+        test_groups: r#"[{"name":"core","passed":true}]"#.to_string(),
     };
     let event = Event {
         name: "grading.finished",
@@ -87,6 +90,8 @@ async fn the_records_hold(db: &Database) {
         (s1.status, s1.score, s1.max_score),
         (Status::Graded, Some(7.5), Some(10.0))
     );
+    assert_eq!(s1.reproducibility.as_deref(), Some("reproducible"));
+    assert_eq!(s1.test_groups.as_deref(), Some(r#"[{"name":"core","passed":true}]"#));
     // A restart puts what was grading back in the queue.
     assert_eq!(db.claim_next().await.unwrap().unwrap().id, "s2");
     assert_eq!(db.requeue_interrupted().await.unwrap(), 1);
@@ -158,6 +163,70 @@ async fn the_records_hold(db: &Database) {
     assert!(recorded.used_at.is_some());
 }
 
+/// Reviews from the browser: reviewers given out, drafts, a final submit, sessions.
+async fn reviews_hold(db: &Database) {
+    db.insert_token("r1", "ann", "review", "h-ann").await.unwrap();
+    db.insert_token("r2", "bob", "review", "h-bob").await.unwrap();
+    db.insert_token("r3", "boss", "admin", "h-boss").await.unwrap();
+    assert_eq!(
+        db.token_identity("h-ann").await.unwrap(),
+        Some(("ann".to_string(), "review".to_string()))
+    );
+    assert_eq!(
+        db.reviewers().await.unwrap(),
+        ["ann", "bob"],
+        "admins are not given reviews"
+    );
+    // s1 is the one graded submission to t: it gets both reviewers, once.
+    assert_eq!(db.assign_reviews("t", 2, 10).await.unwrap(), 2);
+    assert_eq!(db.assign_reviews("t", 2, 10).await.unwrap(), 0);
+    assert_eq!(db.assigned_to("ann").await.unwrap(), ["s1"]);
+    let rated = |level: &str| {
+        vec![Rated {
+            criterion: "Code".into(),
+            level: level.into(),
+            comment: "ok".into(),
+        }]
+    };
+    assert_eq!(
+        db.save_review("s1", "ann", &rated(""), false).await.unwrap(),
+        Saved::Draft
+    );
+    assert_eq!(
+        db.save_review("s1", "ann", &rated("good"), true).await.unwrap(),
+        Saved::Submitted
+    );
+    assert_eq!(
+        db.save_review("s1", "ann", &rated("poor"), true).await.unwrap(),
+        Saved::AlreadySubmitted
+    );
+    assert_eq!(
+        db.save_review("s1", "bob", &rated(""), false).await.unwrap(),
+        Saved::Draft
+    );
+    let reviews = db.reviews_of("s1").await.unwrap();
+    let ann = reviews.iter().find(|r| r.reviewer == "ann").unwrap();
+    assert!(ann.submitted);
+    assert_eq!(ann.ratings, rated("good"), "a submitted review is never changed");
+    let states = db.review_states("t").await.unwrap();
+    let state = &states["s1"];
+    assert_eq!((state.assigned.len(), state.drafts, state.submitted), (2, 1, 1));
+    assert_eq!(state.label(), "reviewed by 1");
+    assert_eq!(db.submitted_reviews("t").await.unwrap().len(), 1);
+    // Sessions: found by the cookie's value, gone once ended.
+    db.start_session("cookie-value", "ann", "review", "csrf-1")
+        .await
+        .unwrap();
+    let session = db.session("cookie-value").await.unwrap().unwrap();
+    assert_eq!(
+        (session.reviewer.as_str(), session.admin, session.csrf.as_str()),
+        ("ann", false, "csrf-1")
+    );
+    assert!(db.session("other").await.unwrap().is_none());
+    db.end_session("cookie-value").await.unwrap();
+    assert!(db.session("cookie-value").await.unwrap().is_none());
+}
+
 /// Many workers claiming at once take every queued submission exactly once.
 async fn claims_are_exclusive(db: &Database) {
     for i in 0..30 {
@@ -195,6 +264,7 @@ async fn sqlite_keeps_the_records() {
     // Opened again, the schema is current and the records are there.
     let db = Database::open_in(dir.path()).await.unwrap();
     assert_eq!(db.get("s1").await.unwrap().unwrap().status, Status::Graded);
+    reviews_hold(&db).await;
     claims_are_exclusive(&db).await;
 }
 
@@ -205,6 +275,7 @@ async fn postgres_keeps_the_same_records() {
     the_records_hold(&db).await;
     let db = Database::open(&postgres.url).await.unwrap();
     assert_eq!(db.get("s1").await.unwrap().unwrap().status, Status::Graded);
+    reviews_hold(&db).await;
     claims_are_exclusive(&db).await;
     drop(db);
     tokio::task::spawn_blocking(move || drop(postgres)).await.unwrap();

@@ -28,6 +28,12 @@ pub struct ServeArgs {
     /// Requests per second one token may make (twice as many in a burst); more get 429.
     #[arg(long, default_value_t = 100, value_parser = clap::value_parser!(u32).range(1..))]
     rate_limit: u32,
+    /// Most submissions one reviewer is given to review (across assignments).
+    #[arg(long, default_value_t = 200)]
+    review_cap: usize,
+    /// Mark session cookies Secure: reviewers reach the server over TLS (through a proxy).
+    #[arg(long)]
+    secure_cookies: bool,
     /// The wait before a failed webhook delivery is tried again; it doubles each time.
     #[arg(long, default_value = "2s", value_parser = crate::units::parse_duration, hide = true)]
     webhook_retry: std::time::Duration,
@@ -47,6 +53,8 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<Exit> {
         max_upload: args.max_upload,
         webhook_retry: args.webhook_retry,
         rate_limit: args.rate_limit,
+        review_cap: args.review_cap,
+        secure_cookies: args.secure_cookies,
     };
     crate::service::serve(options, |address| {
         // Scripts and tests read the address from this line.

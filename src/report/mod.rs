@@ -4,7 +4,7 @@
 mod error;
 pub mod exports;
 mod feedback;
-mod html;
+pub mod html;
 mod junit_xml;
 pub mod markdown;
 pub mod round;

@@ -66,7 +66,7 @@ fn wall(report: &Report) -> f64 {
 }
 
 /// Keeps a spreadsheet from reading a candidate's file name as a formula.
-fn cell(text: &str) -> String {
+pub fn spreadsheet_cell(text: &str) -> String {
     let text = plain(text);
     if text.starts_with(['=', '+', '-', '@', '\t', '\r']) {
         format!("'{text}")
@@ -92,9 +92,9 @@ pub fn summary_csv(rows: &[Row]) -> Result<Vec<u8>, RenderError> {
     csv.write_record(&header)?;
     for row in rows {
         let report = &row.report;
-        let others: Vec<String> = row.same_files_as.iter().map(|n| cell(n)).collect();
+        let others: Vec<String> = row.same_files_as.iter().map(|n| spreadsheet_cell(n)).collect();
         let mut line = vec![
-            cell(&row.name),
+            spreadsheet_cell(&row.name),
             report.submission.sha256.clone(),
             others.join("; "),
             report.verdict.as_str().to_string(),

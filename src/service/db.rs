@@ -89,6 +89,10 @@ pub struct Submission {
     pub summary: Option<String>,
     pub created_at: String,
     pub updated_at: String,
+    /// The grade's reproducibility status, once graded.
+    pub reproducibility: Option<String>,
+    /// The hidden test groups, JSON `[{"name": ..., "passed": ...}]`, once graded.
+    pub test_groups: Option<String>,
 }
 
 /// What an upload brings.
@@ -122,6 +126,9 @@ pub struct Finished<'a> {
     pub score: Option<(f64, f64)>,
     pub sha256: &'a str,
     pub summary: &'a str,
+    pub reproducibility: &'a str,
+    /// JSON `[{"name": ..., "passed": ...}]`.
+    pub test_groups: String,
 }
 
 /// A token's record; the token itself is never stored.
@@ -163,7 +170,8 @@ macro_rules! select_submissions {
     ($rest:literal) => {
         concat!(
             "SELECT id, seq, assignment, candidate, email, external_id, upload, upload_bytes, status, ",
-            "attempts, verdict, score, max_score, sha256, summary, created_at, updated_at FROM submissions ",
+            "attempts, verdict, score, max_score, sha256, summary, created_at, updated_at, reproducibility, ",
+            "test_groups FROM submissions ",
             $rest
         )
     };
@@ -281,6 +289,8 @@ impl Database {
                         summary: None,
                         created_at: now.clone(),
                         updated_at: now,
+                        reproducibility: None,
+                        test_groups: None,
                     }));
                 }
                 Err(sqlx::Error::Database(error)) if error.is_unique_violation() => {
@@ -342,6 +352,15 @@ impl Database {
         rows.iter().map(submission).collect()
     }
 
+    /// Every submission to one assignment, in upload order: a round.
+    pub async fn round(&self, assignment: &str) -> Result<Vec<Submission>, DbError> {
+        let rows = sqlx::query(select_submissions!("WHERE assignment = $1 ORDER BY seq"))
+            .bind(assignment)
+            .fetch_all(&self.pool)
+            .await?;
+        rows.iter().map(submission).collect()
+    }
+
     /// How many queued submissions were uploaded before this one.
     pub async fn queue_position(&self, seq: i64) -> Result<i64, DbError> {
         let row = sqlx::query("SELECT COUNT(*) AS ahead FROM submissions WHERE status = 'queued' AND seq < $1")
@@ -379,7 +398,7 @@ impl Database {
         let mut transaction = self.pool.begin().await?;
         sqlx::query(
             "UPDATE submissions SET status = $1, verdict = $2, score = $3, max_score = $4, sha256 = $5, \
-             summary = $6, updated_at = $7 WHERE id = $8",
+             summary = $6, updated_at = $7, reproducibility = $9, test_groups = $10 WHERE id = $8",
         )
         .bind(finished.status.as_str())
         .bind(finished.verdict)
@@ -389,6 +408,8 @@ impl Database {
         .bind(finished.summary)
         .bind(now())
         .bind(id)
+        .bind(finished.reproducibility)
+        .bind(&finished.test_groups)
         .execute(&mut *transaction)
         .await?;
         enqueue(&mut transaction, event).await?;
@@ -440,6 +461,17 @@ impl Database {
             .execute(&self.pool)
             .await?;
         Ok(())
+    }
+
+    /// The name and scope of the live token with this hash.
+    pub async fn token_identity(&self, hash: &str) -> Result<Option<(String, String)>, DbError> {
+        let row = sqlx::query("SELECT name, scope FROM tokens WHERE hash = $1 AND revoked_at IS NULL")
+            .bind(hash)
+            .fetch_optional(&self.pool)
+            .await?;
+        Ok(row
+            .map(|r| Ok::<_, sqlx::Error>((r.try_get("name")?, r.try_get("scope")?)))
+            .transpose()?)
     }
 
     /// The scope of the live token with this hash.
@@ -499,5 +531,7 @@ fn submission(row: &AnyRow) -> Result<Submission, DbError> {
         summary: row.try_get("summary")?,
         created_at: row.try_get("created_at")?,
         updated_at: row.try_get("updated_at")?,
+        reproducibility: row.try_get("reproducibility")?,
+        test_groups: row.try_get("test_groups")?,
     })
 }

@@ -3,14 +3,19 @@
 //! Docker engine. Nothing accepted is lost: a restart puts interrupted grades back in the
 //! queue and sweeps their containers.
 
+pub mod agreement;
 mod api;
 pub mod auth;
+mod candidate_files;
 mod clock;
 pub mod db;
 pub mod invites;
 mod metrics;
 pub mod outbox;
+mod pages;
 mod rate_limit;
+pub mod reviews;
+pub mod sessions;
 mod uploads;
 pub mod webhooks;
 mod worker;
@@ -47,6 +52,10 @@ pub struct Options {
     pub webhook_retry: std::time::Duration,
     /// Requests per second one token may make (twice as many in a burst).
     pub rate_limit: u32,
+    /// Most submissions one reviewer is given to review.
+    pub review_cap: usize,
+    /// Session cookies are marked Secure: the server is reached over TLS (through a proxy).
+    pub secure_cookies: bool,
 }
 
 /// An assignment the server grades, ready: its spec and its sandbox image.
@@ -69,6 +78,8 @@ pub struct Service {
     pub max_upload: u64,
     /// Signs invite links.
     pub invite_key: Vec<u8>,
+    pub review_cap: usize,
+    pub secure_cookies: bool,
     rate_limit: rate_limit::RateLimit,
     metrics: metrics::Metrics,
 }
@@ -134,6 +145,8 @@ pub async fn serve(options: Options, ready: impl FnOnce(SocketAddr)) -> anyhow::
         max_upload: options.max_upload,
         invite_key: invites::key(&options.data)?,
         rate_limit: rate_limit::RateLimit::new(options.rate_limit),
+        review_cap: options.review_cap,
+        secure_cookies: options.secure_cookies,
         metrics: Default::default(),
     });
     for _ in 0..workers {

@@ -77,6 +77,15 @@ async fn grade(service: &Service, submission: &Submission) -> anyhow::Result<()>
         score: report.score.map(|s| (s.total, s.max)),
         sha256: &report.submission.sha256,
         summary: &report.summary,
+        reproducibility: report.reproducibility.status.as_str(),
+        test_groups: serde_json::json!(
+            report
+                .test_groups
+                .iter()
+                .map(|g| serde_json::json!({"name": g.name, "passed": g.passed}))
+                .collect::<Vec<_>>()
+        )
+        .to_string(),
     };
     let event = super::outbox::Event {
         name: "grading.finished",

@@ -39,6 +39,7 @@ pub struct Spec {
     pub test_names: Option<TestNames>,
     pub reproducibility: Reproducibility,
     pub rubric: Vec<Criterion>,
+    pub review: ReviewSettings,
     /// Legal but risky choices, located like errors (`assay validate` prints them).
     pub warnings: Vec<SpecError>,
 }
@@ -232,4 +233,25 @@ pub struct Criterion {
     pub criterion: String,
     pub weight: f64,
     pub levels: Vec<String>,
+    /// What reviewers should look for, shown beside the levels.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub guidance: String,
+}
+
+/// `[review]`: how reviewers score submissions in the browser.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ReviewSettings {
+    /// Reviewers see a pseudonym, not the candidate, until they submit their own scores.
+    pub blind: bool,
+    /// How many reviewers each submission gets.
+    pub reviewers: u32,
+}
+
+impl Default for ReviewSettings {
+    fn default() -> ReviewSettings {
+        ReviewSettings {
+            blind: true,
+            reviewers: 2,
+        }
+    }
 }

@@ -25,6 +25,15 @@ pub struct RawSpec {
     pub reproducibility: RawReproducibility,
     #[serde(default, rename = "rubric")]
     pub rubric: Vec<RawCriterion>,
+    #[serde(default)]
+    pub review: RawReview,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawReview {
+    pub blind: Option<bool>,
+    pub reviewers: Option<i64>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -138,6 +147,7 @@ pub struct RawCriterion {
     pub criterion: String,
     pub weight: f64,
     pub levels: Vec<String>,
+    pub guidance: Option<String>,
 }
 
 #[derive(Debug, Deserialize)]

@@ -82,6 +82,26 @@ pub fn token(data: &Path, scope: &str) -> String {
         .to_string()
 }
 
+/// A new token of `scope` named `name` (a reviewer's name is their token's).
+pub fn token_named(data: &Path, scope: &str, name: &str) -> String {
+    let output = assay(&[
+        "token",
+        "create",
+        "--scope",
+        scope,
+        "--name",
+        name,
+        "--data",
+        data.to_str().unwrap(),
+    ]);
+    assert!(output.status.success(), "{}", text(&output));
+    String::from_utf8_lossy(&output.stdout)
+        .lines()
+        .last()
+        .unwrap()
+        .to_string()
+}
+
 /// A zip of `files` (name, content).
 pub fn zip_of(files: &[(&str, &str)]) -> Vec<u8> {
     let mut zip = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));

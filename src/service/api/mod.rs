@@ -36,6 +36,7 @@ pub fn router(service: Arc<Service>) -> Router {
         .route("/api/v1/submissions/{id}/{file}", get(submissions::file))
         .route("/api/v1/invites", post(invites::create))
         .route("/invite/{token}", get(invites::show).post(invites::upload))
+        .merge(crate::service::pages::router())
         .layer(DefaultBodyLimit::max(body_limit))
         .with_state(service)
 }

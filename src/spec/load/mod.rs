@@ -183,6 +183,7 @@ impl Checker<'_> {
         }
         let reproducibility = self.reproducibility(&raw);
         let rubric = self.rubric(&raw);
+        let review = self.review_settings(&raw);
         Spec {
             dir: self.dir.to_path_buf(),
             sha256,
@@ -198,6 +199,7 @@ impl Checker<'_> {
             test_names: None,
             reproducibility,
             rubric,
+            review,
             warnings: Vec::new(),
         }
     }

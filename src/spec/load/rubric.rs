@@ -20,6 +20,7 @@ impl Checker<'_> {
                 criterion: c.criterion.clone(),
                 weight: c.weight,
                 levels: c.levels.clone(),
+                guidance: c.guidance.clone().unwrap_or_default(),
             });
         }
         let mut seen = BTreeMap::new();
@@ -30,5 +31,21 @@ impl Checker<'_> {
             }
         }
         rubric
+    }
+
+    pub(super) fn review_settings(&mut self, raw: &RawSpec) -> ReviewSettings {
+        let mut settings = ReviewSettings::default();
+        if let Some(blind) = raw.review.blind {
+            settings.blind = blind;
+        }
+        if let Some(k) = raw.review.reviewers {
+            if (1..=20).contains(&k) {
+                settings.reviewers = k as u32;
+            } else {
+                let path = KeyPath::root().key("review").key("reviewers");
+                self.fail(&path, format!("must be from 1 to 20, not {k}"));
+            }
+        }
+        settings
     }
 }

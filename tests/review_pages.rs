@@ -1,0 +1,514 @@
+//! The reviewers' pages in a real browser (headless Chromium through chromedriver) against a
+//! real `assay serve`: log in, open the round and a submission, score the rubric (one reviewer
+//! by keyboard alone, one by mouse), submit; blind review holds until each submits; the merge
+//! equals `assay review merge` of the same sheets; candidate payloads run and fetch nothing.
+
+mod common;
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::Duration;
+
+use common::browser::Browser;
+use common::server::{Server, client, get_json, token, token_named, wait_final};
+use common::*;
+use fantoccini::Locator;
+use fantoccini::actions::{InputSource, KeyAction, KeyActions};
+use fantoccini::key::Key;
+
+const CANDIDATE: &str = "Jane Payload";
+const EMAIL: &str = "jane.payload@example.org";
+
+/// Counts every connection made to a loopback port: a payload that fetches anything shows here.
+fn listener() -> (u16, Arc<AtomicUsize>) {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let fetched = Arc::new(AtomicUsize::new(0));
+    let counter = fetched.clone();
+    std::thread::spawn(move || {
+        for connection in listener.incoming() {
+            counter.fetch_add(1, Ordering::SeqCst);
+            drop(connection);
+        }
+    });
+    (port, fetched)
+}
+
+fn rubric_assignment() -> tempfile::TempDir {
+    let dir = one_phase(
+        "cat /workspace/main.txt",
+        "",
+        "[reproducibility]\nruns = 1\n\n\
+         [[rubric]]\ncriterion = \"Code quality\"\nweight = 10\nlevels = [\"missing\", \"adequate\", \"strong\"]\n\
+         guidance = \"Clear names and small functions\"\n\n\
+         [[rubric]]\ncriterion = \"Communication\"\nweight = 5\nlevels = [\"poor\", \"fair\", \"good\", \"great\"]\n\n\
+         [review]\nreviewers = 2\n",
+    );
+    write(dir.path(), "starter/main.py", "x = 1\n");
+    dir
+}
+
+/// A zip whose names, README, notebook, code and output all carry payloads aimed at `port`.
+fn hostile_zip(port: u16) -> Vec<u8> {
+    let png_lie = "PHN2ZyBvbmxvYWQ9YWxlcnQoMSk+"; // "<svg onload=alert(1)>"
+    let notebook = serde_json::json!({
+        "metadata": {"authors": [{"name": CANDIDATE}], "kernelspec": {"name": "python3"}},
+        "nbformat": 4, "nbformat_minor": 5,
+        "cells": [
+            {"cell_type": "markdown", "metadata": {}, "source": [format!("# Analysis\n<img src=http://127.0.0.1:{port}/nb>")]},
+            {"cell_type": "code", "metadata": {}, "execution_count": 1, "source": "print(2)", "outputs": [
+                {"output_type": "stream", "name": "stdout", "text": ["2\n"]},
+                {"output_type": "display_data", "metadata": {}, "data": {
+                    "text/html": format!("<script>fetch('http://127.0.0.1:{port}/nbhtml')</script>"),
+                    "image/png": png_lie,
+                }},
+            ]},
+        ]
+    })
+    .to_string();
+    let files: Vec<(String, String)> = vec![
+        ("main.txt".into(), format!("<img src=http://127.0.0.1:{port}/stdout>")),
+        (
+            "README.md".into(),
+            format!(
+                "# My approach\n\n<img src=\"http://127.0.0.1:{port}/readme\">\n\n![chart](http://127.0.0.1:{port}/md)\n\n<script>fetch('http://127.0.0.1:{port}/s')</script>\n"
+            ),
+        ),
+        (
+            "main.py".into(),
+            format!("x = \"<script>fetch('http://127.0.0.1:{port}/code')</script>\"\n"),
+        ),
+        ("analysis.ipynb".into(), notebook),
+        // No '/' may be in a name: the URL is built from character codes.
+        (
+            format!(
+                "a<img src=x onerror=fetch(String.fromCharCode({}))>.py",
+                format!("http://127.0.0.1:{port}/name")
+                    .bytes()
+                    .map(|b| b.to_string())
+                    .collect::<Vec<_>>()
+                    .join(",")
+            ),
+            "y = 2\n".into(),
+        ),
+    ];
+    let borrowed: Vec<(&str, &str)> = files.iter().map(|(n, c)| (n.as_str(), c.as_str())).collect();
+    common::server::zip_of(&borrowed)
+}
+
+async fn press(browser: &Browser, key: Key) {
+    let actions = KeyActions::new("keyboard".to_string())
+        .then(KeyAction::Down { value: key.into() })
+        .then(KeyAction::Up { value: key.into() });
+    browser.client.perform_actions(actions).await.unwrap();
+}
+
+async fn focused(browser: &Browser) -> String {
+    let value = browser
+        .client
+        .execute(
+            "const e = document.activeElement; return e ? (e.name || e.id || e.tagName) + '|' + (e.value || '') : '';",
+            vec![],
+        )
+        .await
+        .unwrap();
+    value.as_str().unwrap_or("").to_string()
+}
+
+/// Presses Tab until the focused control's name is `name`; fails if it is never reached.
+async fn tab_to(browser: &Browser, name: &str) {
+    for _ in 0..80 {
+        press(browser, Key::Tab).await;
+        if focused(browser).await.split('|').next() == Some(name) {
+            return;
+        }
+    }
+    panic!("{name} is not reachable with Tab");
+}
+
+/// Waits until the browser is on `path` (a click or a key starts a navigation and returns).
+async fn wait_path(browser: &Browser, path: &str) {
+    for _ in 0..200 {
+        if browser.client.current_url().await.unwrap().path() == path {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    panic!("the browser did not reach {path}: {}", source(browser).await);
+}
+
+/// Waits until the page holds `text`.
+async fn wait_text(browser: &Browser, text: &str) -> String {
+    for _ in 0..200 {
+        let page = source(browser).await;
+        if page.contains(text) {
+            return page;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    panic!("the page never showed {text:?}: {}", source(browser).await);
+}
+
+async fn source(browser: &Browser) -> String {
+    browser.client.source().await.unwrap()
+}
+
+async fn log_in(browser: &Browser, server: &Server, token: &str) {
+    browser.client.goto(&server.url("/review/login")).await.unwrap();
+    let field = browser.client.find(Locator::Id("token")).await.unwrap();
+    field.send_keys(token).await.unwrap();
+    browser
+        .client
+        .find(Locator::Css("form button[type=submit]"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    wait_path(browser, "/review").await;
+}
+
+async fn log_out(browser: &Browser) {
+    browser
+        .client
+        .find(Locator::Css("header form button"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    wait_path(browser, "/review/login").await;
+}
+
+/// Every scoring control has a label with text, and none is out of the tab order.
+async fn controls_are_labelled(browser: &Browser) {
+    let unlabelled = browser
+        .client
+        .execute(
+            "return [...document.querySelectorAll('main form input:not([type=hidden]), main form textarea, main form button')]
+                .filter(c => c.tagName === 'BUTTON' ? !c.textContent.trim()
+                    : !(c.labels && c.labels.length && c.labels[0].textContent.trim()) || c.tabIndex < 0)
+                .map(c => c.id || c.name);",
+            vec![],
+        )
+        .await
+        .unwrap();
+    assert_eq!(unlabelled, serde_json::json!([]), "controls without a label");
+}
+
+/// Opens the submission from the round page; checks what a blind reviewer may see.
+async fn open_submission_blind(browser: &Browser, server: &Server, id: &str) {
+    browser.client.goto(&server.url("/review/assignments/t")).await.unwrap();
+    let round = source(browser).await;
+    assert!(round.contains("1 of 1 submission(s) shown"), "{round}");
+    assert!(!round.contains("Jane"), "the round page names the candidate: {round}");
+    browser
+        .client
+        .find(Locator::Css(&format!("a[href='/review/submissions/{id}']")))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    wait_path(browser, &format!("/review/submissions/{id}")).await;
+    let page = source(browser).await;
+    for secret in ["Jane", "jane.payload", "work.zip"] {
+        assert!(!page.contains(secret), "the blind page shows {secret:?}: {page}");
+    }
+    assert!(page.contains("Candidate "), "a pseudonym is shown");
+    assert!(
+        page.contains("Look for: Clear names and small functions"),
+        "the criterion's guidance"
+    );
+    assert!(page.contains("<h1>My approach</h1>"), "the README is rendered");
+}
+
+/// Opens each of the candidate's files in turn; none may name them while blind.
+async fn open_every_file(browser: &Browser, server: &Server, id: &str, blind: bool) {
+    let links = browser.client.find_all(Locator::Css("ul.tree a")).await.unwrap();
+    let mut hrefs = Vec::new();
+    for link in links {
+        hrefs.push(link.attr("href").await.unwrap().unwrap());
+    }
+    assert_eq!(hrefs.len(), 5, "{hrefs:?}");
+    for href in &hrefs {
+        browser.client.goto(&server.url(href)).await.unwrap();
+        let page = source(browser).await;
+        assert!(
+            ["<pre class=\"code", "class=\"notebook\"", "class=\"markdown\""]
+                .iter()
+                .any(|shown| page.contains(shown)),
+            "{href}: {page}"
+        );
+        if blind {
+            assert!(!page.contains("Jane"), "{href} names the candidate");
+        }
+        if href.contains("main.py") {
+            assert!(
+                page.contains("Changes from the starter"),
+                "the diff against starter/main.py"
+            );
+        }
+        if href.contains("analysis.ipynb") {
+            assert!(page.contains("<h1>Analysis</h1>"), "notebook cells are rendered");
+        }
+    }
+    browser
+        .client
+        .goto(&server.url(&format!("/review/submissions/{id}/report.html")))
+        .await
+        .unwrap();
+    let report = source(browser).await;
+    assert!(report.contains("Candidate "), "the report frame shows the pseudonym");
+    assert!(!report.contains("work.zip") && !report.contains("Jane"), "{report}");
+    browser
+        .client
+        .goto(&server.url(&format!("/review/submissions/{id}")))
+        .await
+        .unwrap();
+}
+
+#[test]
+fn two_reviewers_score_blind_in_the_browser_and_the_merge_matches_the_cli() {
+    require_engine();
+    sandbox_image();
+    let (port, fetched) = listener();
+    let assignment = rubric_assignment();
+    let data = tempfile::tempdir().unwrap();
+    let admin = token(data.path(), "admin");
+    let ann = token_named(data.path(), "review", "ann");
+    let bob = token_named(data.path(), "review", "bob");
+    let server = Server::start(data.path(), &[assignment.path()], &[]);
+    let form = reqwest::blocking::multipart::Form::new()
+        .text("assignment", "t")
+        .text("candidate", CANDIDATE)
+        .text("email", EMAIL)
+        .part(
+            "file",
+            reqwest::blocking::multipart::Part::bytes(hostile_zip(port)).file_name("work.zip"),
+        );
+    let answer: serde_json::Value = client()
+        .post(server.url("/api/v1/submissions"))
+        .bearer_auth(&admin)
+        .multipart(form)
+        .send()
+        .unwrap()
+        .json()
+        .unwrap();
+    let id = answer["id"].as_str().unwrap().to_string();
+    let done = wait_final(&server, &admin, &id, Duration::from_secs(120));
+    assert_eq!(done["status"], "graded", "{done}");
+
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let overall_alpha = runtime.block_on(async {
+        let browser = Browser::start().await;
+        // A wrong token is refused on the page.
+        browser.client.goto(&server.url("/review/login")).await.unwrap();
+        let field = browser.client.find(Locator::Id("token")).await.unwrap();
+        field.send_keys("assay_wrong").await.unwrap();
+        browser
+            .client
+            .find(Locator::Css("form button[type=submit]"))
+            .await
+            .unwrap()
+            .click()
+            .await
+            .unwrap();
+        wait_text(&browser, "not a live review or admin token").await;
+
+        // Ann reviews with the keyboard alone.
+        log_in(&browser, &server, &ann).await;
+        let queue = source(&browser).await;
+        assert!(queue.contains("1 of 1 submission(s) given to you"), "{queue}");
+        open_submission_blind(&browser, &server, &id).await;
+        open_every_file(&browser, &server, &id, true).await;
+        controls_are_labelled(&browser).await;
+        for (criterion, steps, comment) in [(0, 2, "Small clear functions"), (1, 3, "A README that explains <why>")] {
+            tab_to(&browser, &format!("level-{criterion}")).await;
+            press(&browser, Key::Space).await;
+            for _ in 0..steps {
+                press(&browser, Key::Right).await;
+            }
+            tab_to(&browser, &format!("comment-{criterion}")).await;
+            browser
+                .client
+                .active_element()
+                .await
+                .unwrap()
+                .send_keys(comment)
+                .await
+                .unwrap();
+        }
+        // A draft first: saved, still blind.
+        tab_to(&browser, "action").await;
+        assert!(focused(&browser).await.ends_with("|draft"));
+        press(&browser, Key::Enter).await;
+        // The page comes back with the draft in it.
+        let draft = wait_text(&browser, "Small clear functions</textarea>").await;
+        assert!(!draft.contains("Jane"), "a draft does not reveal the candidate");
+        assert!(draft.contains("Small clear functions"), "the draft keeps the comment");
+        tab_to(&browser, "action").await;
+        press(&browser, Key::Tab).await;
+        assert!(
+            focused(&browser).await.ends_with("|submit"),
+            "{}",
+            focused(&browser).await
+        );
+        press(&browser, Key::Enter).await;
+        let after = wait_text(&browser, "Your review is submitted").await;
+        assert!(
+            after.contains(CANDIDATE) && after.contains(EMAIL),
+            "identity shows once submitted"
+        );
+        log_out(&browser).await;
+
+        // Bob, by mouse: he sees neither the candidate nor Ann's scores until he submits.
+        log_in(&browser, &server, &bob).await;
+        open_submission_blind(&browser, &server, &id).await;
+        let page = source(&browser).await;
+        assert!(
+            !page.contains("Small clear functions"),
+            "Bob sees Ann's comment before submitting"
+        );
+        assert!(page.contains("Other reviewers' scores show once you submit your own"));
+        for (radio, comment_id, comment) in [
+            ("c0-l1", "comment-0", "Some long functions"),
+            ("c1-l0", "comment-1", "Hard to follow"),
+        ] {
+            browser
+                .client
+                .find(Locator::Css(&format!("label[for='{radio}']")))
+                .await
+                .unwrap()
+                .click()
+                .await
+                .unwrap();
+            browser
+                .client
+                .find(Locator::Id(comment_id))
+                .await
+                .unwrap()
+                .send_keys(comment)
+                .await
+                .unwrap();
+        }
+        browser
+            .client
+            .find(Locator::Css("button[value=submit]"))
+            .await
+            .unwrap()
+            .click()
+            .await
+            .unwrap();
+        let after = wait_text(&browser, "Your review is submitted").await;
+        assert!(after.contains(CANDIDATE), "identity shows once submitted");
+        assert!(
+            after.contains("Small clear functions"),
+            "Ann's review shows once Bob submitted"
+        );
+        // A submitted review is final.
+        let posted = browser
+            .client
+            .execute(
+                "return document.querySelectorAll('button[value=submit]').length;",
+                vec![],
+            )
+            .await
+            .unwrap();
+        assert_eq!(posted, serde_json::json!(0), "no submit button after submitting");
+        log_out(&browser).await;
+
+        // The admin's agreement page flags the criterion two levels apart or more.
+        log_in(&browser, &server, &admin).await;
+        browser
+            .client
+            .goto(&server.url("/review/assignments/t/agreement"))
+            .await
+            .unwrap();
+        let agreement = source(&browser).await;
+        assert!(agreement.contains("Communication"), "{agreement}");
+        assert!(
+            agreement.contains(&format!("{CANDIDATE}</a>: Communication")),
+            "{agreement}"
+        );
+        let overall = browser
+            .client
+            .find(Locator::Id("overall-alpha"))
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        browser.close().await;
+        overall
+    });
+
+    // The browser's merge equals `assay review merge` of the same sheets.
+    let served: Report = client()
+        .get(server.url(&format!("/api/v1/submissions/{id}/report.json")))
+        .bearer_auth(&admin)
+        .send()
+        .unwrap()
+        .json()
+        .unwrap();
+    let review = served
+        .review
+        .clone()
+        .expect("the browser's review is merged into report.json");
+    assert_eq!(review.reviewers, ["ann", "bob"]);
+    let copy = tempfile::tempdir().unwrap();
+    let mut bare = served.clone();
+    bare.review = None;
+    std::fs::write(copy.path().join("report.json"), serde_json::to_string(&bare).unwrap()).unwrap();
+    let sheet = |reviewer: &str, code: &str, code_comment: &str, talk: &str, talk_comment: &str| {
+        let path = copy.path().join(format!("{reviewer}.toml"));
+        std::fs::write(
+            &path,
+            format!(
+                "[review]\nassignment = \"t\"\nsubmission = \"{}\"\nreviewer = \"{reviewer}\"\n\n\
+                 [[criterion]]\nname = \"Code quality\"\nweight = 10.0\nlevels = [\"missing\", \"adequate\", \"strong\"]\nlevel = \"{code}\"\ncomment = \"{code_comment}\"\n\n\
+                 [[criterion]]\nname = \"Communication\"\nweight = 5.0\nlevels = [\"poor\", \"fair\", \"good\", \"great\"]\nlevel = \"{talk}\"\ncomment = \"{talk_comment}\"\n",
+                served.submission.sha256
+            ),
+        )
+        .unwrap();
+        path
+    };
+    let a = sheet(
+        "ann",
+        "strong",
+        "Small clear functions",
+        "great",
+        "A README that explains <why>",
+    );
+    let b = sheet("bob", "adequate", "Some long functions", "poor", "Hard to follow");
+    let merged = assay(&[
+        "review",
+        "merge",
+        copy.path().join("report.json").to_str().unwrap(),
+        a.to_str().unwrap(),
+        b.to_str().unwrap(),
+    ]);
+    assert!(merged.status.success(), "{}", text(&merged));
+    let cli: Report = serde_json::from_str(&std::fs::read_to_string(copy.path().join("report.json")).unwrap()).unwrap();
+    assert_eq!(
+        Some(review.clone()),
+        cli.review,
+        "the browser's merge differs from the CLI's"
+    );
+    assert!(
+        review
+            .criteria
+            .iter()
+            .any(|c| c.criterion == "Communication" && c.disagreement)
+    );
+    // One submission: the round's alpha is the report's.
+    let expected = review.alpha.map(|a| format!("{a:.3}")).unwrap_or_else(|| "n/a".into());
+    assert_eq!(overall_alpha, expected);
+
+    // The round as CSV, and the status API, agree.
+    let status = get_json(&server, &admin, &format!("/api/v1/submissions/{id}"));
+    assert_eq!(status["status"], "graded");
+    let fetched = fetched.load(Ordering::SeqCst);
+    assert_eq!(fetched, 0, "candidate payloads made {fetched} request(s)");
+}
