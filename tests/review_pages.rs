@@ -67,6 +67,10 @@ fn hostile_zip(port: u16) -> Vec<u8> {
     })
     .to_string();
     let files: Vec<(String, String)> = vec![
+        (
+            ".git/config".into(),
+            format!("[user]\n\tname = {CANDIDATE}\n\temail = {EMAIL}\n"),
+        ),
         ("main.txt".into(), format!("<img src=http://127.0.0.1:{port}/stdout>")),
         (
             "README.md".into(),
@@ -511,4 +515,334 @@ fn two_reviewers_score_blind_in_the_browser_and_the_merge_matches_the_cli() {
     assert_eq!(status["status"], "graded");
     let fetched = fetched.load(Ordering::SeqCst);
     assert_eq!(fetched, 0, "candidate payloads made {fetched} request(s)");
+}
+
+/// A webhook receiver that answers 200 and keeps every body.
+fn receiver() -> (String, Arc<std::sync::Mutex<Vec<String>>>) {
+    use std::io::{BufRead, BufReader, Read, Write};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://{}/hook", listener.local_addr().unwrap());
+    let bodies = Arc::new(std::sync::Mutex::new(Vec::new()));
+    let kept = bodies.clone();
+    std::thread::spawn(move || {
+        for stream in listener.incoming() {
+            let Ok(mut stream) = stream else { continue };
+            let mut reader = BufReader::new(stream.try_clone().unwrap());
+            let mut line = String::new();
+            let mut length = 0;
+            reader.read_line(&mut line).unwrap();
+            loop {
+                line.clear();
+                reader.read_line(&mut line).unwrap();
+                let Some((name, value)) = line.trim_end().split_once(": ") else {
+                    break;
+                };
+                if name.eq_ignore_ascii_case("content-length") {
+                    length = value.parse().unwrap();
+                }
+            }
+            let mut body = vec![0u8; length];
+            reader.read_exact(&mut body).unwrap();
+            kept.lock().unwrap().push(String::from_utf8(body).unwrap());
+            let _ = write!(
+                stream,
+                "HTTP/1.1 200 OK\r\ncontent-length: 0\r\nconnection: close\r\n\r\n"
+            );
+        }
+    });
+    (url, bodies)
+}
+
+/// A client that keeps redirects as answers, so the test sees each 303.
+fn no_redirects() -> reqwest::blocking::Client {
+    reqwest::blocking::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .timeout(Duration::from_secs(60))
+        .build()
+        .unwrap()
+}
+
+fn set_cookie(response: &reqwest::blocking::Response, name: &str) -> String {
+    response
+        .headers()
+        .get_all("set-cookie")
+        .iter()
+        .map(|v| v.to_str().unwrap().to_string())
+        .find(|c| c.starts_with(&format!("{name}=")))
+        .unwrap_or_else(|| panic!("no {name} cookie in {:?}", response.headers()))
+}
+
+fn cookie_value(set_cookie: &str) -> String {
+    set_cookie
+        .split(';')
+        .next()
+        .unwrap()
+        .split_once('=')
+        .unwrap()
+        .1
+        .to_string()
+}
+
+/// Logs in over plain HTTP; returns the session cookie's value and the page's CSRF token.
+fn http_log_in(server: &Server, token: &str) -> (String, String) {
+    let http = no_redirects();
+    let page = http.get(server.url("/review/login")).send().unwrap();
+    let login = cookie_value(&set_cookie(&page, "assay_login"));
+    let answer = http
+        .post(server.url("/review/login"))
+        .header("cookie", format!("assay_login={login}"))
+        .form(&[("token", token), ("login_csrf", &login)])
+        .send()
+        .unwrap();
+    assert_eq!(answer.status().as_u16(), 303);
+    let session = set_cookie(&answer, "assay_session");
+    assert!(
+        session.contains("HttpOnly") && session.contains("SameSite=Strict") && !session.contains("Secure"),
+        "{session}"
+    );
+    let session = cookie_value(&session);
+    let queue = http
+        .get(server.url("/review"))
+        .header("cookie", format!("assay_session={session}"))
+        .send()
+        .unwrap()
+        .text()
+        .unwrap();
+    let csrf = queue
+        .split("name=\"csrf\" value=\"")
+        .nth(1)
+        .and_then(|rest| rest.split('"').next())
+        .unwrap_or_else(|| panic!("the page's forms carry a CSRF token: {queue}"))
+        .to_string();
+    (session, csrf)
+}
+
+fn post_review(server: &Server, session: &str, id: &str, fields: &[(&str, &str)]) -> (u16, String) {
+    let answer = no_redirects()
+        .post(server.url(&format!("/review/submissions/{id}")))
+        .header("cookie", format!("assay_session={session}"))
+        .form(fields)
+        .send()
+        .unwrap();
+    (answer.status().as_u16(), answer.text().unwrap())
+}
+
+#[test]
+fn forms_need_their_tokens_bad_input_is_refused_and_a_completed_review_is_announced() {
+    require_engine();
+    sandbox_image();
+    let assignment = rubric_assignment();
+    let data = tempfile::tempdir().unwrap();
+    let admin = token(data.path(), "admin");
+    let reader = token(data.path(), "read");
+    let ann = token_named(data.path(), "review", "ann");
+    let bob = token_named(data.path(), "review", "bob");
+    let (hook, bodies) = receiver();
+    let added = assay(&[
+        "webhook",
+        "add",
+        &hook,
+        "--events",
+        "review.completed",
+        "--secret",
+        "s3cret",
+        "--data",
+        data.path().to_str().unwrap(),
+    ]);
+    assert!(added.status.success(), "{}", text(&added));
+    let server = Server::start(data.path(), &[assignment.path()], &[]);
+    let (status, body) = common::server::upload(
+        &server,
+        &admin,
+        "t",
+        "=HYPERLINK(\"http://x\")",
+        common::server::zip_of(&[("main.txt", "formula")]),
+    );
+    assert_eq!(status, 202, "{body}");
+    let id = body["id"].as_str().unwrap().to_string();
+    assert_eq!(
+        wait_final(&server, &admin, &id, Duration::from_secs(120))["status"],
+        "graded"
+    );
+    let http = no_redirects();
+
+    // No session: every page sends to the login page.
+    let page = http.get(server.url("/review/assignments/t")).send().unwrap();
+    assert_eq!(page.status().as_u16(), 303);
+    assert_eq!(page.headers()["location"], "/review/login");
+    // The login page: strict policy, its own double-submit cookie.
+    let login = http.get(server.url("/review/login")).send().unwrap();
+    let policy = login.headers()["content-security-policy"].to_str().unwrap().to_string();
+    assert!(
+        policy.contains("default-src 'none'") && policy.contains("frame-ancestors 'none'"),
+        "{policy}"
+    );
+    let login_cookie = set_cookie(&login, "assay_login");
+    assert!(login_cookie.contains("HttpOnly") && login_cookie.contains("SameSite=Strict"));
+    let login_value = cookie_value(&login_cookie);
+    // A login post without the cookie, or with another value, is refused.
+    for cookie in ["", "assay_login=0000"] {
+        let answer = http
+            .post(server.url("/review/login"))
+            .header("cookie", cookie)
+            .form(&[("token", ann.as_str()), ("login_csrf", login_value.as_str())])
+            .send()
+            .unwrap();
+        assert_eq!(answer.status().as_u16(), 403, "cookie {cookie:?}");
+    }
+    // A read token is not a reviewer's.
+    let answer = http
+        .post(server.url("/review/login"))
+        .header("cookie", format!("assay_login={login_value}"))
+        .form(&[("token", reader.as_str()), ("login_csrf", login_value.as_str())])
+        .send()
+        .unwrap();
+    assert_eq!(answer.status().as_u16(), 401);
+
+    let (ann_session, ann_csrf) = http_log_in(&server, &ann);
+    let level = |c: &str| format!("level-{c}");
+    let (l0, l1) = (level("0"), level("1"));
+    // Without the CSRF token, or with a wrong one: refused, nothing saved.
+    for csrf in [None, Some("f00d")] {
+        let mut fields = vec![("action", "submit"), (l0.as_str(), "strong"), (l1.as_str(), "good")];
+        if let Some(csrf) = csrf {
+            fields.push(("csrf", csrf));
+        }
+        let (status, _) = post_review(&server, &ann_session, &id, &fields);
+        assert_eq!(status, 403, "csrf {csrf:?}");
+    }
+    // Bad input: a clear sentence, nothing saved.
+    let bad: [(&[(&str, &str)], &str); 3] = [
+        (
+            &[("action", "submit"), ("level-0", "strong")],
+            "Communication: choose a level",
+        ),
+        (
+            &[("action", "submit"), ("level-0", "superb"), ("level-1", "good")],
+            "is not one of its levels",
+        ),
+        (&[("action", "publish")], "action: draft or submit"),
+    ];
+    for (fields, says) in bad {
+        let mut fields = fields.to_vec();
+        fields.push(("csrf", &ann_csrf));
+        let (status, page) = post_review(&server, &ann_session, &id, &fields);
+        assert_eq!(status, 400, "{fields:?}");
+        assert!(page.contains(says), "{page}");
+    }
+    let malformed = http
+        .post(server.url(&format!("/review/submissions/{id}")))
+        .header("cookie", format!("assay_session={ann_session}"))
+        .header("content-type", "application/json")
+        .body("{\"action\": \"submit\"}")
+        .send()
+        .unwrap();
+    assert!(malformed.status().is_client_error(), "{}", malformed.status());
+    let unknown = http
+        .get(server.url("/review/submissions/s_nothing"))
+        .header("cookie", format!("assay_session={ann_session}"))
+        .send()
+        .unwrap();
+    assert_eq!(unknown.status().as_u16(), 404);
+    // Agreement is for admins only.
+    let agreement = http
+        .get(server.url("/review/assignments/t/agreement"))
+        .header("cookie", format!("assay_session={ann_session}"))
+        .send()
+        .unwrap();
+    assert_eq!(agreement.status().as_u16(), 403);
+    assert!(bodies.lock().unwrap().is_empty(), "nothing is complete yet");
+
+    // Both reviewers submit: one review.completed event.
+    let (status, _) = post_review(
+        &server,
+        &ann_session,
+        &id,
+        &[
+            ("csrf", &ann_csrf),
+            ("action", "submit"),
+            ("level-0", "strong"),
+            ("level-1", "good"),
+        ],
+    );
+    assert_eq!(status, 303);
+    let (status, _) = post_review(
+        &server,
+        &ann_session,
+        &id,
+        &[
+            ("csrf", &ann_csrf),
+            ("action", "submit"),
+            ("level-0", "missing"),
+            ("level-1", "poor"),
+        ],
+    );
+    assert_eq!(status, 409, "a submitted review is final");
+    let (bob_session, bob_csrf) = http_log_in(&server, &bob);
+    let (status, _) = post_review(
+        &server,
+        &bob_session,
+        &id,
+        &[
+            ("csrf", &bob_csrf),
+            ("action", "submit"),
+            ("level-0", "strong"),
+            ("level-1", "great"),
+        ],
+    );
+    assert_eq!(status, 303);
+    let started = std::time::Instant::now();
+    while bodies.lock().unwrap().is_empty() {
+        assert!(
+            started.elapsed() < Duration::from_secs(30),
+            "no review.completed delivery"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    std::thread::sleep(Duration::from_millis(500));
+    let delivered = bodies.lock().unwrap().clone();
+    assert_eq!(delivered.len(), 1, "{delivered:?}");
+    let event: serde_json::Value = serde_json::from_str(&delivered[0]).unwrap();
+    assert_eq!(event["event"], "review.completed", "{event}");
+    assert_eq!(event["data"]["id"], id.as_str());
+    assert_eq!(event["data"]["reviewers"], 2);
+    // Ann: code strong (10 of 10), communication good (2 of 3 levels up: 5 * 2/3); Bob: 10 and 5.
+    let expected = 10.0 + (5.0 * 2.0 / 3.0 + 5.0) / 2.0;
+    let final_score = event["data"]["final_score"].as_f64().unwrap();
+    assert!((final_score - expected).abs() < 1e-9, "{event}");
+
+    // The admin's CSV names the candidate, safe from spreadsheet formulas.
+    let (admin_session, _) = http_log_in(&server, &admin);
+    let csv = http
+        .get(server.url("/review/assignments/t/round.csv"))
+        .header("cookie", format!("assay_session={admin_session}"))
+        .send()
+        .unwrap()
+        .text()
+        .unwrap();
+    assert!(
+        csv.starts_with("id,candidate,status,verdict,score,reproducibility,review\n"),
+        "{csv}"
+    );
+    assert!(csv.contains("'=HYPERLINK"), "{csv}");
+    assert!(csv.contains("reviewed by 2"), "{csv}");
+    // Ann's CSV, like her pages, names the candidate only once she has submitted: she has.
+    let ann_csv = http
+        .get(server.url("/review/assignments/t/round.csv"))
+        .header("cookie", format!("assay_session={ann_session}"))
+        .send()
+        .unwrap()
+        .text()
+        .unwrap();
+    assert!(ann_csv.contains("'=HYPERLINK"), "{ann_csv}");
+
+    // Behind TLS, session cookies are marked Secure.
+    let other = tempfile::tempdir().unwrap();
+    let secure = Server::start(
+        other.path(),
+        &[assignment.path()],
+        &["--secure-cookies", "--workers", "0"],
+    );
+    let login = http.get(secure.url("/review/login")).send().unwrap();
+    assert!(set_cookie(&login, "assay_login").contains("; Secure"));
 }

@@ -60,6 +60,16 @@ pub fn read_stored_copy(path: &Path) -> Result<Vec<CandidateFile>, PathError> {
     Ok(files)
 }
 
+/// Files that name the candidate by design (git's metadata: config, logs, the mailmap), kept
+/// from reviewers while a review is blind.
+pub fn names_the_author(path: &str) -> bool {
+    path.split('/').any(|part| part == ".git")
+        || matches!(
+            path.rsplit('/').next(),
+            Some(".gitconfig" | ".mailmap" | "AUTHORS" | "CODEOWNERS")
+        )
+}
+
 /// The README at the top of the submission, if any.
 pub fn readme(files: &[CandidateFile]) -> Option<&CandidateFile> {
     files
@@ -268,6 +278,15 @@ mod tests {
             bytes: content.len() as u64,
             content: Some(content.as_bytes().to_vec()),
         }
+    }
+
+    #[test]
+    fn git_metadata_is_known_to_name_the_author() {
+        assert!(names_the_author(".git/config"));
+        assert!(names_the_author("sub/.git/logs/HEAD"));
+        assert!(names_the_author(".mailmap"));
+        assert!(!names_the_author("src/git.py"));
+        assert!(!names_the_author("README.md"));
     }
 
     #[test]

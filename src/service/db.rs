@@ -463,15 +463,15 @@ impl Database {
         Ok(())
     }
 
-    /// The name and scope of the live token with this hash.
+    /// Who holds the live token with this hash (its name, or its id when it has none) and its
+    /// scope.
     pub async fn token_identity(&self, hash: &str) -> Result<Option<(String, String)>, DbError> {
-        let row = sqlx::query("SELECT name, scope FROM tokens WHERE hash = $1 AND revoked_at IS NULL")
+        let row = sqlx::query("SELECT id, name, scope FROM tokens WHERE hash = $1 AND revoked_at IS NULL")
             .bind(hash)
             .fetch_optional(&self.pool)
             .await?;
-        Ok(row
-            .map(|r| Ok::<_, sqlx::Error>((r.try_get("name")?, r.try_get("scope")?)))
-            .transpose()?)
+        let Some(row) = row else { return Ok(None) };
+        Ok(Some((holder(&row)?, row.try_get("scope")?)))
     }
 
     /// The scope of the live token with this hash.
@@ -509,6 +509,12 @@ impl Database {
             .await?;
         Ok(done.rows_affected() == 1)
     }
+}
+
+/// A token's holder as reviews name them: its name, or its id when it was given none.
+pub(super) fn holder(row: &AnyRow) -> Result<String, DbError> {
+    let name: String = row.try_get("name")?;
+    Ok(if name.is_empty() { row.try_get("id")? } else { name })
 }
 
 fn submission(row: &AnyRow) -> Result<Submission, DbError> {

@@ -100,13 +100,15 @@ impl Database {
         Ok(())
     }
 
-    /// Names of the live tokens that may review (scope review), each once.
+    /// Holders of the live tokens that may review (scope review), each once.
     pub async fn reviewers(&self) -> Result<Vec<String>, DbError> {
-        let rows =
-            sqlx::query("SELECT DISTINCT name FROM tokens WHERE scope = 'review' AND revoked_at IS NULL ORDER BY name")
-                .fetch_all(self.pool())
-                .await?;
-        Ok(rows.iter().map(|r| r.try_get("name")).collect::<Result<_, _>>()?)
+        let rows = sqlx::query("SELECT id, name FROM tokens WHERE scope = 'review' AND revoked_at IS NULL")
+            .fetch_all(self.pool())
+            .await?;
+        let mut names: Vec<String> = rows.iter().map(super::db::holder).collect::<Result<_, _>>()?;
+        names.sort();
+        names.dedup();
+        Ok(names)
     }
 
     /// Gives every graded submission to one assignment its reviewers, as far as the cap allows.

@@ -184,6 +184,10 @@ pub async fn show(
         }
         _ => Vec::new(),
     };
+    let files: Vec<CandidateFile> = files
+        .into_iter()
+        .filter(|f| visibility.identity || !candidate_files::names_the_author(&f.path))
+        .collect();
     let readme_html = candidate_files::readme(&files).map(candidate_files::render);
     let current = query
         .file
