@@ -6,6 +6,8 @@
 //!    `assay grade` of the same files (median of 3, alternating).
 //! 3. 100 submissions whose phase sleeps 2 s, uploaded at once, until all are graded, against
 //!    `assay grade -j N` of the same 100 with the same N.
+//! 4. The reviewers' round page of 2,000 graded submissions (some reviewed), against the
+//!    JSON list of the same 2,000 (`/api/v1/submissions?limit=...` pages), median of 30.
 
 use std::io::{BufRead, BufReader, Write};
 use std::path::{Path, PathBuf};
@@ -328,4 +330,154 @@ fn main() {
     if wanted("throughput") {
         throughput("2");
     }
+    if wanted("round") {
+        round_page();
+    }
+}
+
+/// Records 2,000 graded submissions (every tenth with a submitted review) straight into the
+/// data folder's database, as the workers would have.
+fn record_round(data: &Path, count: usize) {
+    use assay::service::db::{Database, Finished, NewSubmission, Status};
+    use assay::service::outbox::Event;
+    use assay::service::reviews::Rated;
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    runtime.block_on(async {
+        let db = Database::open_in(data).await.unwrap();
+        for i in 0..count {
+            let id = format!("s_{i:06}");
+            let new = NewSubmission {
+                id: &id,
+                assignment: "bench",
+                candidate: &format!("Candidate number {i}"),
+                email: None,
+                external_id: None,
+                idempotency_key: None,
+                upload: "uploads/none",
+                upload_bytes: 1,
+                invite: None,
+            };
+            let event = Event {
+                name: "submission.received",
+                data: serde_json::json!({}),
+            };
+            db.insert_submission(&new, &event).await.unwrap();
+        }
+        while let Some(claimed) = db.claim_next().await.unwrap() {
+            let n: usize = claimed.id[2..].parse().unwrap();
+            let finished = Finished {
+                status: Status::Graded,
+                verdict: if n % 3 == 0 { "failed" } else { "passed" },
+                score: Some(((n % 100) as f64, 100.0)),
+                sha256: &format!("{n:064}"),
+                summary: "recorded for the benchmark",
+                reproducibility: "reproducible",
+                test_groups: r#"[{"name":"core","passed":true},{"name":"edge","passed":false}]"#.to_string(),
+            };
+            let event = Event {
+                name: "grading.finished",
+                data: serde_json::json!({}),
+            };
+            db.finish(&claimed.id, &finished, &event).await.unwrap();
+            if n % 10 == 0 {
+                let rated = vec![Rated {
+                    criterion: "Code".into(),
+                    level: "good".into(),
+                    comment: String::new(),
+                }];
+                db.save_review(&claimed.id, "reviewer", &rated, true).await.unwrap();
+            }
+        }
+    });
+}
+
+/// A session cookie for `token`, logged in through the login form.
+fn session(client: &reqwest::blocking::Client, server: &Server, token: &str) -> String {
+    let cookie_value = |response: &reqwest::blocking::Response, name: &str| -> String {
+        response
+            .headers()
+            .get_all("set-cookie")
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .find_map(|c| c.strip_prefix(&format!("{name}=")))
+            .and_then(|c| c.split(';').next())
+            .unwrap()
+            .to_string()
+    };
+    let page = client.get(format!("{}/review/login", server.url)).send().unwrap();
+    let login = cookie_value(&page, "assay_login");
+    let answer = client
+        .post(format!("{}/review/login", server.url))
+        .header("cookie", format!("assay_login={login}"))
+        .form(&[("token", token), ("login_csrf", &login)])
+        .send()
+        .unwrap();
+    cookie_value(&answer, "assay_session")
+}
+
+fn median_ms(mut times: Vec<f64>) -> (f64, f64) {
+    times.sort_by(f64::total_cmp);
+    (percentile(&times, 0.5), percentile(&times, 0.95))
+}
+
+fn round_page() {
+    let work = tempfile::tempdir().unwrap();
+    let assignment_dir = work.path().join("a");
+    assignment(&assignment_dir, "true");
+    let data = work.path().join("data");
+    std::fs::create_dir_all(&data).unwrap();
+    let count = 2000;
+    record_round(&data, count);
+    let token = token(&data);
+    let server = serve(&data, &assignment_dir, "0");
+    let client = reqwest::blocking::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let cookie = format!("assay_session={}", session(&client, &server, &token));
+    let mut page_times = Vec::new();
+    let mut list_times = Vec::new();
+    for _ in 0..30 {
+        let started = Instant::now();
+        let page = client
+            .get(format!("{}/review/assignments/bench?sort=score&order=desc", server.url))
+            .header("cookie", &cookie)
+            .send()
+            .unwrap()
+            .text()
+            .unwrap();
+        page_times.push(started.elapsed().as_secs_f64() * 1000.0);
+        assert!(
+            page.contains(&format!("{count} of {count} submission(s) shown")),
+            "the round page is short"
+        );
+        let started = Instant::now();
+        let mut cursor = String::new(); // "&cursor=N" after the first page
+        let mut listed = 0;
+        loop {
+            let body: serde_json::Value = client
+                .get(format!(
+                    "{}/api/v1/submissions?assignment=bench&limit=500{cursor}",
+                    server.url
+                ))
+                .bearer_auth(&token)
+                .send()
+                .unwrap()
+                .json()
+                .unwrap();
+            listed += body["items"].as_array().map_or(0, Vec::len);
+            match body["next_cursor"].as_str() {
+                Some(next) => cursor = format!("&cursor={next}"),
+                None => break,
+            }
+        }
+        assert_eq!(listed, count, "the list is short");
+        list_times.push(started.elapsed().as_secs_f64() * 1000.0);
+    }
+    let (page_median, page_p95) = median_ms(page_times);
+    let (list_median, list_p95) = median_ms(list_times);
+    println!(
+        "round page of {count} graded submissions: median {page_median:.1} ms, p95 {page_p95:.1} ms; \
+         the JSON list of the same {count}: median {list_median:.1} ms, p95 {list_p95:.1} ms"
+    );
 }

@@ -328,3 +328,17 @@ fn thousands_of_duplicate_tables_are_each_reported() {
         &out[out.len() - 300..]
     );
 }
+
+#[test]
+fn reviewers_per_submission_are_bounded_and_unknown_review_keys_refused() {
+    let spec = format!(
+        "{HEAD}[[phase]]\nname = \"p\"\nrun = \"true\"\n[[rubric]]\ncriterion = \"c\"\nweight = 1\nlevels = [\"x\"]\nguidance = \"look\"\n[review]\nreviewers = 0\n"
+    );
+    let (code, out, _dir) = validate(&spec);
+    assert_eq!(code, 2);
+    assert!(out.contains("review.reviewers: must be from 1 to 20, not 0"), "{out}");
+    let spec = format!("{HEAD}[[phase]]\nname = \"p\"\nrun = \"true\"\n[review]\nblind = true\nanonymous = true\n");
+    let (code, out, _dir) = validate(&spec);
+    assert_eq!(code, 2);
+    assert!(out.contains("anonymous"), "{out}");
+}
