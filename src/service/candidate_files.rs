@@ -340,4 +340,118 @@ mod tests {
         assert_eq!(html.matches("data:image/png;base64,").count(), 1, "{html}");
         assert!(!html.contains("Jane"), "{html}");
     }
+
+    /// Every tag in `html` is one assay makes, with no event handler, and links and images go
+    /// only where assay allows.
+    fn only_safe_tags(html: &str) -> Result<(), String> {
+        const ALLOWED: [&str; 30] = [
+            "pre",
+            "span",
+            "div",
+            "img",
+            "p",
+            "h1",
+            "h2",
+            "h3",
+            "h4",
+            "h5",
+            "h6",
+            "ul",
+            "ol",
+            "li",
+            "a",
+            "code",
+            "em",
+            "strong",
+            "table",
+            "thead",
+            "tbody",
+            "tr",
+            "th",
+            "td",
+            "blockquote",
+            "del",
+            "br",
+            "hr",
+            "sup",
+            "input",
+        ];
+        for (at, _) in html.match_indices('<') {
+            let rest = &html[at + 1..];
+            let tag = rest.split_once('>').map(|(t, _)| t).ok_or("an unclosed tag")?;
+            let name: String = tag
+                .trim_start_matches('/')
+                .chars()
+                .take_while(|c| c.is_ascii_alphanumeric())
+                .collect();
+            if !ALLOWED.contains(&name.as_str()) {
+                return Err(format!("tag <{tag}>"));
+            }
+            let lower = tag.to_ascii_lowercase();
+            if lower
+                .split_whitespace()
+                .skip(1)
+                .any(|attribute| attribute.starts_with("on"))
+            {
+                return Err(format!("a handler in <{tag}>"));
+            }
+            if name == "img" && !tag.contains("src=\"data:image/png;base64,") {
+                return Err(format!("an image from elsewhere: <{tag}>"));
+            }
+            if name == "a" && lower.contains("href=") {
+                let safe = ["href=\"http://", "href=\"https://", "href=\"mailto:", "href=\"#"];
+                if !safe.iter().any(|s| lower.contains(s)) {
+                    return Err(format!("a link to <{tag}>"));
+                }
+            }
+            if name == "input" && !lower.contains("type=\"checkbox\"") {
+                return Err(format!("a form field <{tag}>"));
+            }
+        }
+        Ok(())
+    }
+
+    fn html_like() -> impl proptest::strategy::Strategy<Value = String> {
+        use proptest::prelude::*;
+        prop_oneof![
+            "[<>\"'=a-z /:.&;!\\[\\]()#*`_\n-]{0,80}",
+            any::<String>(),
+            Just("<script>alert(1)</script>".to_string()),
+            Just("<img src=x onerror=alert(1)>".to_string()),
+            Just("[x](javascript:alert(1)) ![y](http://evil/)".to_string()),
+            Just("<a href=\"http://x\" onclick=\"go()\">x</a>".to_string()),
+        ]
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn any_file_or_notebook_renders_to_safe_html(
+            markdown in html_like(),
+            code in html_like(),
+            output in html_like(),
+            png in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..64),
+            extension in proptest::prop_oneof![
+                proptest::strategy::Just("py"), proptest::strategy::Just("md"),
+                proptest::strategy::Just("ipynb"), proptest::strategy::Just("txt"), proptest::strategy::Just("html")
+            ],
+        ) {
+            let png = base64::engine::general_purpose::STANDARD.encode(png);
+            let notebook = serde_json::json!({
+                "cells": [
+                    {"cell_type": "markdown", "source": markdown},
+                    {"cell_type": "code", "source": [code.clone()], "outputs": [
+                        {"output_type": "stream", "text": output.clone()},
+                        {"output_type": "display_data", "data": {"image/png": png, "text/html": output.clone()}},
+                        {"output_type": "error", "ename": output.clone(), "evalue": markdown.clone()},
+                    ]},
+                    {"cell_type": output.clone(), "source": code.clone()},
+                ]
+            })
+            .to_string();
+            for content in [notebook, markdown.clone(), code.clone()] {
+                let html = render(&file(&format!("f.{extension}"), &content));
+                proptest::prop_assert!(only_safe_tags(&html).is_ok(), "{:?} in {html}", only_safe_tags(&html));
+            }
+        }
+    }
 }
