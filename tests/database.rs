@@ -225,6 +225,21 @@ async fn reviews_hold(db: &Database) {
     assert!(db.session("other").await.unwrap().is_none());
     db.end_session("cookie-value").await.unwrap();
     assert!(db.session("cookie-value").await.unwrap().is_none());
+    // Passwords: one hash per reviewer, replaced when set again; reviewers include them.
+    db.set_password("cy", "review", "$argon2id$one").await.unwrap();
+    db.set_password("cy", "review", "$argon2id$two").await.unwrap();
+    assert_eq!(
+        db.password("cy").await.unwrap(),
+        Some(("review".to_string(), "$argon2id$two".to_string()))
+    );
+    assert_eq!(db.reviewers().await.unwrap(), ["ann", "bob", "cy"]);
+    db.start_session("cy-cookie", "cy", "review", "c").await.unwrap();
+    assert!(db.remove_password("cy").await.unwrap());
+    assert!(!db.remove_password("cy").await.unwrap());
+    assert!(
+        db.session("cy-cookie").await.unwrap().is_none(),
+        "their sessions end with the password"
+    );
 }
 
 /// Many workers claiming at once take every queued submission exactly once.

@@ -836,6 +836,65 @@ fn forms_need_their_tokens_bad_input_is_refused_and_a_completed_review_is_announ
         .unwrap();
     assert!(ann_csv.contains("'=HYPERLINK"), "{ann_csv}");
 
+    // A reviewer with a password instead of a token: argon2 keeps no trace of it.
+    let password = "carol's long passphrase";
+    let set = |stdin: &str| {
+        let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_assay"))
+            .args([
+                "password",
+                "set",
+                "--name",
+                "carol",
+                "--data",
+                data.path().to_str().unwrap(),
+            ])
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        std::io::Write::write_all(child.stdin.as_mut().unwrap(), stdin.as_bytes()).unwrap();
+        child.wait_with_output().unwrap()
+    };
+    let short = set("short\n");
+    assert_eq!(short.status.code(), Some(2), "{}", text(&short));
+    let made = set(&format!("{password}\n"));
+    assert!(made.status.success(), "{}", text(&made));
+    for file in ["assay.db", "assay.db-wal"] {
+        let bytes = std::fs::read(data.path().join(file)).unwrap_or_default();
+        assert!(
+            !bytes.windows(password.len()).any(|w| w == password.as_bytes()),
+            "{file} holds the password"
+        );
+    }
+    let by_password = |given: &str| {
+        let page = http.get(server.url("/review/login")).send().unwrap();
+        let login = cookie_value(&set_cookie(&page, "assay_login"));
+        http.post(server.url("/review/login"))
+            .header("cookie", format!("assay_login={login}"))
+            .form(&[("name", "carol"), ("password", given), ("login_csrf", &login)])
+            .send()
+            .unwrap()
+    };
+    assert_eq!(by_password("carol's long passphrasE").status().as_u16(), 401);
+    std::thread::sleep(Duration::from_millis(1100));
+    let answer = by_password(password);
+    assert_eq!(answer.status().as_u16(), 303);
+    let carol = cookie_value(&set_cookie(&answer, "assay_session"));
+    let queue = http
+        .get(server.url("/review"))
+        .header("cookie", format!("assay_session={carol}"))
+        .send()
+        .unwrap()
+        .text()
+        .unwrap();
+    assert!(queue.contains("<span>carol</span>"), "{queue}");
+    // Guessing fast is slowed down: past a burst of two a second, 429.
+    let statuses: Vec<u16> = (0..4)
+        .map(|_| by_password("guess one two three").status().as_u16())
+        .collect();
+    assert!(statuses.contains(&429), "{statuses:?}");
+
     // Behind TLS, session cookies are marked Secure.
     let other = tempfile::tempdir().unwrap();
     let secure = Server::start(

@@ -8,6 +8,7 @@ mod grade;
 mod image;
 mod metric;
 mod new;
+mod password;
 mod regrade;
 mod review;
 mod serve;
@@ -62,6 +63,11 @@ pub enum Command {
         #[command(subcommand)]
         command: image::ImageCommand,
     },
+    /// Reviewers' passwords for the review pages of a server: set (from stdin), remove.
+    Password {
+        #[command(subcommand)]
+        command: password::PasswordCommand,
+    },
     /// Serve the grader over HTTP: uploads are queued, graded and kept in a data folder.
     Serve(serve::ServeArgs),
     /// Upload a submission to `assay serve` and wait for its grade (exit codes as grade).
@@ -101,6 +107,7 @@ pub fn run(cli: Cli) -> anyhow::Result<Exit> {
         Command::New(args) => new::run(args),
         Command::Regrade(options) => runtime()?.block_on(regrade::run(options)),
         Command::Gc(args) => runtime()?.block_on(gc::run(args)),
+        Command::Password { command } => runtime()?.block_on(password::run(command)),
         Command::Serve(args) => runtime()?.block_on(serve::run(args)),
         Command::Submit(args) => submit::run(args),
         Command::Token { command } => runtime()?.block_on(token::run(command)),

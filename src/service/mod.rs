@@ -13,6 +13,7 @@ pub mod invites;
 mod metrics;
 pub mod outbox;
 mod pages;
+pub mod passwords;
 mod rate_limit;
 pub mod reviews;
 pub mod sessions;
@@ -81,6 +82,8 @@ pub struct Service {
     pub review_cap: usize,
     pub secure_cookies: bool,
     rate_limit: rate_limit::RateLimit,
+    /// Password attempts per reviewer name: one a second (a burst of two).
+    login_limit: rate_limit::RateLimit,
     metrics: metrics::Metrics,
 }
 
@@ -145,6 +148,7 @@ pub async fn serve(options: Options, ready: impl FnOnce(SocketAddr)) -> anyhow::
         max_upload: options.max_upload,
         invite_key: invites::key(&options.data)?,
         rate_limit: rate_limit::RateLimit::new(options.rate_limit),
+        login_limit: rate_limit::RateLimit::new(1),
         review_cap: options.review_cap,
         secure_cookies: options.secure_cookies,
         metrics: Default::default(),

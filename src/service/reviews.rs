@@ -100,12 +100,18 @@ impl Database {
         Ok(())
     }
 
-    /// Holders of the live tokens that may review (scope review), each once.
+    /// Reviewers (holders of live review tokens, and review passwords), each once.
     pub async fn reviewers(&self) -> Result<Vec<String>, DbError> {
         let rows = sqlx::query("SELECT id, name FROM tokens WHERE scope = 'review' AND revoked_at IS NULL")
             .fetch_all(self.pool())
             .await?;
         let mut names: Vec<String> = rows.iter().map(super::db::holder).collect::<Result<_, _>>()?;
+        let with_passwords = sqlx::query("SELECT reviewer FROM passwords WHERE scope = 'review'")
+            .fetch_all(self.pool())
+            .await?;
+        for row in &with_passwords {
+            names.push(row.try_get("reviewer")?);
+        }
         names.sort();
         names.dedup();
         Ok(names)

@@ -1,4 +1,4 @@
-//! Logging in with a review or admin token, and out. The login form is guarded by a
+//! Logging in with a review or admin token, or a reviewer's name and password, and out. The login form is guarded by a
 //! double-submit cookie (a random value in a cookie and in the form), since there is no
 //! session yet to hold a CSRF token.
 
@@ -11,8 +11,8 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 
 use super::{PageError, check_csrf, page, viewer};
-use crate::service::Service;
 use crate::service::sessions::{self, COOKIE, LIFETIME};
+use crate::service::{Service, passwords};
 
 const PAGE: &str = include_str!("../templates/review/login.html");
 const LOGIN_COOKIE: &str = "assay_login";
@@ -58,16 +58,23 @@ pub async fn submit(
             StatusCode::FORBIDDEN,
         );
     }
-    let token = form.get("token").map(|t| t.trim()).unwrap_or("");
-    let identity = if token.is_empty() || token.len() > 200 {
-        None
+    let name = form.get("name").map(|n| n.trim()).unwrap_or("");
+    let identity = if name.is_empty() {
+        token_identity(&service, form.get("token").map(|t| t.trim()).unwrap_or("")).await?
     } else {
-        service.db.token_identity(&crate::service::auth::hash(token)).await?
+        if service.login_limit.take(name).is_err() {
+            return login_page(
+                &service,
+                "Too many attempts for this name; wait a few seconds.",
+                StatusCode::TOO_MANY_REQUESTS,
+            );
+        }
+        password_identity(&service, name, form.get("password").map(String::as_str).unwrap_or("")).await?
     };
     let Some((reviewer, scope)) = identity.filter(|(_, scope)| scope == "review" || scope == "admin") else {
         return login_page(
             &service,
-            "That is not a live review or admin token.",
+            "That is not a live review or admin token, or not that reviewer's password.",
             StatusCode::UNAUTHORIZED,
         );
     };
@@ -84,6 +91,31 @@ pub async fn submit(
         cookie(&service, LOGIN_COOKIE, "", "/review/login", 0),
     );
     Ok(response)
+}
+
+async fn token_identity(service: &Service, token: &str) -> Result<Option<(String, String)>, PageError> {
+    if token.is_empty() || token.len() > 200 {
+        return Ok(None);
+    }
+    Ok(service.db.token_identity(&crate::service::auth::hash(token)).await?)
+}
+
+/// The reviewer and scope a name and password stand for; the check runs off the async
+/// threads (argon2 is slow on purpose).
+async fn password_identity(
+    service: &Service,
+    name: &str,
+    password: &str,
+) -> Result<Option<(String, String)>, PageError> {
+    if password.len() > 1000 {
+        return Ok(None);
+    }
+    let stored = service.db.password(name).await?;
+    let (password, phc) = (password.to_string(), stored.as_ref().map(|(_, hash)| hash.clone()));
+    let holds = tokio::task::spawn_blocking(move || passwords::verify(&password, phc.as_deref()))
+        .await
+        .map_err(PageError::internal)?;
+    Ok(stored.filter(|_| holds).map(|(scope, _)| (name.to_string(), scope)))
 }
 
 pub async fn logout(
