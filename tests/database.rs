@@ -242,6 +242,72 @@ async fn reviews_hold(db: &Database) {
     );
 }
 
+/// Uploads arriving together (on SQLite, committed together): each recorded once, a key used
+/// twice at once gives the first submission back, an invite used twice at once is spent once.
+async fn uploads_at_once_are_recorded_once(db: &Database) {
+    let invite = Invite {
+        id: "i-race".into(),
+        assignment: "t".into(),
+        candidate: "Cy".into(),
+        email: None,
+        external_id: None,
+        expires_at: "2999-01-01T00:00:00.000000Z".into(),
+        used_at: None,
+        submission_id: None,
+    };
+    db.insert_invite(&invite).await.unwrap();
+    let mut tasks = Vec::new();
+    for i in 0..60 {
+        let db = db.clone();
+        tasks.push(tokio::spawn(async move {
+            let id = format!("g{i}");
+            // Keys k0..k9 are each sent six times; every fifteenth upload tries the invite.
+            let key = format!("k{}", i % 10);
+            let invite = (i % 15 == 0).then_some("i-race");
+            let key = if invite.is_some() { None } else { Some(key.as_str()) };
+            let answer = db
+                .insert_submission(&new(&id, key, invite), &received(&id))
+                .await
+                .unwrap();
+            (i, inserted(answer))
+        }));
+    }
+    let mut by_key: std::collections::BTreeMap<String, BTreeSet<String>> = Default::default();
+    let (mut new_count, mut spent) = (0, 0);
+    for task in tasks {
+        let (i, (id, kind)) = task.await.unwrap();
+        match kind {
+            "new" => new_count += 1,
+            "spent" => spent += 1,
+            _ => {}
+        }
+        if i % 15 != 0 {
+            by_key.entry(format!("k{}", i % 10)).or_default().insert(id);
+        }
+    }
+    assert_eq!(spent, 3, "the invite is spent once, by one of four");
+    for (key, ids) in &by_key {
+        assert_eq!(ids.len(), 1, "{key} gave {ids:?}");
+    }
+    // Ten keys and one invite: eleven new submissions, with distinct places in the queue.
+    assert_eq!(new_count, 11);
+    let all = db
+        .list(&ListFilter {
+            limit: 1000,
+            ..ListFilter::default()
+        })
+        .await
+        .unwrap();
+    let recorded: Vec<&str> = all
+        .iter()
+        .filter(|s| s.id.starts_with('g'))
+        .map(|s| s.id.as_str())
+        .collect();
+    assert_eq!(recorded.len(), 11, "{recorded:?}");
+    let seqs: BTreeSet<i64> = all.iter().map(|s| s.seq).collect();
+    assert_eq!(seqs.len(), all.len(), "two submissions share a place in the queue");
+}
+
 /// Many workers claiming at once take every queued submission exactly once.
 async fn claims_are_exclusive(db: &Database) {
     for i in 0..30 {
@@ -280,6 +346,7 @@ async fn sqlite_keeps_the_records() {
     let db = Database::open_in(dir.path()).await.unwrap();
     assert_eq!(db.get("s1").await.unwrap().unwrap().status, Status::Graded);
     reviews_hold(&db).await;
+    uploads_at_once_are_recorded_once(&db).await;
     claims_are_exclusive(&db).await;
 }
 
@@ -291,6 +358,7 @@ async fn postgres_keeps_the_same_records() {
     let db = Database::open(&postgres.url).await.unwrap();
     assert_eq!(db.get("s1").await.unwrap().unwrap().status, Status::Graded);
     reviews_hold(&db).await;
+    uploads_at_once_are_recorded_once(&db).await;
     claims_are_exclusive(&db).await;
     drop(db);
     tokio::task::spawn_blocking(move || drop(postgres)).await.unwrap();

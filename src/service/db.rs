@@ -6,7 +6,7 @@ use std::path::Path;
 use std::str::FromStr;
 
 use sqlx::any::{AnyPoolOptions, AnyRow};
-use sqlx::{AnyPool, Row};
+use sqlx::{AnyConnection, AnyPool, Row};
 
 use super::clock::now;
 use super::outbox::{Event, enqueue};
@@ -156,6 +156,8 @@ pub struct ListFilter<'a> {
 #[derive(Clone)]
 pub struct Database {
     pool: AnyPool,
+    /// SQLite's one writer of uploads, committing those that arrive together at once.
+    writer: Option<super::group_commit::Writer>,
 }
 
 impl Database {
@@ -210,90 +212,36 @@ impl Database {
             .connect(url)
             .await?;
         sqlx::migrate!("src/service/migrations").run(&pool).await?;
-        Ok(Database { pool })
+        let writer = sqlite.then(|| super::group_commit::Writer::start(pool.clone()));
+        Ok(Database { pool, writer })
     }
 
     /// Records an upload as queued. With an idempotency key already used, nothing is added
     /// and the first submission is returned with `false`.
     /// `event` is recorded for the webhooks in the same transaction as the submission.
+    /// On SQLite, uploads arriving together share one transaction and one sync (group commit).
     pub async fn insert_submission(&self, new: &NewSubmission<'_>, event: &Event) -> Result<Inserted, DbError> {
         if let Some(key) = new.idempotency_key
             && let Some(first) = self.by_idempotency_key(key).await?
         {
             return Ok(Inserted::Repeat(first));
         }
-        let now = now();
+        if let Some(writer) = &self.writer {
+            return writer.insert(new, event).await;
+        }
         for _ in 0..20 {
             let mut transaction = self.pool.begin().await?;
-            let inserted = sqlx::query(
-                "INSERT INTO submissions (id, seq, assignment, candidate, email, external_id, idempotency_key, \
-                 upload, upload_bytes, status, created_at, updated_at) \
-                 VALUES ($1, (SELECT COALESCE(MAX(seq), 0) + 1 FROM submissions), $2, $3, $4, $5, $6, $7, $8, 'queued', $9, $10) RETURNING seq",
-            )
-            .bind(new.id)
-            .bind(new.assignment)
-            .bind(new.candidate)
-            .bind(new.email)
-            .bind(new.external_id)
-            .bind(new.idempotency_key)
-            .bind(new.upload)
-            .bind(new.upload_bytes)
-            .bind(&now)
-            .bind(&now)
-            .fetch_one(&mut *transaction)
-            .await
-            .and_then(|row| row.try_get::<i64, _>("seq"));
-            if inserted.is_ok()
-                && let Some(invite) = new.invite
-            {
-                let used = sqlx::query(
-                    "UPDATE invites SET used_at = $1, submission_id = $2 \
-                     WHERE id = $3 AND used_at IS NULL AND expires_at > $4",
-                )
-                .bind(&now)
-                .bind(new.id)
-                .bind(invite)
-                .bind(&now)
-                .execute(&mut *transaction)
-                .await?;
-                if used.rows_affected() != 1 {
-                    transaction.rollback().await?;
-                    return Ok(Inserted::InviteSpent);
+            match insert_on(&mut transaction, new, event, &now()).await {
+                Ok(Inserted::New(submission)) => {
+                    transaction.commit().await?;
+                    return Ok(Inserted::New(submission));
                 }
-            }
-            let inserted = match inserted {
-                Ok(seq) => enqueue(&mut transaction, event).await.map(|()| seq),
-                Err(error) => Err(error),
-            };
-            let inserted = match inserted {
-                Ok(seq) => transaction.commit().await.map(|()| seq),
-                Err(error) => Err(error),
-            };
-            match inserted {
-                Ok(seq) => {
-                    return Ok(Inserted::New(Submission {
-                        id: new.id.to_string(),
-                        seq,
-                        assignment: new.assignment.to_string(),
-                        candidate: new.candidate.to_string(),
-                        email: new.email.map(str::to_string),
-                        external_id: new.external_id.map(str::to_string),
-                        upload: new.upload.to_string(),
-                        upload_bytes: new.upload_bytes,
-                        status: Status::Queued,
-                        attempts: 0,
-                        verdict: None,
-                        score: None,
-                        max_score: None,
-                        sha256: None,
-                        summary: None,
-                        created_at: now.clone(),
-                        updated_at: now,
-                        reproducibility: None,
-                        test_groups: None,
-                    }));
+                Ok(other) => {
+                    transaction.rollback().await?;
+                    return Ok(other);
                 }
                 Err(sqlx::Error::Database(error)) if error.is_unique_violation() => {
+                    transaction.rollback().await?;
                     // A concurrent upload took the same key or the same place in the queue.
                     if let Some(key) = new.idempotency_key
                         && let Some(first) = self.by_idempotency_key(key).await?
@@ -308,9 +256,14 @@ impl Database {
     }
 
     async fn by_idempotency_key(&self, key: &str) -> Result<Option<Submission>, DbError> {
+        Database::by_key_on(&self.pool, key).await
+    }
+
+    /// The submission recorded with this idempotency key.
+    pub(super) async fn by_key_on(pool: &AnyPool, key: &str) -> Result<Option<Submission>, DbError> {
         let row = sqlx::query(select_submissions!("WHERE idempotency_key = $1"))
             .bind(key)
-            .fetch_optional(&self.pool)
+            .fetch_optional(pool)
             .await?;
         row.map(|r| submission(&r)).transpose()
     }
@@ -509,6 +462,70 @@ impl Database {
             .await?;
         Ok(done.rows_affected() == 1)
     }
+}
+
+/// Records one upload on `connection`, inside a transaction the caller commits, or rolls back
+/// unless the answer is `Inserted::New`.
+pub(super) async fn insert_on(
+    connection: &mut AnyConnection,
+    new: &NewSubmission<'_>,
+    event: &Event,
+    now: &str,
+) -> Result<Inserted, sqlx::Error> {
+    let seq: i64 = sqlx::query(
+        "INSERT INTO submissions (id, seq, assignment, candidate, email, external_id, idempotency_key, \
+         upload, upload_bytes, status, created_at, updated_at) \
+         VALUES ($1, (SELECT COALESCE(MAX(seq), 0) + 1 FROM submissions), $2, $3, $4, $5, $6, $7, $8, 'queued', $9, $10) RETURNING seq",
+    )
+    .bind(new.id)
+    .bind(new.assignment)
+    .bind(new.candidate)
+    .bind(new.email)
+    .bind(new.external_id)
+    .bind(new.idempotency_key)
+    .bind(new.upload)
+    .bind(new.upload_bytes)
+    .bind(now)
+    .bind(now)
+    .fetch_one(&mut *connection)
+    .await?
+    .try_get("seq")?;
+    if let Some(invite) = new.invite {
+        let used = sqlx::query(
+            "UPDATE invites SET used_at = $1, submission_id = $2 WHERE id = $3 AND used_at IS NULL AND expires_at > $4",
+        )
+        .bind(now)
+        .bind(new.id)
+        .bind(invite)
+        .bind(now)
+        .execute(&mut *connection)
+        .await?;
+        if used.rows_affected() != 1 {
+            return Ok(Inserted::InviteSpent);
+        }
+    }
+    enqueue(connection, event).await?;
+    Ok(Inserted::New(Submission {
+        id: new.id.to_string(),
+        seq,
+        assignment: new.assignment.to_string(),
+        candidate: new.candidate.to_string(),
+        email: new.email.map(str::to_string),
+        external_id: new.external_id.map(str::to_string),
+        upload: new.upload.to_string(),
+        upload_bytes: new.upload_bytes,
+        status: Status::Queued,
+        attempts: 0,
+        verdict: None,
+        score: None,
+        max_score: None,
+        sha256: None,
+        summary: None,
+        created_at: now.to_string(),
+        updated_at: now.to_string(),
+        reproducibility: None,
+        test_groups: None,
+    }))
 }
 
 /// A token's holder as reviews name them: its name, or its id when it was given none.

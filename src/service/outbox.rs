@@ -1,7 +1,7 @@
 //! The outbox: an event is written in the same transaction as the change that caused it, one
 //! row per webhook that wants it, for `webhooks` to deliver.
 
-use sqlx::{Any, Row, Transaction};
+use sqlx::{AnyConnection, Row};
 
 use super::clock::{now, random_id};
 
@@ -12,10 +12,11 @@ pub struct Event {
     pub data: serde_json::Value,
 }
 
-/// Writes one outbox row per live webhook that wants `event`, inside `transaction`.
-pub async fn enqueue(transaction: &mut Transaction<'static, Any>, event: &Event) -> Result<(), sqlx::Error> {
+/// Writes one outbox row per live webhook that wants `event`, on `connection` (inside the
+/// transaction of the change that caused it).
+pub async fn enqueue(connection: &mut AnyConnection, event: &Event) -> Result<(), sqlx::Error> {
     let hooks = sqlx::query("SELECT id, events FROM webhooks WHERE removed_at IS NULL")
-        .fetch_all(&mut **transaction)
+        .fetch_all(&mut *connection)
         .await?;
     for hook in hooks {
         let events: String = hook.try_get("events")?;
@@ -42,7 +43,7 @@ pub async fn enqueue(transaction: &mut Transaction<'static, Any>, event: &Event)
         .bind(&created_at)
         .bind(&created_at)
         .bind(&created_at)
-        .execute(&mut **transaction)
+        .execute(&mut *connection)
         .await?;
     }
     Ok(())
