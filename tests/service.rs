@@ -215,11 +215,23 @@ fn bad_input_gets_a_clear_error_and_loses_nothing() {
     let done = wait_final(&server, &admin, &id, Duration::from_secs(60));
     assert_eq!(done["status"], "invalid_submission", "{done}");
     assert!(done["summary"].as_str().unwrap().contains("refused"), "{done}");
-    let kept: Vec<String> = std::fs::read_dir(data.path().join("uploads").join(&id))
+    let kept: Vec<String> = std::fs::read_dir(data.path().join("uploads"))
         .unwrap()
         .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|name| name.starts_with(&id))
         .collect();
-    assert_eq!(kept, ["passwd.zip"]);
+    assert_eq!(kept, [format!("{id}-passwd.zip")]);
+    let report: Report = client()
+        .get(server.url(&format!("/api/v1/submissions/{id}/report.json")))
+        .bearer_auth(&admin)
+        .send()
+        .unwrap()
+        .json()
+        .unwrap();
+    assert_eq!(
+        report.submission.name, "passwd.zip",
+        "the report keeps the name it came under"
+    );
     assert_eq!(
         client().get(server.url("/healthz")).send().unwrap().text().unwrap(),
         "ok\n"

@@ -43,6 +43,9 @@ pub struct Grader<'a> {
     pub exports: Vec<crate::report::exports::Format>,
     /// Serializes grades of the same files, so they are graded once.
     pub same_files: SameFiles,
+    /// The name the submission came under, when it is not its path's last part (the service
+    /// keeps uploads as `ID-NAME`).
+    pub name: Option<String>,
 }
 
 impl<'a> Grader<'a> {
@@ -61,6 +64,7 @@ impl<'a> Grader<'a> {
             run_concurrency: None,
             exports: Vec::new(),
             same_files: SameFiles::default(),
+            name: None,
         }
     }
 }
@@ -121,7 +125,12 @@ impl Grader<'_> {
 
     async fn grade_or_fail(&self, path: &Path, started: SystemTime) -> anyhow::Result<Graded> {
         let submission = match intake(path, &self.spec.intake) {
-            Ok(submission) => submission,
+            Ok(mut submission) => {
+                if let Some(name) = &self.name {
+                    submission.name = name.clone();
+                }
+                submission
+            }
             Err(IntakeError::Harness(error)) => return Err(error),
             Err(IntakeError::Refused(rejection)) => {
                 let report = self.rejected(path, &rejection, started)?;
@@ -334,10 +343,11 @@ impl Grader<'_> {
         let report = Report {
             submission: model::SubmissionInfo {
                 sha256: sha256.clone(),
-                name: path
-                    .file_name()
-                    .map(|n| n.to_string_lossy().into_owned())
-                    .unwrap_or_default(),
+                name: self.name.clone().unwrap_or_else(|| {
+                    path.file_name()
+                        .map(|n| n.to_string_lossy().into_owned())
+                        .unwrap_or_default()
+                }),
                 files: 0,
                 bytes: 0,
                 rejection,

@@ -9,6 +9,7 @@ pub mod auth;
 mod candidate_files;
 mod clock;
 pub mod db;
+mod group_commit;
 pub mod invites;
 mod metrics;
 pub mod outbox;
@@ -17,7 +18,7 @@ pub mod passwords;
 mod rate_limit;
 pub mod reviews;
 pub mod sessions;
-mod uploads;
+pub mod uploads;
 pub mod webhooks;
 mod worker;
 

@@ -46,15 +46,17 @@ async fn grade(service: &Service, submission: &Submission) -> anyhow::Result<()>
         service.db.requeue(&submission.id).await?;
         anyhow::bail!("assignment {} is not served here", submission.assignment);
     };
-    let grader = Grader::new(
+    let mut grader = Grader::new(
         &service.backend,
         &assignment.spec,
         assignment.image_id.clone(),
         service.engine.clone(),
         service.reports(),
     );
+    let upload = service.data.join(&submission.upload);
+    grader.name = crate::service::uploads::original_name(&submission.id, &upload);
     let started = std::time::Instant::now();
-    let graded = grader.grade(&service.data.join(&submission.upload)).await?;
+    let graded = grader.grade(&upload).await?;
     let report = &graded.report;
     let status = match report.verdict {
         RunVerdict::Passed | RunVerdict::Failed => Status::Graded,

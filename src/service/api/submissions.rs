@@ -234,7 +234,7 @@ pub async fn accept(
         service.events.notify_one();
     } else {
         // A repeat or a spent invite: nothing was recorded, so the copy goes.
-        let _ = std::fs::remove_dir_all(uploads.join(&id));
+        let _ = std::fs::remove_file(&kept);
     }
     Ok(inserted)
 }
