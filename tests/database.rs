@@ -335,6 +335,19 @@ async fn claims_are_exclusive(db: &Database) {
     assert_eq!(distinct.len(), all.len(), "a submission was claimed twice: {all:?}");
     assert_eq!(all.iter().filter(|id| id.starts_with('c')).count(), 30, "{all:?}");
     assert!(db.claim_next().await.unwrap().is_none(), "the queue is empty");
+    // A grade put back to wait is not taken again before its time.
+    db.insert_submission(&new("w1", None, None), &received("w1"))
+        .await
+        .unwrap();
+    assert_eq!(db.claim_next().await.unwrap().unwrap().id, "w1");
+    db.requeue("w1", std::time::Duration::from_millis(1500)).await.unwrap();
+    assert!(
+        db.claim_next().await.unwrap().is_none(),
+        "taken before its wait was over"
+    );
+    tokio::time::sleep(std::time::Duration::from_millis(1600)).await;
+    let again = db.claim_next().await.unwrap().unwrap();
+    assert_eq!((again.id.as_str(), again.attempts), ("w1", 2));
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]

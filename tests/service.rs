@@ -784,6 +784,7 @@ fn a_harness_failure_is_retried_then_reported_as_ours() {
     let server = Server::start_with_env(data.path(), &[assignment.path()], &[], &env);
     let (status, accepted) = upload(&server, &admin, "t", "Rae", zip_of(&[("main.txt", "unlucky")]));
     assert_eq!(status, 202, "{accepted}");
+    let started = std::time::Instant::now();
     let done = wait_final(
         &server,
         &admin,
@@ -792,6 +793,8 @@ fn a_harness_failure_is_retried_then_reported_as_ours() {
     );
     assert_eq!(done["attempts"], 3, "{done}");
     assert_eq!(done["verdict"], "harness_error");
+    // Two waits between the three attempts: 2 s, then 4 s.
+    assert!(started.elapsed() >= Duration::from_secs(6), "{:?}", started.elapsed());
     assert!(
         done["summary"].as_str().unwrap().contains("not the candidate's fault"),
         "{done}"

@@ -326,9 +326,13 @@ impl Database {
     /// Takes the oldest queued submission for grading, or none. Only one caller can take it.
     pub async fn claim_next(&self) -> Result<Option<Submission>, DbError> {
         loop {
-            let row = sqlx::query("SELECT id FROM submissions WHERE status = 'queued' ORDER BY seq LIMIT 1")
-                .fetch_optional(&self.pool)
-                .await?;
+            let row = sqlx::query(
+                "SELECT id FROM submissions WHERE status = 'queued' AND (retry_at IS NULL OR retry_at <= $1) \
+                 ORDER BY seq LIMIT 1",
+            )
+            .bind(now())
+            .fetch_optional(&self.pool)
+            .await?;
             let Some(row) = row else { return Ok(None) };
             let id: String = row.try_get("id")?;
             let claimed = sqlx::query(
@@ -371,9 +375,12 @@ impl Database {
     }
 
     /// Puts a submission back in the queue (the harness failed; it is graded again).
-    pub async fn requeue(&self, id: &str) -> Result<(), DbError> {
-        sqlx::query("UPDATE submissions SET status = 'queued', updated_at = $1 WHERE id = $2")
+    /// Not taken from the queue again before `wait` has passed.
+    pub async fn requeue(&self, id: &str, wait: std::time::Duration) -> Result<(), DbError> {
+        let retry_at = humantime::format_rfc3339_micros(std::time::SystemTime::now() + wait).to_string();
+        sqlx::query("UPDATE submissions SET status = 'queued', updated_at = $1, retry_at = $2 WHERE id = $3")
             .bind(now())
+            .bind(retry_at)
             .bind(id)
             .execute(&self.pool)
             .await?;

@@ -1,6 +1,6 @@
 //! The grading workers inside `assay serve`: each takes the oldest queued submission, grades it
 //! as `assay grade` would, and records the end. A harness failure puts the submission back in
-//! the queue, up to a limit, and never counts against the candidate.
+//! the queue after a wait that doubles, up to a limit, and never counts against the candidate.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -13,6 +13,13 @@ use crate::model::RunVerdict;
 /// Grades of one submission the harness may fail before it is reported as a harness error.
 pub const MAX_ATTEMPTS: i64 = 3;
 
+/// The wait before grading again after the harness failed `attempts` times: 2 s, then double
+/// each time (at most 5 minutes), so a passing fault (the engine restarting) can clear.
+pub fn retry_wait(attempts: i64) -> Duration {
+    let doublings = attempts.clamp(1, 9) as u32 - 1;
+    Duration::from_secs(2 * 2u64.pow(doublings)).min(Duration::from_secs(300))
+}
+
 /// Runs one worker until the process ends.
 pub async fn run(service: Arc<Service>) {
     loop {
@@ -21,9 +28,9 @@ pub async fn run(service: Arc<Service>) {
             Ok(Some(submission)) => {
                 if let Err(error) = grade(&service, &submission).await {
                     tracing::error!("grading submission {}: {error:#}", submission.id);
-                    tokio::time::sleep(Duration::from_secs(1)).await;
                     // Back in the queue; should that fail too, the next start requeues it.
-                    if let Err(error) = service.db.requeue(&submission.id).await {
+                    let wait = retry_wait(submission.attempts);
+                    if let Err(error) = service.db.requeue(&submission.id, wait).await {
                         tracing::error!("requeueing submission {}: {error}", submission.id);
                     }
                 }
@@ -43,8 +50,13 @@ pub async fn run(service: Arc<Service>) {
 async fn grade(service: &Service, submission: &Submission) -> anyhow::Result<()> {
     let Some(assignment) = service.assignments.get(&submission.assignment) else {
         // The server was restarted without this assignment: wait for one that has it.
-        service.db.requeue(&submission.id).await?;
-        anyhow::bail!("assignment {} is not served here", submission.assignment);
+        tracing::warn!(
+            "submission {}: assignment {} is not served here",
+            submission.id,
+            submission.assignment
+        );
+        service.db.requeue(&submission.id, Duration::from_secs(30)).await?;
+        return Ok(());
     };
     let mut grader = Grader::new(
         &service.backend,
@@ -67,8 +79,10 @@ async fn grade(service: &Service, submission: &Submission) -> anyhow::Result<()>
                 submission.id,
                 submission.attempts
             );
-            service.db.requeue(&submission.id).await?;
-            service.work.notify_one();
+            service
+                .db
+                .requeue(&submission.id, retry_wait(submission.attempts))
+                .await?;
             return Ok(());
         }
         RunVerdict::HarnessError => Status::HarnessError,
@@ -112,4 +126,16 @@ async fn grade(service: &Service, submission: &Submission) -> anyhow::Result<()>
     service.events.notify_one();
     service.metrics.graded(report.verdict, started.elapsed().as_secs_f64());
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn harness_retries_wait_longer_each_time() {
+        use std::time::Duration;
+        assert_eq!(super::retry_wait(1), Duration::from_secs(2));
+        assert_eq!(super::retry_wait(2), Duration::from_secs(4));
+        assert_eq!(super::retry_wait(3), Duration::from_secs(8));
+        assert_eq!(super::retry_wait(40), Duration::from_secs(300));
+    }
 }
