@@ -156,8 +156,6 @@ pub struct ListFilter<'a> {
 #[derive(Clone)]
 pub struct Database {
     pool: AnyPool,
-    /// SQLite's one writer of uploads, committing those that arrive together at once.
-    writer: Option<super::group_commit::Writer>,
 }
 
 impl Database {
@@ -212,22 +210,18 @@ impl Database {
             .connect(url)
             .await?;
         sqlx::migrate!("src/service/migrations").run(&pool).await?;
-        let writer = sqlite.then(|| super::group_commit::Writer::start(pool.clone()));
-        Ok(Database { pool, writer })
+        Ok(Database { pool })
     }
 
     /// Records an upload as queued. With an idempotency key already used, nothing is added
     /// and the first submission is returned with `false`.
     /// `event` is recorded for the webhooks in the same transaction as the submission.
-    /// On SQLite, uploads arriving together share one transaction and one sync (group commit).
+    /// Each call commits on its own; `group_commit::Writer` records many at once on SQLite.
     pub async fn insert_submission(&self, new: &NewSubmission<'_>, event: &Event) -> Result<Inserted, DbError> {
         if let Some(key) = new.idempotency_key
             && let Some(first) = self.by_idempotency_key(key).await?
         {
             return Ok(Inserted::Repeat(first));
-        }
-        if let Some(writer) = &self.writer {
-            return writer.insert(new, event).await;
         }
         for _ in 0..20 {
             let mut transaction = self.pool.begin().await?;
@@ -255,17 +249,18 @@ impl Database {
         Err(DbError::Corrupt("no place in the queue after 20 tries".into()))
     }
 
-    async fn by_idempotency_key(&self, key: &str) -> Result<Option<Submission>, DbError> {
-        Database::by_key_on(&self.pool, key).await
-    }
-
     /// The submission recorded with this idempotency key.
-    pub(super) async fn by_key_on(pool: &AnyPool, key: &str) -> Result<Option<Submission>, DbError> {
+    pub async fn by_idempotency_key(&self, key: &str) -> Result<Option<Submission>, DbError> {
         let row = sqlx::query(select_submissions!("WHERE idempotency_key = $1"))
             .bind(key)
-            .fetch_optional(pool)
+            .fetch_optional(&self.pool)
             .await?;
         row.map(|r| submission(&r)).transpose()
+    }
+
+    /// Whether this is an embedded SQLite database (one writer at a time).
+    pub fn is_sqlite(&self) -> bool {
+        self.pool.connect_options().database_url.scheme() == "sqlite"
     }
 
     pub async fn get(&self, id: &str) -> Result<Option<Submission>, DbError> {

@@ -4,11 +4,11 @@
 //! transaction (so one failing leaves the others), commits once, and then answers each. An
 //! upload is still answered only after the commit that holds it is synced.
 
-use sqlx::{AnyPool, Connection};
+use sqlx::Connection;
 use tokio::sync::{mpsc, oneshot};
 
 use super::clock::now;
-use super::db::{DbError, Inserted, NewSubmission, insert_on};
+use super::db::{Database, DbError, Inserted, NewSubmission, insert_on};
 use super::outbox::Event;
 
 /// Most uploads one commit takes.
@@ -52,14 +52,20 @@ pub struct Writer {
 }
 
 impl Writer {
-    pub fn start(pool: AnyPool) -> Writer {
+    pub fn start(db: Database) -> Writer {
         let (jobs, waiting) = mpsc::channel(BATCH * 4);
-        tokio::spawn(write(pool, waiting));
+        tokio::spawn(write(db, waiting));
         Writer { jobs }
     }
 
-    /// Records one upload; answers once the commit holding it is synced.
-    pub async fn insert(&self, new: &NewSubmission<'_>, event: &Event) -> Result<Inserted, DbError> {
+    /// Records one upload as `Database::insert_submission` does; answers once the commit
+    /// holding it is synced.
+    pub async fn insert(&self, db: &Database, new: &NewSubmission<'_>, event: &Event) -> Result<Inserted, DbError> {
+        if let Some(key) = new.idempotency_key
+            && let Some(first) = db.by_idempotency_key(key).await?
+        {
+            return Ok(Inserted::Repeat(first));
+        }
         let (answer, answered) = oneshot::channel();
         let job = Job {
             id: new.id.to_string(),
@@ -83,7 +89,7 @@ impl Writer {
     }
 }
 
-async fn write(pool: AnyPool, mut waiting: mpsc::Receiver<Job>) {
+async fn write(db: Database, mut waiting: mpsc::Receiver<Job>) {
     while let Some(first) = waiting.recv().await {
         let mut batch = vec![first];
         while batch.len() < BATCH {
@@ -92,7 +98,7 @@ async fn write(pool: AnyPool, mut waiting: mpsc::Receiver<Job>) {
                 Err(_) => break,
             }
         }
-        match commit(&pool, &batch).await {
+        match commit(&db, &batch).await {
             Ok(answers) => {
                 for (job, answer) in batch.into_iter().zip(answers) {
                     let _ = job.answer.send(answer);
@@ -111,8 +117,8 @@ async fn write(pool: AnyPool, mut waiting: mpsc::Receiver<Job>) {
 }
 
 /// Records every job of the batch in one transaction; each answer says what became of its job.
-async fn commit(pool: &AnyPool, batch: &[Job]) -> Result<Vec<Result<Inserted, DbError>>, sqlx::Error> {
-    let mut transaction = pool.begin().await?;
+async fn commit(db: &Database, batch: &[Job]) -> Result<Vec<Result<Inserted, DbError>>, sqlx::Error> {
+    let mut transaction = db.pool().begin().await?;
     let mut answers = Vec::with_capacity(batch.len());
     for job in batch {
         let new = job.new_submission();
@@ -140,7 +146,7 @@ async fn commit(pool: &AnyPool, batch: &[Job]) -> Result<Vec<Result<Inserted, Db
         resolved.push(match answer {
             Ok(inserted) => Ok(inserted),
             Err(sqlx::Error::Database(error)) if error.is_unique_violation() && job.idempotency_key.is_some() => {
-                repeat(pool, job).await
+                repeat(db, job).await
             }
             Err(error) => Err(error.into()),
         });
@@ -148,9 +154,9 @@ async fn commit(pool: &AnyPool, batch: &[Job]) -> Result<Vec<Result<Inserted, Db
     Ok(resolved)
 }
 
-async fn repeat(pool: &AnyPool, job: &Job) -> Result<Inserted, DbError> {
+async fn repeat(db: &Database, job: &Job) -> Result<Inserted, DbError> {
     let key = job.idempotency_key.as_deref().unwrap_or_default();
-    super::db::Database::by_key_on(pool, key)
+    db.by_idempotency_key(key)
         .await?
         .map(Inserted::Repeat)
         .ok_or_else(|| DbError::Corrupt(format!("idempotency key {key:?} is taken but not found")))

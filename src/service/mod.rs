@@ -9,7 +9,7 @@ pub mod auth;
 mod candidate_files;
 mod clock;
 pub mod db;
-mod group_commit;
+pub mod group_commit;
 pub mod invites;
 mod metrics;
 pub mod outbox;
@@ -82,6 +82,8 @@ pub struct Service {
     pub invite_key: Vec<u8>,
     pub review_cap: usize,
     pub secure_cookies: bool,
+    /// On SQLite, records the uploads that arrive together in one commit.
+    uploads_writer: Option<group_commit::Writer>,
     rate_limit: rate_limit::RateLimit,
     /// Password attempts per reviewer name: one a second (a burst of two).
     login_limit: rate_limit::RateLimit,
@@ -96,6 +98,18 @@ impl Service {
 
     pub fn uploads(&self) -> PathBuf {
         self.data.join("uploads")
+    }
+
+    /// Records an upload as queued, with its event: in a group commit on SQLite.
+    pub async fn record_upload(
+        &self,
+        new: &db::NewSubmission<'_>,
+        event: &outbox::Event,
+    ) -> Result<db::Inserted, db::DbError> {
+        match &self.uploads_writer {
+            Some(writer) => writer.insert(&self.db, new, event).await,
+            None => self.db.insert_submission(new, event).await,
+        }
     }
 }
 
@@ -138,7 +152,9 @@ pub async fn serve(options: Options, ready: impl FnOnce(SocketAddr)) -> anyhow::
             .unwrap_or(1)
             .max(1)
     });
+    let uploads_writer = db.is_sqlite().then(|| group_commit::Writer::start(db.clone()));
     let service = Arc::new(Service {
+        uploads_writer,
         db,
         data: options.data.clone(),
         assignments,

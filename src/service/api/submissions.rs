@@ -228,7 +228,7 @@ pub async fn accept(
             "status_url": format!("/api/v1/submissions/{id}"),
         }),
     };
-    let inserted = service.db.insert_submission(&new, &event).await?;
+    let inserted = service.record_upload(&new, &event).await?;
     if matches!(inserted, Inserted::New(_)) {
         service.work.notify_one();
         service.events.notify_one();
