@@ -6,13 +6,26 @@ use serde::Serialize;
 use super::RenderError;
 
 pub fn render(name: &str, source: &str, view: &impl Serialize) -> Result<String, RenderError> {
+    render_with(&[], name, source, view)
+}
+
+/// `render`, with other templates (a layout the page extends) available by name.
+pub fn render_with(
+    others: &[(&str, &str)],
+    name: &str,
+    source: &str,
+    view: &impl Serialize,
+) -> Result<String, RenderError> {
     let failed = |source| RenderError::Template {
         name: name.to_string(),
         source,
     };
     let mut env = minijinja::Environment::new();
     env.set_undefined_behavior(minijinja::UndefinedBehavior::Strict);
-    // The name ends in .html, so every value is HTML-escaped unless marked safe.
+    // The names end in .html, so every value is HTML-escaped unless marked safe.
+    for (other, text) in others {
+        env.add_template(other, text).map_err(failed)?;
+    }
     env.add_template(name, source).map_err(failed)?;
     let template = env.get_template(name).map_err(failed)?;
     template

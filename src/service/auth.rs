@@ -74,9 +74,7 @@ pub enum Refusal {
 
 /// A new random token: `assay_` and 64 hex digits (256 bits from the OS).
 pub fn new_token() -> Result<String, getrandom::Error> {
-    let mut bytes = [0u8; 32];
-    getrandom::fill(&mut bytes)?;
-    Ok(format!("assay_{}", hex::encode(bytes)))
+    Ok(format!("assay_{}", super::clock::random_secret()?))
 }
 
 /// What the database keeps of a token.

@@ -12,6 +12,7 @@ use syntect::parsing::SyntaxSet;
 use syntect::util::LinesWithEndings;
 
 use crate::path_error::{AtPath, PathError};
+use crate::report::view::xml_escape;
 
 /// Files larger than this are listed but not shown.
 pub const SHOWN_BYTES: u64 = 512 * 1024;
@@ -114,7 +115,7 @@ pub fn highlighted(text: &str, extension: &str) -> String {
         ClassedHTMLGenerator::new_with_class_style(syntax, &SYNTAXES, ClassStyle::SpacedPrefixed { prefix: "hl-" });
     for line in LinesWithEndings::from(text) {
         if generator.parse_html_for_line_which_includes_newline(line).is_err() {
-            return format!("<pre class=\"code\">{}</pre>", escape(text));
+            return format!("<pre class=\"code\">{}</pre>", xml_escape(text));
         }
     }
     format!("<pre class=\"code\">{}</pre>", generator.finalize())
@@ -130,21 +131,6 @@ pub fn highlight_css() -> String {
             syntect::html::css_for_theme_with_class_style(theme, ClassStyle::SpacedPrefixed { prefix: "hl-" }).ok()
         })
         .unwrap_or_default()
-}
-
-pub fn escape(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        match c {
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '&' => out.push_str("&amp;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            c => out.push(c),
-        }
-    }
-    out
 }
 
 /// The file against the starter file of the same path, as a unified diff in HTML; `None`
@@ -167,7 +153,7 @@ pub fn starter_diff(starter: &Path, file: &CandidateFile) -> Option<String> {
     for hunk in diff.unified_diff().context_radius(3).iter_hunks() {
         html.push_str(&format!(
             "<span class=\"hunk\">{}</span>\n",
-            escape(&hunk.header().to_string())
+            xml_escape(&hunk.header().to_string())
         ));
         for change in hunk.iter_changes() {
             let (class, sign) = match change.tag() {
@@ -176,7 +162,7 @@ pub fn starter_diff(starter: &Path, file: &CandidateFile) -> Option<String> {
                 similar::ChangeTag::Equal => ("same", ' '),
             };
             let line = crate::text::plain(&change.to_string_lossy());
-            html.push_str(&format!("<span class=\"{class}\">{sign}{}</span>", escape(&line)));
+            html.push_str(&format!("<span class=\"{class}\">{sign}{}</span>", xml_escape(&line)));
             if change.missing_newline() {
                 html.push('\n');
             }
@@ -209,7 +195,7 @@ fn notebook(text: &str) -> Option<String> {
                 html.push_str("</div>");
             }
             _ => {
-                html.push_str(&format!("<div class=\"cell\"><pre>{}</pre></div>", escape(&source)));
+                html.push_str(&format!("<div class=\"cell\"><pre>{}</pre></div>", xml_escape(&source)));
             }
         }
     }
@@ -221,7 +207,7 @@ fn cell_output(output: &serde_json::Value) -> String {
     if let Some(text) = output.get("text") {
         return format!(
             "<pre class=\"output\">{}</pre>",
-            escape(&crate::text::plain(&joined(Some(text))))
+            xml_escape(&crate::text::plain(&joined(Some(text))))
         );
     }
     let data = output.get("data");
@@ -231,15 +217,15 @@ fn cell_output(output: &serde_json::Value) -> String {
     if let Some(text) = data.and_then(|d| d.get("text/plain")) {
         return format!(
             "<pre class=\"output\">{}</pre>",
-            escape(&crate::text::plain(&joined(Some(text))))
+            xml_escape(&crate::text::plain(&joined(Some(text))))
         );
     }
     if let Some(name) = output.get("ename").and_then(|n| n.as_str()) {
         let value = output.get("evalue").and_then(|v| v.as_str()).unwrap_or("");
         return format!(
             "<pre class=\"output error\">{}: {}</pre>",
-            escape(&crate::text::plain(name)),
-            escape(&crate::text::plain(value))
+            xml_escape(&crate::text::plain(name)),
+            xml_escape(&crate::text::plain(value))
         );
     }
     String::new()

@@ -11,3 +11,10 @@ pub fn random_id(prefix: &str) -> Result<String, getrandom::Error> {
     getrandom::fill(&mut bytes)?;
     Ok(format!("{prefix}{}", hex::encode(bytes)))
 }
+
+/// 256 random bits from the OS, as hex: tokens, session cookies, CSRF tokens.
+pub fn random_secret() -> Result<String, getrandom::Error> {
+    let mut bytes = [0u8; 32];
+    getrandom::fill(&mut bytes)?;
+    Ok(hex::encode(bytes))
+}

@@ -25,9 +25,8 @@ pub fn hash(password: &str) -> Result<String, String> {
 /// is always false.
 pub fn verify(password: &str, phc: Option<&str>) -> bool {
     // A hash of a random password, made once: an unknown name costs the same as a known one.
-    static STAND_IN: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
-        hash(&crate::service::sessions::random_secret().unwrap_or_default()).unwrap_or_default()
-    });
+    static STAND_IN: std::sync::LazyLock<String> =
+        std::sync::LazyLock::new(|| hash(&super::clock::random_secret().unwrap_or_default()).unwrap_or_default());
     let known = phc.is_some();
     let Ok(parsed) = PasswordHash::new(phc.unwrap_or(STAND_IN.as_str())) else {
         return false;

@@ -11,6 +11,7 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 
 use super::{PageError, check_csrf, page, viewer};
+use crate::service::clock::random_secret;
 use crate::service::sessions::{self, COOKIE, LIFETIME};
 use crate::service::{Service, passwords};
 
@@ -24,7 +25,7 @@ fn cookie(service: &Service, name: &str, value: &str, path: &str, max_age: u64) 
 }
 
 fn login_page(service: &Service, message: &str, status: StatusCode) -> Result<Response, PageError> {
-    let login_csrf = sessions::random_secret().map_err(PageError::internal)?;
+    let login_csrf = random_secret().map_err(PageError::internal)?;
     let mut response = page(
         "login.html",
         PAGE,
@@ -78,8 +79,8 @@ pub async fn submit(
             StatusCode::UNAUTHORIZED,
         );
     };
-    let value = sessions::random_secret().map_err(PageError::internal)?;
-    let csrf = sessions::random_secret().map_err(PageError::internal)?;
+    let value = random_secret().map_err(PageError::internal)?;
+    let csrf = random_secret().map_err(PageError::internal)?;
     service.db.start_session(&value, &reviewer, &scope, &csrf).await?;
     let mut response = Redirect::to("/review").into_response();
     response.headers_mut().append(

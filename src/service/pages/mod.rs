@@ -93,18 +93,7 @@ impl IntoResponse for PageError {
 /// Renders a page template inside the layout; every value is escaped unless marked safe,
 /// and a name the view lacks is an error.
 pub fn render(name: &str, source: &str, view: &impl Serialize) -> Result<String, crate::report::RenderError> {
-    let failed = |source| crate::report::RenderError::Template {
-        name: name.to_string(),
-        source,
-    };
-    let mut env = minijinja::Environment::new();
-    env.set_undefined_behavior(minijinja::UndefinedBehavior::Strict);
-    env.add_template("layout.html", LAYOUT).map_err(failed)?;
-    env.add_template(name, source).map_err(failed)?;
-    let template = env.get_template(name).map_err(failed)?;
-    template
-        .render(minijinja::Value::from(minijinja::value::Serde(view)))
-        .map_err(failed)
+    crate::report::template::render_with(&[("layout.html", LAYOUT)], name, source, view)
 }
 
 fn html(body: String) -> impl IntoResponse {
