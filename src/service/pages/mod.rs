@@ -14,9 +14,9 @@ use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::get;
 use serde::Serialize;
 
-use super::Service;
-use super::db::DbError;
+use super::db::{DbError, Submission};
 use super::sessions::{self, Session};
+use super::{Assignment, Service};
 
 /// Pages load nothing but themselves: inline styles, images as data URIs, the report in a
 /// frame from the same server, forms posting back here.
@@ -138,6 +138,21 @@ pub fn check_csrf(session: &Session, given: Option<&String>) -> Result<(), PageE
             StatusCode::FORBIDDEN,
             "this form is stale or came from another site; open the page again".into(),
         )),
+    }
+}
+
+/// Whether a viewer may see who a submission's candidate is: admins always; reviewers when the
+/// assignment is not blind, or once they submitted their own scores for that submission.
+pub fn identity_shown(session: &Session, assignment: Option<&Assignment>, submitted_own: bool) -> bool {
+    session.admin || assignment.is_some_and(|a| !a.spec.review.blind) || submitted_own
+}
+
+/// The candidate's name, or their pseudonym when the viewer may not see who they are.
+pub fn shown_name(submission: &Submission, identity_shown: bool) -> String {
+    if identity_shown {
+        submission.candidate.clone()
+    } else {
+        pseudonym(&submission.id)
     }
 }
 

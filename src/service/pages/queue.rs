@@ -8,7 +8,7 @@ use axum::http::HeaderMap;
 use axum::response::Response;
 use serde::Serialize;
 
-use super::{PageError, page, pseudonym, viewer};
+use super::{PageError, identity_shown, page, shown_name, viewer};
 use crate::service::Service;
 
 const PAGE: &str = include_str!("../templates/review/queue.html");
@@ -58,15 +58,12 @@ pub async fn show(State(service): State<Arc<Service>>, headers: HeaderMap) -> Re
             Some(_) => "draft",
             None => "to do",
         };
-        let blind = service
-            .assignments
-            .get(&submission.assignment)
-            .is_none_or(|a| a.spec.review.blind);
-        let name = if !blind || session.admin || state == "submitted" {
-            submission.candidate.clone()
-        } else {
-            pseudonym(&id)
-        };
+        let shown = identity_shown(
+            &session,
+            service.assignments.get(&submission.assignment),
+            state == "submitted",
+        );
+        let name = shown_name(&submission, shown);
         items.push(QueueItem {
             id,
             name,

@@ -10,7 +10,7 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde::{Deserialize, Serialize};
 
-use super::{PageError, page, pseudonym, viewer};
+use super::{PageError, identity_shown, page, shown_name, viewer};
 use crate::service::agreement::{Scored, agreement as measure};
 use crate::service::db::Submission;
 use crate::service::reviews::ReviewState;
@@ -50,11 +50,6 @@ fn assignment<'a>(service: &'a Service, id: &str) -> Result<&'a Assignment, Page
         .ok_or_else(|| PageError::not_found("This server grades no such assignment."))
 }
 
-/// Whether the viewer may see who a submission's candidate is.
-fn revealed(session: &Session, assignment: &Assignment, submitted_by_viewer: bool) -> bool {
-    session.admin || !assignment.spec.review.blind || submitted_by_viewer
-}
-
 async fn rows(
     service: &Service,
     session: &Session,
@@ -79,11 +74,7 @@ async fn rows(
             let state = states.get(&s.id).unwrap_or(&none);
             Row {
                 id: s.id.clone(),
-                name: if revealed(session, assignment, mine.contains(&s.id)) {
-                    s.candidate.clone()
-                } else {
-                    pseudonym(&s.id)
-                },
+                name: shown_name(s, identity_shown(session, Some(assignment), mine.contains(&s.id))),
                 status: s.status.as_str().to_string(),
                 verdict: s.verdict.clone().unwrap_or_default(),
                 score: match (s.score, s.max_score) {

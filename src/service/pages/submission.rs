@@ -13,7 +13,7 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use serde::{Deserialize, Serialize};
 
-use super::{PageError, check_csrf, page, pseudonym, viewer};
+use super::{PageError, check_csrf, identity_shown, page, pseudonym, shown_name, viewer};
 use crate::grade::review::{Sheet, SheetCriterion, SheetHeader, merge};
 use crate::model::Report;
 use crate::service::candidate_files::{self, CandidateFile};
@@ -61,9 +61,8 @@ async fn load(service: &Service, headers: &HeaderMap, id: &str) -> Result<Loaded
         .ok_or_else(|| PageError::not_found("There is no such submission."))?;
     let reviews = service.db.reviews_of(id).await?;
     let submitted = reviews.iter().any(|r| r.reviewer == session.reviewer && r.submitted);
-    let blind = assignment(service, &submission).is_none_or(|a| a.spec.review.blind);
     let visibility = Visibility {
-        identity: session.admin || !blind || submitted,
+        identity: identity_shown(&session, assignment(service, &submission), submitted),
         others: session.admin || submitted,
     };
     Ok(Loaded {
@@ -244,11 +243,7 @@ pub async fn show(
     } else {
         Vec::new()
     };
-    let name = if visibility.identity {
-        submission.candidate.clone()
-    } else {
-        pseudonym(&submission.id)
-    };
+    let name = shown_name(&submission, visibility.identity);
     let email = if visibility.identity {
         submission.email.clone().unwrap_or_default()
     } else {
