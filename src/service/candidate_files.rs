@@ -121,16 +121,19 @@ pub fn highlighted(text: &str, extension: &str) -> String {
     format!("<pre class=\"code\">{}</pre>", generator.finalize())
 }
 
-/// The style sheet for the highlighting classes.
-pub fn highlight_css() -> String {
-    let themes = syntect::highlighting::ThemeSet::load_defaults();
-    themes
-        .themes
-        .get("InspiredGitHub")
-        .and_then(|theme| {
-            syntect::html::css_for_theme_with_class_style(theme, ClassStyle::SpacedPrefixed { prefix: "hl-" }).ok()
-        })
-        .unwrap_or_default()
+/// The style sheet for the highlighting classes, made once rather than on every page.
+pub fn highlight_css() -> &'static str {
+    static CSS: LazyLock<String> = LazyLock::new(|| {
+        let themes = syntect::highlighting::ThemeSet::load_defaults();
+        themes
+            .themes
+            .get("InspiredGitHub")
+            .and_then(|theme| {
+                syntect::html::css_for_theme_with_class_style(theme, ClassStyle::SpacedPrefixed { prefix: "hl-" }).ok()
+            })
+            .unwrap_or_default()
+    });
+    &CSS
 }
 
 /// The file against the starter file of the same path, as a unified diff in HTML; `None`
