@@ -153,6 +153,11 @@ async fn wait_text(browser: &Browser, text: &str) -> String {
     panic!("the page never showed {text:?}: {}", source(browser).await);
 }
 
+/// Clicks the element `at` finds (a navigation it starts goes on after this returns).
+async fn click(browser: &Browser, at: Locator<'_>) {
+    browser.client.find(at).await.unwrap().click().await.unwrap();
+}
+
 async fn source(browser: &Browser) -> String {
     browser.client.source().await.unwrap()
 }
@@ -161,26 +166,12 @@ async fn log_in(browser: &Browser, server: &Server, token: &str) {
     browser.client.goto(&server.url("/review/login")).await.unwrap();
     let field = browser.client.find(Locator::Id("token")).await.unwrap();
     field.send_keys(token).await.unwrap();
-    browser
-        .client
-        .find(Locator::Css("form button[type=submit]"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    click(browser, Locator::Css("form button[type=submit]")).await;
     wait_path(browser, "/review").await;
 }
 
 async fn log_out(browser: &Browser) {
-    browser
-        .client
-        .find(Locator::Css("header form button"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    click(browser, Locator::Css("header form button")).await;
     wait_path(browser, "/review/login").await;
 }
 
@@ -206,14 +197,7 @@ async fn open_submission_blind(browser: &Browser, server: &Server, id: &str) {
     let round = source(browser).await;
     assert!(round.contains("1 of 1 submission(s) shown"), "{round}");
     assert!(!round.contains("Jane"), "the round page names the candidate: {round}");
-    browser
-        .client
-        .find(Locator::Css(&format!("a[href='/review/submissions/{id}']")))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    click(browser, Locator::Css(&format!("a[href='/review/submissions/{id}']"))).await;
     wait_path(browser, &format!("/review/submissions/{id}")).await;
     let page = source(browser).await;
     for secret in ["Jane", "jane.payload", "work.zip"] {
@@ -310,14 +294,7 @@ fn two_reviewers_score_blind_in_the_browser_and_the_merge_matches_the_cli() {
         browser.client.goto(&server.url("/review/login")).await.unwrap();
         let field = browser.client.find(Locator::Id("token")).await.unwrap();
         field.send_keys("assay_wrong").await.unwrap();
-        browser
-            .client
-            .find(Locator::Css("form button[type=submit]"))
-            .await
-            .unwrap()
-            .click()
-            .await
-            .unwrap();
+        click(&browser, Locator::Css("form button[type=submit]")).await;
         wait_text(&browser, "not a live review or admin token").await;
 
         // Ann reviews with the keyboard alone.
@@ -379,14 +356,7 @@ fn two_reviewers_score_blind_in_the_browser_and_the_merge_matches_the_cli() {
             ("c0-l1", "comment-0", "Some long functions"),
             ("c1-l0", "comment-1", "Hard to follow"),
         ] {
-            browser
-                .client
-                .find(Locator::Css(&format!("label[for='{radio}']")))
-                .await
-                .unwrap()
-                .click()
-                .await
-                .unwrap();
+            click(&browser, Locator::Css(&format!("label[for='{radio}']"))).await;
             browser
                 .client
                 .find(Locator::Id(comment_id))
@@ -396,14 +366,7 @@ fn two_reviewers_score_blind_in_the_browser_and_the_merge_matches_the_cli() {
                 .await
                 .unwrap();
         }
-        browser
-            .client
-            .find(Locator::Css("button[value=submit]"))
-            .await
-            .unwrap()
-            .click()
-            .await
-            .unwrap();
+        click(&browser, Locator::Css("button[value=submit]")).await;
         let after = wait_text(&browser, "Your review is submitted").await;
         assert!(after.contains(CANDIDATE), "identity shows once submitted");
         assert!(
@@ -448,13 +411,12 @@ fn two_reviewers_score_blind_in_the_browser_and_the_merge_matches_the_cli() {
     });
 
     // The browser's merge equals `assay review merge` of the same sheets.
-    let served: Report = client()
-        .get(server.url(&format!("/api/v1/submissions/{id}/report.json")))
-        .bearer_auth(&admin)
-        .send()
-        .unwrap()
-        .json()
-        .unwrap();
+    let served: Report = serde_json::from_value(get_json(
+        &server,
+        &admin,
+        &format!("/api/v1/submissions/{id}/report.json"),
+    ))
+    .unwrap();
     let review = served
         .review
         .clone()

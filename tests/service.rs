@@ -221,13 +221,12 @@ fn bad_input_gets_a_clear_error_and_loses_nothing() {
         .filter(|name| name.starts_with(&id))
         .collect();
     assert_eq!(kept, [format!("{id}-passwd.zip")]);
-    let report: Report = client()
-        .get(server.url(&format!("/api/v1/submissions/{id}/report.json")))
-        .bearer_auth(&admin)
-        .send()
-        .unwrap()
-        .json()
-        .unwrap();
+    let report: Report = serde_json::from_value(get_json(
+        &server,
+        &admin,
+        &format!("/api/v1/submissions/{id}/report.json"),
+    ))
+    .unwrap();
     assert_eq!(
         report.submission.name, "passwd.zip",
         "the report keeps the name it came under"

@@ -73,13 +73,7 @@ impl Drop for Server {
 
 /// A new token of `scope` for the server's data folder: the last line `token create` prints.
 pub fn token(data: &Path, scope: &str) -> String {
-    let output = assay(&["token", "create", "--scope", scope, "--data", data.to_str().unwrap()]);
-    assert!(output.status.success(), "{}", text(&output));
-    String::from_utf8_lossy(&output.stdout)
-        .lines()
-        .last()
-        .unwrap()
-        .to_string()
+    token_named(data, scope, "")
 }
 
 /// A new token of `scope` named `name` (a reviewer's name is their token's).
