@@ -25,13 +25,11 @@ pub struct ReviewRecord {
     pub reviewer: String,
     pub submitted: bool,
     pub ratings: Vec<Rated>,
-    pub updated_at: String,
 }
 
 /// Where a submission's review stands.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct ReviewState {
-    pub assigned: Vec<String>,
     pub drafts: usize,
     pub submitted: usize,
 }
@@ -169,20 +167,9 @@ impl Database {
             .collect::<Result<_, _>>()?)
     }
 
-    /// Review state of every submission to one assignment that has any, by submission id.
+    /// Review state of every submission to one assignment that has a review, by submission id.
     pub async fn review_states(&self, assignment: &str) -> Result<HashMap<String, ReviewState>, DbError> {
         let mut states: HashMap<String, ReviewState> = HashMap::new();
-        let assigned = sqlx::query(
-            "SELECT a.submission_id, a.reviewer FROM review_assignments a JOIN submissions s ON s.id = a.submission_id \
-             WHERE s.assignment = $1 ORDER BY a.reviewer",
-        )
-        .bind(assignment)
-        .fetch_all(self.pool())
-        .await?;
-        for row in &assigned {
-            let id: String = row.try_get("submission_id")?;
-            states.entry(id).or_default().assigned.push(row.try_get("reviewer")?);
-        }
         let reviews = sqlx::query(
             "SELECT r.submission_id, r.state FROM reviews r JOIN submissions s ON s.id = r.submission_id \
              WHERE s.assignment = $1",
@@ -206,7 +193,7 @@ impl Database {
     /// Every review of one submission.
     pub async fn reviews_of(&self, submission_id: &str) -> Result<Vec<ReviewRecord>, DbError> {
         let rows = sqlx::query(
-            "SELECT submission_id, reviewer, state, ratings, updated_at FROM reviews \
+            "SELECT submission_id, reviewer, state, ratings FROM reviews \
              WHERE submission_id = $1 ORDER BY submitted_at, reviewer",
         )
         .bind(submission_id)
@@ -218,7 +205,7 @@ impl Database {
     /// Every submitted review of one assignment's submissions.
     pub async fn submitted_reviews(&self, assignment: &str) -> Result<Vec<ReviewRecord>, DbError> {
         let rows = sqlx::query(
-            "SELECT r.submission_id, r.reviewer, r.state, r.ratings, r.updated_at FROM reviews r \
+            "SELECT r.submission_id, r.reviewer, r.state, r.ratings FROM reviews r \
              JOIN submissions s ON s.id = r.submission_id \
              WHERE s.assignment = $1 AND r.state = 'submitted' ORDER BY s.seq, r.reviewer",
         )
@@ -270,7 +257,6 @@ fn review(row: &sqlx::any::AnyRow) -> Result<ReviewRecord, DbError> {
         reviewer: row.try_get("reviewer")?,
         submitted: state == "submitted",
         ratings: serde_json::from_str(&ratings).map_err(|e| DbError::Corrupt(format!("a review's ratings: {e}")))?,
-        updated_at: row.try_get("updated_at")?,
     })
 }
 

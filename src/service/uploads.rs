@@ -61,7 +61,7 @@ impl Upload {
 }
 
 /// The file an upload is kept as: its id, a dash, and its safe name.
-pub fn kept_name(id: &str, name: &str) -> String {
+fn kept_name(id: &str, name: &str) -> String {
     format!("{id}-{name}")
 }
 
