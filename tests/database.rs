@@ -146,6 +146,8 @@ async fn the_records_hold(db: &Database) {
         expires_at: "2999-01-01T00:00:00.000000Z".into(),
         used_at: None,
         submission_id: None,
+        opened_at: None,
+        cancelled_at: None,
     };
     db.insert_invite(&invite).await.unwrap();
     let used = db
@@ -257,6 +259,8 @@ async fn uploads_at_once_are_recorded_once(db: &Database, grouped: bool) {
         expires_at: "2999-01-01T00:00:00.000000Z".into(),
         used_at: None,
         submission_id: None,
+        opened_at: None,
+        cancelled_at: None,
     };
     db.insert_invite(&invite).await.unwrap();
     let mut tasks = Vec::new();
@@ -354,6 +358,172 @@ async fn claims_are_exclusive(db: &Database) {
     assert_eq!((again.id.as_str(), again.attempts), ("w1", 2));
 }
 
+/// ATS integrations: found by their key's hash only; one interview per live candidate and
+/// test however many starts arrive at once; a cancel ends it; a claim is taken once; what was
+/// told is kept.
+async fn ats_records_hold(db: &Database) {
+    use assay::service::ats::interviews::{Cancelled, NewInterview, Started, live_key};
+    use assay::service::ats::status::Status as AtsStatus;
+    use assay::service::ats::{Kind, NewIntegration};
+    let tests = [("101".to_string(), "t".to_string())].into_iter().collect();
+    let acme = NewIntegration {
+        kind: Kind::Greenhouse,
+        name: "acme",
+        key_hash: "hash-acme",
+        outbound_sealed: "sealed",
+        api_url: Some("http://127.0.0.1:9"),
+        link_lifetime: std::time::Duration::from_secs(3600),
+        tests: &tests,
+    };
+    let id = db.add_integration(&acme).await.unwrap().unwrap();
+    assert_eq!(
+        db.add_integration(&acme).await.unwrap(),
+        None,
+        "one name, one integration"
+    );
+    let found = db
+        .integration_by_key(Kind::Greenhouse, "hash-acme")
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!((found.id.as_str(), found.tests["101"].as_str()), (id.as_str(), "t"));
+    assert!(db.integration_by_key(Kind::Ashby, "hash-acme").await.unwrap().is_none());
+    assert!(
+        db.integration_by_key(Kind::Greenhouse, "hash-acmf")
+            .await
+            .unwrap()
+            .is_none()
+    );
+    let invite = |candidate: &str| Invite {
+        id: String::new(),
+        assignment: "t".into(),
+        candidate: candidate.into(),
+        email: Some(format!("{candidate}@example.org")),
+        external_id: None,
+        expires_at: "2999-01-01T00:00:00.000000Z".into(),
+        used_at: None,
+        submission_id: None,
+        opened_at: None,
+        cancelled_at: None,
+    };
+    let link = |id: &str| format!("http://assay/invite/{id}");
+    let mut starts = Vec::new();
+    for _ in 0..8 {
+        let (db, found, invite) = (db.clone(), found.clone(), invite("dee"));
+        starts.push(tokio::spawn(async move {
+            let start = NewInterview {
+                integration: &found,
+                test_id: "101",
+                invite,
+                candidate_json: "{}".into(),
+                callback_url: Some("http://127.0.0.1:9/x".into()),
+                live_key: live_key(&found.id, "101", &["dee@example.org"]),
+                link: &link,
+            };
+            db.start_interview(&start).await.unwrap()
+        }));
+    }
+    let mut ids = BTreeSet::new();
+    let mut made = 0;
+    for start in starts {
+        let started = start.await.unwrap();
+        made += matches!(started, Started::New { .. }) as usize;
+        ids.insert(started.interview_id().to_string());
+    }
+    assert_eq!((made, ids.len()), (1, 1), "eight starts at once make one interview");
+    let interview_id = ids.into_iter().next().unwrap();
+    let interview = db.interview(&id, &interview_id).await.unwrap().unwrap();
+    assert_eq!(interview.status(), AtsStatus::Invited);
+    assert!(db.interview("another", &interview_id).await.unwrap().is_none());
+    // One process takes a due interview; the other finds it taken.
+    let due = db.interviews_due(100).await.unwrap();
+    let mine = due.iter().find(|i| i.id == interview_id).unwrap();
+    assert!(db.claim_interview(mine, "2999-01-01T00:00:00.000000Z").await.unwrap());
+    assert!(!db.claim_interview(mine, "2999-01-01T00:00:00.000000Z").await.unwrap());
+    db.reported(&interview_id, AtsStatus::Started).await.unwrap();
+    let interview = db.interview(&id, &interview_id).await.unwrap().unwrap();
+    assert_eq!((interview.reported.as_str(), interview.attempts), ("started", 0));
+    db.report_failed(&interview_id, 1, Some("2000-01-01T00:00:00.000000Z".into()))
+        .await
+        .unwrap();
+    assert!(
+        db.interviews_due(100)
+            .await
+            .unwrap()
+            .iter()
+            .any(|i| i.id == interview_id)
+    );
+    // Cancelled: the link takes no upload, and the next start makes a new interview.
+    assert_eq!(db.cancel_interview(&id, &interview_id).await.unwrap(), Cancelled::Now);
+    assert_eq!(
+        db.cancel_interview(&id, &interview_id).await.unwrap(),
+        Cancelled::Already
+    );
+    assert_eq!(
+        db.cancel_interview(&id, "nope").await.unwrap(),
+        Cancelled::NoSuchInterview
+    );
+    let interview = db.interview(&id, &interview_id).await.unwrap().unwrap();
+    assert_eq!(interview.status(), AtsStatus::Cancelled);
+    assert!(
+        !db.interviews_due(100)
+            .await
+            .unwrap()
+            .iter()
+            .any(|i| i.id == interview_id)
+    );
+    let spent = db
+        .insert_submission(&new("ats-s1", None, Some(&interview.invite.id)), &received("ats-s1"))
+        .await
+        .unwrap();
+    assert_eq!(inserted(spent).1, "spent", "a cancelled link takes no upload");
+    let again = NewInterview {
+        integration: &found,
+        test_id: "101",
+        invite: invite("dee"),
+        candidate_json: "{}".into(),
+        callback_url: None,
+        live_key: live_key(&found.id, "101", &["dee@example.org"]),
+        link: &link,
+    };
+    let again = db.start_interview(&again).await.unwrap();
+    assert!(matches!(again, Started::New { .. }));
+    assert_ne!(again.interview_id(), interview_id);
+    // Audit, newest kept, oldest first.
+    use assay::service::ats::audit::Direction;
+    db.audit(&id, Direction::In, "send_test", Some(&interview_id), Some(200), "ok")
+        .await;
+    db.audit(
+        &id,
+        Direction::Out,
+        "completed",
+        None,
+        None,
+        "the ATS \u{1b}[31mcould not be reached",
+    )
+    .await;
+    let audit = db.audit_of(&id, 10).await.unwrap();
+    assert_eq!(audit.len(), 2);
+    assert_eq!(audit[1].outcome, "the ATS could not be reached", "kept plain");
+    // Removed: its key works no more, and its name is free again.
+    assert!(db.remove_integration("acme").await.unwrap());
+    assert!(
+        db.integration_by_key(Kind::Greenhouse, "hash-acme")
+            .await
+            .unwrap()
+            .is_none()
+    );
+    assert!(
+        db.add_integration(&NewIntegration {
+            key_hash: "hash-2",
+            ..acme
+        })
+        .await
+        .unwrap()
+        .is_some()
+    );
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn sqlite_keeps_the_records() {
     let dir = tempfile::tempdir().unwrap();
@@ -365,6 +535,7 @@ async fn sqlite_keeps_the_records() {
     reviews_hold(&db).await;
     uploads_at_once_are_recorded_once(&db, true).await;
     claims_are_exclusive(&db).await;
+    ats_records_hold(&db).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
@@ -377,6 +548,7 @@ async fn postgres_keeps_the_same_records() {
     reviews_hold(&db).await;
     uploads_at_once_are_recorded_once(&db, false).await;
     claims_are_exclusive(&db).await;
+    ats_records_hold(&db).await;
     drop(db);
     tokio::task::spawn_blocking(move || drop(postgres)).await.unwrap();
 }

@@ -10,7 +10,9 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
 use common::browser::Browser;
-use common::server::{Server, client, get_json, token, token_named, wait_final};
+use common::server::{
+    Server, client, cookie_value, get_json, http_log_in, no_redirects, set_cookie, token, token_named, wait_final,
+};
 use common::*;
 use fantoccini::Locator;
 use fantoccini::actions::{InputSource, KeyAction, KeyActions};
@@ -513,70 +515,6 @@ fn receiver() -> (String, Arc<std::sync::Mutex<Vec<String>>>) {
         }
     });
     (url, bodies)
-}
-
-/// A client that keeps redirects as answers, so the test sees each 303.
-fn no_redirects() -> reqwest::blocking::Client {
-    reqwest::blocking::Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .timeout(Duration::from_secs(60))
-        .build()
-        .unwrap()
-}
-
-fn set_cookie(response: &reqwest::blocking::Response, name: &str) -> String {
-    response
-        .headers()
-        .get_all("set-cookie")
-        .iter()
-        .map(|v| v.to_str().unwrap().to_string())
-        .find(|c| c.starts_with(&format!("{name}=")))
-        .unwrap_or_else(|| panic!("no {name} cookie in {:?}", response.headers()))
-}
-
-fn cookie_value(set_cookie: &str) -> String {
-    set_cookie
-        .split(';')
-        .next()
-        .unwrap()
-        .split_once('=')
-        .unwrap()
-        .1
-        .to_string()
-}
-
-/// Logs in over plain HTTP; returns the session cookie's value and the page's CSRF token.
-fn http_log_in(server: &Server, token: &str) -> (String, String) {
-    let http = no_redirects();
-    let page = http.get(server.url("/review/login")).send().unwrap();
-    let login = cookie_value(&set_cookie(&page, "assay_login"));
-    let answer = http
-        .post(server.url("/review/login"))
-        .header("cookie", format!("assay_login={login}"))
-        .form(&[("token", token), ("login_csrf", &login)])
-        .send()
-        .unwrap();
-    assert_eq!(answer.status().as_u16(), 303);
-    let session = set_cookie(&answer, "assay_session");
-    assert!(
-        session.contains("HttpOnly") && session.contains("SameSite=Strict") && !session.contains("Secure"),
-        "{session}"
-    );
-    let session = cookie_value(&session);
-    let queue = http
-        .get(server.url("/review"))
-        .header("cookie", format!("assay_session={session}"))
-        .send()
-        .unwrap()
-        .text()
-        .unwrap();
-    let csrf = queue
-        .split("name=\"csrf\" value=\"")
-        .nth(1)
-        .and_then(|rest| rest.split('"').next())
-        .unwrap_or_else(|| panic!("the page's forms carry a CSRF token: {queue}"))
-        .to_string();
-    (session, csrf)
 }
 
 fn post_review(server: &Server, session: &str, id: &str, fields: &[(&str, &str)]) -> (u16, String) {

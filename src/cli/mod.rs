@@ -2,6 +2,7 @@
 //! file here: its arguments, its run, and everything it prints. Commands use the library,
 //! never each other.
 
+mod ats;
 mod check;
 mod gc;
 mod grade;
@@ -63,6 +64,11 @@ pub enum Command {
         #[command(subcommand)]
         command: image::ImageCommand,
     },
+    /// Applicant tracking systems (Greenhouse, Ashby) that start tests and hear the results.
+    Ats {
+        #[command(subcommand)]
+        command: ats::AtsCommand,
+    },
     /// Reviewers' passwords for the review pages of a server: set (from stdin), remove.
     Password {
         #[command(subcommand)]
@@ -107,6 +113,7 @@ pub fn run(cli: Cli) -> anyhow::Result<Exit> {
         Command::New(args) => new::run(args),
         Command::Regrade(options) => runtime()?.block_on(regrade::run(options)),
         Command::Gc(args) => runtime()?.block_on(gc::run(args)),
+        Command::Ats { command } => runtime()?.block_on(ats::run(command)),
         Command::Password { command } => runtime()?.block_on(password::run(command)),
         Command::Serve(args) => runtime()?.block_on(serve::run(args)),
         Command::Submit(args) => submit::run(args),

@@ -34,7 +34,11 @@ pub struct ServeArgs {
     /// Mark session cookies Secure: reviewers reach the server over TLS (through a proxy).
     #[arg(long)]
     secure_cookies: bool,
-    /// The wait before a failed webhook delivery is tried again; it doubles each time.
+    /// The server's address as candidates and ATSs reach it, for the links and profile URLs
+    /// it hands out (default: http://LISTEN), e.g. https://grading.example.com.
+    #[arg(long)]
+    public_url: Option<String>,
+    /// The wait before a failed webhook delivery or ATS update is tried again; it doubles each time.
     #[arg(long, default_value = "2s", value_parser = crate::units::parse_duration, hide = true)]
     webhook_retry: std::time::Duration,
     /// Sandbox image folders (default: the ones built into assay).
@@ -55,6 +59,7 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<Exit> {
         rate_limit: args.rate_limit,
         review_cap: args.review_cap,
         secure_cookies: args.secure_cookies,
+        public_url: args.public_url,
     };
     crate::service::serve(options, |address| {
         // Scripts and tests read the address from this line.

@@ -11,7 +11,7 @@ pub enum WebhookCommand {
     /// Send these events to URL, signed with a secret (printed once when not given).
     Add {
         url: String,
-        /// Comma-separated: submission.received, grading.finished, review.completed.
+        /// Comma-separated: submission.received, grading.finished, review.completed, invite.created.
         #[arg(long, value_delimiter = ',', required = true)]
         events: Vec<String>,
         /// The signing secret (default: a random one, printed once).

@@ -494,7 +494,7 @@ pub(super) async fn insert_on(
     .try_get("seq")?;
     if let Some(invite) = new.invite {
         let used = sqlx::query(
-            "UPDATE invites SET used_at = $1, submission_id = $2 WHERE id = $3 AND used_at IS NULL AND expires_at > $4",
+            "UPDATE invites SET used_at = $1, submission_id = $2 WHERE id = $3 AND used_at IS NULL AND cancelled_at IS NULL AND expires_at > $4",
         )
         .bind(now)
         .bind(new.id)

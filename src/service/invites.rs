@@ -9,7 +9,7 @@ use sqlx::Row;
 
 use super::clock::now;
 use super::db::{Database, DbError};
-use crate::path_error::{AtPath, PathError};
+use crate::path_error::PathError;
 
 /// Longest life an invite may be given.
 pub const MAX_HOURS: u64 = 24 * 90;
@@ -25,6 +25,10 @@ pub struct Invite {
     pub expires_at: String,
     pub used_at: Option<String>,
     pub submission_id: Option<String>,
+    /// When the candidate first opened the link.
+    pub opened_at: Option<String>,
+    /// When an ATS cancelled it; the link takes no upload after.
+    pub cancelled_at: Option<String>,
 }
 
 impl Invite {
@@ -35,30 +39,7 @@ impl Invite {
 
 /// The server's signing key, `DATA/invite.key`: made (random, mode 0600) on first use.
 pub fn key(data: &Path) -> Result<Vec<u8>, PathError> {
-    let path = data.join("invite.key");
-    match std::fs::read(&path) {
-        Ok(key) if key.len() >= 32 => return Ok(key),
-        Ok(_) | Err(_) => {}
-    }
-    let mut key = [0u8; 32];
-    getrandom::fill(&mut key)
-        .map_err(|e| std::io::Error::other(e.to_string()))
-        .at("making a key for", &path)?;
-    let text = hex::encode(key);
-    {
-        use std::io::Write;
-        use std::os::unix::fs::OpenOptionsExt;
-        let mut file = std::fs::OpenOptions::new()
-            .write(true)
-            .create_new(true)
-            .mode(0o600)
-            .open(&path)
-            .at("creating", &path)?;
-        file.write_all(text.as_bytes())
-            .and_then(|()| file.sync_all())
-            .at("writing", &path)?;
-    }
-    Ok(text.into_bytes())
+    super::key_file::load_or_make(data, "invite.key")
 }
 
 fn mac(key: &[u8], id: &str) -> hmac::Hmac<sha2::Sha256> {
@@ -80,43 +61,76 @@ pub fn verify(key: &[u8], token: &str) -> Option<String> {
     Some(id.to_string())
 }
 
+/// Records an invite on `connection` (inside the caller's transaction).
+pub async fn insert_on(connection: &mut sqlx::AnyConnection, invite: &Invite) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "INSERT INTO invites (id, assignment, candidate, email, external_id, expires_at, created_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7)",
+    )
+    .bind(&invite.id)
+    .bind(&invite.assignment)
+    .bind(&invite.candidate)
+    .bind(&invite.email)
+    .bind(&invite.external_id)
+    .bind(&invite.expires_at)
+    .bind(now())
+    .execute(connection)
+    .await?;
+    Ok(())
+}
+
+/// An invite from a row of `SELECT_INVITE`.
+pub fn from_row(row: &sqlx::any::AnyRow) -> Result<Invite, sqlx::Error> {
+    Ok(Invite {
+        id: row.try_get("id")?,
+        assignment: row.try_get("assignment")?,
+        candidate: row.try_get("candidate")?,
+        email: row.try_get("email")?,
+        external_id: row.try_get("external_id")?,
+        expires_at: row.try_get("expires_at")?,
+        used_at: row.try_get("used_at")?,
+        submission_id: row.try_get("submission_id")?,
+        opened_at: row.try_get("opened_at")?,
+        cancelled_at: row.try_get("cancelled_at")?,
+    })
+}
+
+/// `SELECT <every column from_row reads> FROM invites v` and the rest, as one literal.
+macro_rules! select_invites {
+    ($rest:expr) => {
+        concat!(
+            "SELECT v.id AS id, v.assignment AS assignment, v.candidate AS candidate, v.email AS email, ",
+            "v.external_id AS external_id, v.expires_at AS expires_at, v.used_at AS used_at, ",
+            "v.submission_id AS submission_id, v.opened_at AS opened_at, v.cancelled_at AS cancelled_at",
+            $rest
+        )
+    };
+}
+pub(crate) use select_invites;
+
 impl Database {
     pub async fn insert_invite(&self, invite: &Invite) -> Result<(), DbError> {
-        sqlx::query(
-            "INSERT INTO invites (id, assignment, candidate, email, external_id, expires_at, created_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7)",
-        )
-        .bind(&invite.id)
-        .bind(&invite.assignment)
-        .bind(&invite.candidate)
-        .bind(&invite.email)
-        .bind(&invite.external_id)
-        .bind(&invite.expires_at)
-        .bind(now())
-        .execute(self.pool())
-        .await?;
+        let mut connection = self.pool().acquire().await?;
+        insert_on(&mut connection, invite).await?;
         Ok(())
     }
 
+    /// Notes that the candidate opened the link; true the first time only.
+    pub async fn mark_opened(&self, id: &str) -> Result<bool, DbError> {
+        let done = sqlx::query("UPDATE invites SET opened_at = $1 WHERE id = $2 AND opened_at IS NULL")
+            .bind(now())
+            .bind(id)
+            .execute(self.pool())
+            .await?;
+        Ok(done.rows_affected() == 1)
+    }
+
     pub async fn invite(&self, id: &str) -> Result<Option<Invite>, DbError> {
-        let row = sqlx::query(
-            "SELECT id, assignment, candidate, email, external_id, expires_at, used_at, submission_id \
-             FROM invites WHERE id = $1",
-        )
-        .bind(id)
-        .fetch_optional(self.pool())
-        .await?;
-        let Some(row) = row else { return Ok(None) };
-        Ok(Some(Invite {
-            id: row.try_get("id")?,
-            assignment: row.try_get("assignment")?,
-            candidate: row.try_get("candidate")?,
-            email: row.try_get("email")?,
-            external_id: row.try_get("external_id")?,
-            expires_at: row.try_get("expires_at")?,
-            used_at: row.try_get("used_at")?,
-            submission_id: row.try_get("submission_id")?,
-        }))
+        let row = sqlx::query(select_invites!(" FROM invites v WHERE v.id = $1"))
+            .bind(id)
+            .fetch_optional(self.pool())
+            .await?;
+        Ok(row.map(|row| from_row(&row)).transpose()?)
     }
 }
 
@@ -133,16 +147,5 @@ mod tests {
         assert_eq!(verify(b"another key of thirty-two bytes!", &token), None);
         assert_eq!(verify(key, "i_1"), None);
         assert_eq!(verify(key, "i_1.zz"), None);
-    }
-
-    #[test]
-    fn the_key_is_made_once_and_kept_private() {
-        let dir = tempfile::tempdir().unwrap();
-        let first = key(dir.path()).unwrap();
-        assert_eq!(key(dir.path()).unwrap(), first);
-        let mode = std::os::unix::fs::PermissionsExt::mode(
-            &std::fs::metadata(dir.path().join("invite.key")).unwrap().permissions(),
-        );
-        assert_eq!(mode & 0o777, 0o600);
     }
 }

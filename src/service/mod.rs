@@ -5,12 +5,14 @@
 
 pub mod agreement;
 mod api;
+pub mod ats;
 pub mod auth;
 mod candidate_files;
 mod clock;
 pub mod db;
 pub mod group_commit;
 pub mod invites;
+mod key_file;
 mod metrics;
 pub mod outbox;
 mod pages;
@@ -58,6 +60,9 @@ pub struct Options {
     pub review_cap: usize,
     /// Session cookies are marked Secure: the server is reached over TLS (through a proxy).
     pub secure_cookies: bool,
+    /// The server's address as candidates and ATSs reach it (links, profile URLs); default
+    /// `http://LISTEN`.
+    pub public_url: Option<String>,
 }
 
 /// An assignment the server grades, ready: its spec and its sandbox image.
@@ -82,6 +87,12 @@ pub struct Service {
     pub invite_key: Vec<u8>,
     pub review_cap: usize,
     pub secure_cookies: bool,
+    /// The server's address as candidates and ATSs reach it, without a trailing slash.
+    pub public_url: String,
+    /// Seals what assay sends to ATSs (`DATA/ats.key`).
+    pub ats_key: Vec<u8>,
+    /// Wakes the ATS updates when an interview may have moved on.
+    pub ats_wake: Notify,
     /// On SQLite, records the uploads that arrive together in one commit.
     uploads_writer: Option<group_commit::Writer>,
     rate_limit: rate_limit::RateLimit,
@@ -98,6 +109,26 @@ impl Service {
 
     pub fn uploads(&self) -> PathBuf {
         self.data.join("uploads")
+    }
+
+    /// Wakes whoever tells others of changes: the webhooks and the ATS updates.
+    pub fn notify_changes(&self) {
+        self.events.notify_one();
+        self.ats_wake.notify_one();
+    }
+
+    /// The candidate's link of an invite, in full.
+    pub fn invite_url(&self, invite_id: &str) -> String {
+        format!(
+            "{}/invite/{}",
+            self.public_url,
+            invites::link_token(&self.invite_key, invite_id)
+        )
+    }
+
+    /// A submission's page for reviewers, in full: the profile URL ATSs link to.
+    pub fn profile_url(&self, submission_id: &str) -> String {
+        format!("{}/review/submissions/{submission_id}", self.public_url)
     }
 
     /// Records an upload as queued, with its event: in a group commit on SQLite.
@@ -152,6 +183,18 @@ pub async fn serve(options: Options, ready: impl FnOnce(SocketAddr)) -> anyhow::
             .unwrap_or(1)
             .max(1)
     });
+    let listener = tokio::net::TcpListener::bind(options.listen)
+        .await
+        .with_context(|| format!("listening on {}", options.listen))?;
+    let address = listener.local_addr()?;
+    let public_url = match &options.public_url {
+        Some(url) => {
+            reqwest::Url::parse(url)
+                .map_err(|e| crate::exit::input_error(format!("--public-url {url:?} is not a URL: {e}")))?;
+            url.trim_end_matches('/').to_string()
+        }
+        None => format!("http://{address}"),
+    };
     let uploads_writer = db.is_sqlite().then(|| group_commit::Writer::start(db.clone()));
     let service = Arc::new(Service {
         uploads_writer,
@@ -168,6 +211,9 @@ pub async fn serve(options: Options, ready: impl FnOnce(SocketAddr)) -> anyhow::
         login_limit: rate_limit::RateLimit::new(1),
         review_cap: options.review_cap,
         secure_cookies: options.secure_cookies,
+        public_url,
+        ats_key: ats::sealed::key(&options.data)?,
+        ats_wake: Notify::new(),
         metrics: Default::default(),
     });
     for _ in 0..workers {
@@ -178,10 +224,7 @@ pub async fn serve(options: Options, ready: impl FnOnce(SocketAddr)) -> anyhow::
         service.events.clone(),
         options.webhook_retry,
     ));
-    let listener = tokio::net::TcpListener::bind(options.listen)
-        .await
-        .with_context(|| format!("listening on {}", options.listen))?;
-    let address = listener.local_addr()?;
+    tokio::spawn(ats::deliver::run(service.clone(), options.webhook_retry));
     ready(address);
     axum::serve(listener, api::router(service)).await?;
     Ok(())

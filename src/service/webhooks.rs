@@ -17,7 +17,12 @@ use super::clock::{now, random_id};
 use super::db::{Database, DbError};
 
 /// The events a webhook may ask for.
-pub const EVENTS: [&str; 3] = ["submission.received", "grading.finished", "review.completed"];
+pub const EVENTS: [&str; 4] = [
+    "submission.received",
+    "grading.finished",
+    "review.completed",
+    "invite.created",
+];
 
 /// Deliveries of one event before it is given up on.
 pub const MAX_ATTEMPTS: i64 = 12;
@@ -229,7 +234,7 @@ async fn attempt(client: &reqwest::Client, due: &Due) -> (Option<u16>, Option<St
 }
 
 /// A random number in -1..1, for jitter.
-fn random_unit() -> f64 {
+pub fn random_unit() -> f64 {
     let mut bytes = [0u8; 8];
     if getrandom::fill(&mut bytes).is_err() {
         return 0.0;

@@ -119,11 +119,12 @@ async fn grade(service: &Service, submission: &Submission) -> anyhow::Result<()>
             "metrics": report.metrics.iter().map(|m| serde_json::json!({
                 "name": m.name, "value": m.value, "passed": m.passed,
             })).collect::<Vec<_>>(),
-            "report_url": format!("/api/v1/submissions/{}/report.json", submission.id),
+            "report_url": format!("{}/api/v1/submissions/{}/report.json", service.public_url, submission.id),
+            "review_url": service.profile_url(&submission.id),
         }),
     };
     service.db.finish(&submission.id, &finished, &event).await?;
-    service.events.notify_one();
+    service.notify_changes();
     service.metrics.graded(report.verdict, started.elapsed().as_secs_f64());
     Ok(())
 }

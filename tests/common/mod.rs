@@ -7,6 +7,7 @@ use std::process::{Command, Output};
 use std::sync::Once;
 
 pub mod browser;
+pub mod fake_ats;
 pub mod postgres;
 pub mod server;
 

@@ -165,3 +165,67 @@ pub fn wait_final(server: &Server, token: &str, id: &str, limit: Duration) -> se
         std::thread::sleep(Duration::from_millis(200));
     }
 }
+
+/// A client that keeps redirects as answers, so the test sees each 303.
+pub fn no_redirects() -> reqwest::blocking::Client {
+    reqwest::blocking::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .timeout(Duration::from_secs(60))
+        .build()
+        .unwrap()
+}
+
+pub fn set_cookie(response: &reqwest::blocking::Response, name: &str) -> String {
+    response
+        .headers()
+        .get_all("set-cookie")
+        .iter()
+        .map(|v| v.to_str().unwrap().to_string())
+        .find(|c| c.starts_with(&format!("{name}=")))
+        .unwrap_or_else(|| panic!("no {name} cookie in {:?}", response.headers()))
+}
+
+pub fn cookie_value(set_cookie: &str) -> String {
+    set_cookie
+        .split(';')
+        .next()
+        .unwrap()
+        .split_once('=')
+        .unwrap()
+        .1
+        .to_string()
+}
+
+/// Logs in over plain HTTP; returns the session cookie's value and the page's CSRF token.
+pub fn http_log_in(server: &Server, token: &str) -> (String, String) {
+    let http = no_redirects();
+    let page = http.get(server.url("/review/login")).send().unwrap();
+    let login = cookie_value(&set_cookie(&page, "assay_login"));
+    let answer = http
+        .post(server.url("/review/login"))
+        .header("cookie", format!("assay_login={login}"))
+        .form(&[("token", token), ("login_csrf", &login)])
+        .send()
+        .unwrap();
+    assert_eq!(answer.status().as_u16(), 303);
+    let session = set_cookie(&answer, "assay_session");
+    assert!(
+        session.contains("HttpOnly") && session.contains("SameSite=Strict") && !session.contains("Secure"),
+        "{session}"
+    );
+    let session = cookie_value(&session);
+    let queue = http
+        .get(server.url("/review"))
+        .header("cookie", format!("assay_session={session}"))
+        .send()
+        .unwrap()
+        .text()
+        .unwrap();
+    let csrf = queue
+        .split("name=\"csrf\" value=\"")
+        .nth(1)
+        .and_then(|rest| rest.split('"').next())
+        .unwrap_or_else(|| panic!("the page's forms carry a CSRF token: {queue}"))
+        .to_string();
+    (session, csrf)
+}

@@ -91,6 +91,8 @@ pub async fn create(
         expires_at: expires_at.clone(),
         used_at: None,
         submission_id: None,
+        opened_at: None,
+        cancelled_at: None,
     };
     service.db.insert_invite(&invite).await?;
     Ok((
@@ -168,6 +170,9 @@ pub async fn show(State(service): State<Arc<Service>>, Path(token): Path<String>
     if invite.used_at.is_some() {
         return submitted(&service, &invite).await;
     }
+    if invite.cancelled_at.is_some() {
+        return refusal(StatusCode::GONE, "This link was withdrawn.");
+    }
     if invite.expired() {
         return refusal(
             StatusCode::GONE,
@@ -177,6 +182,12 @@ pub async fn show(State(service): State<Arc<Service>>, Path(token): Path<String>
     let Some(assignment) = service.assignments.get(&invite.assignment) else {
         return refusal(StatusCode::NOT_FOUND, "This assignment is not open any more.");
     };
+    match service.db.mark_opened(&invite.id).await {
+        // The first look: an ATS may want to hear the candidate started.
+        Ok(true) => service.ats_wake.notify_one(),
+        Ok(false) => {}
+        Err(error) => tracing::error!("noting that invite {} was opened: {error}", invite.id),
+    }
     let readme = std::fs::read_to_string(assignment.spec.dir.join("README.md")).unwrap_or_default();
     page(
         StatusCode::OK,
@@ -242,6 +253,9 @@ pub async fn upload(State(service): State<Arc<Service>>, Path(token): Path<Strin
     };
     if invite.used_at.is_some() {
         return refusal(StatusCode::CONFLICT, "This link was used already; it takes one upload.");
+    }
+    if invite.cancelled_at.is_some() {
+        return refusal(StatusCode::GONE, "This link was withdrawn.");
     }
     if invite.expired() {
         return refusal(StatusCode::GONE, "This link has expired; ask for a new one.");

@@ -37,6 +37,7 @@ pub fn router(service: Arc<Service>) -> Router {
         .route("/api/v1/invites", post(invites::create))
         .route("/invite/{token}", get(invites::show).post(invites::upload))
         .merge(crate::service::pages::router())
+        .merge(crate::service::ats::router())
         .layer(DefaultBodyLimit::max(body_limit))
         .with_state(service)
 }

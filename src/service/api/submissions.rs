@@ -231,7 +231,7 @@ pub async fn accept(
     let inserted = service.record_upload(&new, &event).await?;
     if matches!(inserted, Inserted::New(_)) {
         service.work.notify_one();
-        service.events.notify_one();
+        service.notify_changes();
     } else {
         // A repeat or a spent invite: nothing was recorded, so the copy goes.
         let _ = std::fs::remove_file(&kept);

@@ -405,11 +405,12 @@ async fn merge_submitted(service: &Service, submission: &Submission, assignment:
                 "final_score": final_score.total,
                 "final_max": final_score.max,
                 "alpha": alpha,
-                "report_url": format!("/api/v1/submissions/{}/report.json", submission.id),
+                "report_url": format!("{}/api/v1/submissions/{}/report.json", service.public_url, submission.id),
+            "review_url": service.profile_url(&submission.id),
             }),
         };
         service.db.record_event(&event).await?;
-        service.events.notify_one();
+        service.notify_changes();
     }
     Ok(())
 }
