@@ -378,6 +378,85 @@ fn greenhouse_sends_a_test_hears_it_is_done_and_reads_the_result() {
     assert_eq!(data_sent["metrics"][0]["name"], "accuracy");
     assert!(data_sent["reproducibility"].is_string(), "{finished}");
 
+    // An invalid submission is complete, with its reason and no score.
+    let mut second = request.clone();
+    second["candidate"]["email"] = json!("bo@example.org");
+    let (_, sent) = read(
+        call(reqwest::Method::POST, "send_test", &key)
+            .json(&second)
+            .send()
+            .unwrap(),
+    );
+    let invalid_id = sent["partner_interview_id"].as_str().unwrap().to_string();
+    assert_ne!(invalid_id, interview, "another candidate, another interview");
+    let invalid_link = invite_path(data.path(), "acme", &invalid_id);
+    assert_eq!(upload_through(&server, &invalid_link, b"not an archive".to_vec()), 303);
+    greenhouse.wait_for(4, Duration::from_secs(120));
+    let (_, invalid) = read(
+        call(
+            reqwest::Method::GET,
+            &format!("test_status?partner_interview_id={invalid_id}"),
+            &key,
+        )
+        .send()
+        .unwrap(),
+    );
+    assert_eq!(invalid["partner_status"], "complete", "{invalid}");
+    assert!(invalid["partner_score"].is_null(), "{invalid}");
+    assert_eq!(invalid["metadata"]["Verdict"], "invalid_submission");
+    assert!(!invalid["metadata"]["Reason"].as_str().unwrap().is_empty(), "{invalid}");
+
+    // A link left unused past its lifetime: Greenhouse hears, and reads "expired".
+    let brief = ats_add(
+        data.path(),
+        &[
+            "greenhouse",
+            "--name",
+            "brief",
+            "--link-lifetime",
+            "2s",
+            "--api-url",
+            &greenhouse.url,
+        ],
+    );
+    let mut third = request.clone();
+    third["partner_test_id"] = json!("t");
+    third["url"] = json!(format!("{}/take_home_tests/777", greenhouse.url));
+    let (status, sent) = read(
+        call(reqwest::Method::POST, "send_test", &brief)
+            .json(&third)
+            .send()
+            .unwrap(),
+    );
+    assert_eq!(status, 200, "{sent}");
+    let brief_id = sent["partner_interview_id"].as_str().unwrap().to_string();
+    let told = greenhouse.wait_for(5, Duration::from_secs(60));
+    assert_eq!(
+        (told[4].method.as_str(), told[4].path.as_str()),
+        ("PATCH", "/take_home_tests/777")
+    );
+    assert_eq!(told[4].authorization, basic(&brief));
+    let (_, expired) = read(
+        call(
+            reqwest::Method::GET,
+            &format!("test_status?partner_interview_id={brief_id}"),
+            &brief,
+        )
+        .send()
+        .unwrap(),
+    );
+    assert_eq!(expired["partner_status"], "expired", "{expired}");
+    let (status, _) = read(
+        call(
+            reqwest::Method::GET,
+            &format!("test_status?partner_interview_id={brief_id}"),
+            &key,
+        )
+        .send()
+        .unwrap(),
+    );
+    assert_eq!(status, 404, "one integration does not see another's interviews");
+
     // Greenhouse reports one of our answers malformed: kept in the audit, answered 200.
     let report = json!({
         "api_call": "test_status",
