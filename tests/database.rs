@@ -434,9 +434,26 @@ async fn ats_records_hold(db: &Database) {
     let interview_id = ids.into_iter().next().unwrap();
     let interview = db.interview(&id, &interview_id).await.unwrap().unwrap();
     assert_eq!(interview.status(), AtsStatus::Invited);
+    // Two more candidates: paging by id sees each due interview once.
+    for candidate in ["eve", "fay"] {
+        let start = NewInterview {
+            integration: &found,
+            test_id: "101",
+            invite: invite(candidate),
+            candidate_json: "{}".into(),
+            callback_url: None,
+            live_key: live_key(&found.id, "101", &[candidate]),
+            link: &link,
+        };
+        db.start_interview(&start).await.unwrap();
+    }
+    let first = db.interviews_due("", 2).await.unwrap();
+    let rest = db.interviews_due(&first[1].id, 2).await.unwrap();
+    assert_eq!((first.len(), rest.len()), (2, 1));
+    assert!(first[1].id < rest[0].id && first[0].id < first[1].id);
     assert!(db.interview("another", &interview_id).await.unwrap().is_none());
     // One process takes a due interview; the other finds it taken.
-    let due = db.interviews_due(100).await.unwrap();
+    let due = db.interviews_due("", 100).await.unwrap();
     let mine = due.iter().find(|i| i.id == interview_id).unwrap();
     assert!(db.claim_interview(mine, "2999-01-01T00:00:00.000000Z").await.unwrap());
     assert!(!db.claim_interview(mine, "2999-01-01T00:00:00.000000Z").await.unwrap());
@@ -447,7 +464,7 @@ async fn ats_records_hold(db: &Database) {
         .await
         .unwrap();
     assert!(
-        db.interviews_due(100)
+        db.interviews_due("", 100)
             .await
             .unwrap()
             .iter()
@@ -466,7 +483,7 @@ async fn ats_records_hold(db: &Database) {
     let interview = db.interview(&id, &interview_id).await.unwrap().unwrap();
     assert_eq!(interview.status(), AtsStatus::Cancelled);
     assert!(
-        !db.interviews_due(100)
+        !db.interviews_due("", 100)
             .await
             .unwrap()
             .iter()

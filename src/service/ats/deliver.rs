@@ -11,6 +11,7 @@ use super::interviews::Interview;
 use super::status::Status;
 use super::{ASHBY_API, Integration, Kind, ashby, basic_auth, greenhouse, sealed};
 use crate::service::Service;
+use crate::service::db::DbError;
 use crate::service::webhooks::{MAX_ATTEMPTS, backoff, random_unit};
 
 /// How long one process holds an interview it is calling about.
@@ -50,12 +51,31 @@ pub async fn run(service: Arc<Service>, base: Duration) {
     }
 }
 
-/// One look at every interview that is due.
-async fn pass(service: &Service, client: &reqwest::Client, base: Duration) -> Result<(), crate::service::db::DbError> {
-    let due = service.db.interviews_due(200).await?;
-    if due.is_empty() {
-        return Ok(());
+/// Interviews looked at per query.
+const PAGE: i64 = 500;
+
+/// One look at every interview that is due, a page at a time.
+async fn pass(service: &Service, client: &reqwest::Client, base: Duration) -> Result<(), DbError> {
+    let mut after = String::new();
+    loop {
+        let due = service.db.interviews_due(&after, PAGE).await?;
+        let Some(last) = due.last() else { return Ok(()) };
+        after = last.id.clone();
+        let full = due.len() as i64 == PAGE;
+        look_at(service, client, base, due).await?;
+        if !full {
+            return Ok(());
+        }
     }
+}
+
+/// Tells each ATS what it has not heard of these interviews.
+async fn look_at(
+    service: &Service,
+    client: &reqwest::Client,
+    base: Duration,
+    due: Vec<Interview>,
+) -> Result<(), DbError> {
     let integrations = service.db.integrations().await?;
     for interview in due {
         let status = interview.status();

@@ -274,13 +274,15 @@ impl Database {
     }
 
     /// Interviews there may be something to tell about, whose next try is due, of live
-    /// integrations.
-    pub async fn interviews_due(&self, limit: i64) -> Result<Vec<Interview>, DbError> {
+    /// integrations: a page of `limit` with ids after `after` ("" for the first), in id order.
+    /// Most have nothing new to tell and stay due, so callers page through them all.
+    pub async fn interviews_due(&self, after: &str, limit: i64) -> Result<Vec<Interview>, DbError> {
         let rows = sqlx::query(select_interviews!(
-            "WHERE i.settled_at IS NULL AND i.next_attempt_at <= $1 AND a.removed_at IS NULL \
-             ORDER BY i.next_attempt_at, i.id LIMIT $2"
+            "WHERE i.settled_at IS NULL AND i.next_attempt_at <= $1 AND a.removed_at IS NULL AND i.id > $2 \
+             ORDER BY i.id LIMIT $3"
         ))
         .bind(now())
+        .bind(after)
         .bind(limit)
         .fetch_all(self.pool())
         .await?;
