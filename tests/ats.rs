@@ -692,3 +692,159 @@ fn ashby_starts_hears_each_step_cancels_and_expires() {
         "{audit}"
     );
 }
+
+/// A small deterministic generator, so a failing mutation can be replayed.
+struct Mutator(u64);
+
+impl Mutator {
+    fn next(&mut self) -> u64 {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        self.0
+    }
+
+    fn below(&mut self, n: usize) -> usize {
+        (self.next() % n.max(1) as u64) as usize
+    }
+
+    /// `body` with one to three random edits: bytes flipped, cut, repeated, or a value
+    /// replaced by something hostile.
+    fn mutate(&mut self, body: &str) -> Vec<u8> {
+        let hostile = [
+            "null",
+            "[]",
+            "{}",
+            "1e999",
+            "-0",
+            "\"\\u0000\"",
+            "\"\\ud800\"",
+            "123456789012345678901234567890",
+            "\"\\u202e<script>\"",
+            "true",
+        ];
+        let mut bytes = body.as_bytes().to_vec();
+        for _ in 0..1 + self.below(3) {
+            let at = self.below(bytes.len());
+            match self.below(5) {
+                0 => bytes[at] ^= 1 << self.below(8),
+                1 => bytes.truncate(at),
+                2 => {
+                    let end = (at + self.below(40)).min(bytes.len());
+                    let copy = bytes[at..end].to_vec();
+                    bytes.splice(at..at, copy);
+                }
+                3 => {
+                    let value = hostile[self.below(hostile.len())].as_bytes();
+                    bytes.splice(at..at, value.iter().copied());
+                }
+                _ => {
+                    let text = String::from_utf8_lossy(&bytes).into_owned();
+                    let value = hostile[self.below(hostile.len())];
+                    let replaced = text.replacen("\"101\"", value, 1).replacen("\"py\"", value, 1);
+                    bytes = replaced.into_bytes();
+                }
+            }
+        }
+        bytes
+    }
+}
+
+#[test]
+fn thousands_of_mutated_ats_requests_get_clear_answers_and_lose_nothing() {
+    require_engine();
+    sandbox_image();
+    let assignment = scored_assignment();
+    let data = tempfile::tempdir().unwrap();
+    let greenhouse = ats_add(data.path(), &["greenhouse", "--name", "gh", "--test", "101=t"]);
+    let key_file = data.path().join("ashby.key");
+    std::fs::write(&key_file, "k").unwrap();
+    let ashby = ats_add(
+        data.path(),
+        &[
+            "ashby",
+            "--name",
+            "ab",
+            "--test",
+            "py=t",
+            "--ashby-api-key-file",
+            key_file.to_str().unwrap(),
+        ],
+    );
+    let server = Server::start(data.path(), &[assignment.path()], &[]);
+    let send_test = json!({
+        "partner_test_id": "101",
+        "candidate": {"first_name": "A", "last_name": "B", "email": "a@example.org", "greenhouse_profile_url": "https://app.greenhouse.io/people/1"},
+        "url": "https://app.greenhouse.io/integrations/testing_partners/take_home_tests/1",
+    })
+    .to_string();
+    let start = json!({
+        "assessment_type_id": "py",
+        "candidate": {"ashby_id": "c", "first_name": "A", "last_name": "B", "email": "a@example.org", "ashby_profile_url": "https://app.ashbyhq.com/c"},
+        "application": {"ashby_id": "app", "status": "Active"},
+        "job": {"ashby_id": "j", "name": "J", "ashby_job_url": "https://app.ashbyhq.com/j"},
+    })
+    .to_string();
+    let targets = [
+        ("/ats/greenhouse/send_test", &greenhouse, &send_test),
+        ("/ats/greenhouse/response_error", &greenhouse, &send_test),
+        ("/ats/ashby/assessment.start", &ashby, &start),
+        ("/ats/ashby/assessment.cancel", &ashby, &start),
+    ];
+    let mut mutator = Mutator(0x5eed_a55a_1234_9876);
+    let mut answers = std::collections::BTreeMap::new();
+    let mut made = std::collections::BTreeSet::new();
+    for round in 0..1200 {
+        let (path, key, body) = targets[round % targets.len()];
+        let mutated = mutator.mutate(body);
+        let response = client()
+            .post(server.url(path))
+            .basic_auth(key, Some(""))
+            .header("content-type", "application/json")
+            .body(mutated.clone())
+            .send()
+            .unwrap_or_else(|e| {
+                panic!(
+                    "round {round}: no answer ({e}) to {:?}",
+                    String::from_utf8_lossy(&mutated)
+                )
+            });
+        let status = response.status().as_u16();
+        let answer: Value = response.json().unwrap_or_else(|e| {
+            panic!(
+                "round {round}: {status} is not JSON ({e}) for {:?}",
+                String::from_utf8_lossy(&mutated)
+            )
+        });
+        assert!(
+            [200, 400, 404, 422].contains(&status),
+            "round {round}: {status} {answer} for {:?}",
+            String::from_utf8_lossy(&mutated)
+        );
+        if status != 200 {
+            let why = answer["error"]
+                .as_str()
+                .or(answer["message"].as_str())
+                .unwrap_or_default();
+            assert!(!why.is_empty(), "round {round}: a refusal says why: {answer}");
+        }
+        for id in [&answer["partner_interview_id"], &answer["results"]["assessment_id"]] {
+            if let Some(id) = id
+                .as_str()
+                .filter(|_| path.ends_with("send_test") || path.ends_with("start"))
+            {
+                made.insert(id.to_string());
+            }
+        }
+        *answers.entry(status).or_insert(0) += 1;
+    }
+    eprintln!("answers by status: {answers:?}; interviews made: {}", made.len());
+    assert!(answers.len() >= 3, "the mutations reach past the parser: {answers:?}");
+    // Every interview an answer named is recorded, each with its link.
+    let listed = ats_show(data.path(), "interviews", "gh") + &ats_show(data.path(), "interviews", "ab");
+    for id in &made {
+        assert!(listed.contains(id.as_str()), "{id} is not recorded: {listed}");
+    }
+    let health = client().get(server.url("/healthz")).send().unwrap();
+    assert_eq!(health.status().as_u16(), 200);
+}
