@@ -848,3 +848,87 @@ fn thousands_of_mutated_ats_requests_get_clear_answers_and_lose_nothing() {
     let health = client().get(server.url("/healthz")).send().unwrap();
     assert_eq!(health.status().as_u16(), 200);
 }
+
+#[test]
+fn a_harness_failure_is_never_told_as_a_result() {
+    require_engine();
+    sandbox_image();
+    let assignment = scored_assignment();
+    let data = tempfile::tempdir().unwrap();
+    let fake = FakeAts::start(0);
+    let key_file = data.path().join("ashby.key");
+    std::fs::write(&key_file, "k").unwrap();
+    let ashby = ats_add(
+        data.path(),
+        &[
+            "ashby",
+            "--name",
+            "ab",
+            "--api-url",
+            &fake.url,
+            "--ashby-api-key-file",
+            key_file.to_str().unwrap(),
+        ],
+    );
+    let greenhouse = ats_add(data.path(), &["greenhouse", "--name", "gh", "--api-url", &fake.url]);
+    let admin = token(data.path(), "admin");
+    // No temp folder can be made: every grade fails in the harness, never in the candidate.
+    let env = [("TMPDIR", "/nonexistent/assay-test")];
+    let server = Server::start_with_env(data.path(), &[assignment.path()], &["--webhook-retry", "300ms"], &env);
+    let started: Value = client()
+        .post(server.url("/ats/ashby/assessment.start"))
+        .basic_auth(&ashby, Some(""))
+        .json(&json!({"assessment_type_id": "t", "candidate": {"ashby_id": "c", "email": "c@example.org"}}))
+        .send()
+        .unwrap()
+        .json()
+        .unwrap();
+    let ashby_id = started["results"]["assessment_id"].as_str().unwrap().to_string();
+    let sent: Value = client()
+        .post(server.url("/ats/greenhouse/send_test"))
+        .basic_auth(&greenhouse, Some(""))
+        .json(&json!({"partner_test_id": "t", "candidate": {"email": "g@example.org"}, "url": format!("{}/tests/1", fake.url)}))
+        .send()
+        .unwrap()
+        .json()
+        .unwrap();
+    let greenhouse_id = sent["partner_interview_id"].as_str().unwrap().to_string();
+    for (name, id) in [("ab", &ashby_id), ("gh", &greenhouse_id)] {
+        let link = invite_path(data.path(), name, id);
+        assert_eq!(upload_through(&server, &link, work("a,1\\nb,2\\n")), 303);
+    }
+    let list = common::server::get_json(&server, &admin, "/api/v1/submissions");
+    for item in list["items"].as_array().unwrap() {
+        let done = common::server::wait_final(&server, &admin, item["id"].as_str().unwrap(), Duration::from_secs(90));
+        assert_eq!(done["status"], "harness_error", "{done}");
+    }
+    std::thread::sleep(Duration::from_secs(3));
+    let told = fake.received();
+    assert!(
+        told.iter().all(|r| r.method == "POST"),
+        "Greenhouse gets no PATCH: {told:#?}"
+    );
+    let updates: Vec<Value> = told.iter().map(|r| r.json()).collect();
+    assert!(
+        updates
+            .iter()
+            .all(|u| u.get("assessment_result").is_none() && u.get("cancelled_reason").is_none()),
+        "{updates:#?}"
+    );
+    assert_eq!(
+        updates.last().unwrap()["assessment_status"]["value"],
+        "Submitted",
+        "{updates:#?}"
+    );
+    let status: Value = client()
+        .get(server.url(&format!(
+            "/ats/greenhouse/test_status?partner_interview_id={greenhouse_id}"
+        )))
+        .basic_auth(&greenhouse, Some(""))
+        .send()
+        .unwrap()
+        .json()
+        .unwrap();
+    assert_eq!(status["partner_status"], "submitted", "{status}");
+    assert!(status["partner_score"].is_null(), "{status}");
+}

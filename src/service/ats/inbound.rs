@@ -33,6 +33,8 @@ pub async fn authenticate(service: &Service, headers: &HeaderMap, kind: Kind) ->
     match found {
         Ok(Some(integration)) => Ok(integration),
         Ok(None) => {
+            // No integration to audit it under: the log keeps it.
+            tracing::warn!("a call to the {} endpoints without a valid key: 401", kind.as_str());
             let mut response = (
                 StatusCode::UNAUTHORIZED,
                 Json(json!({ "error": "a valid key is needed, as the HTTP Basic user" })),
