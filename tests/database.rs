@@ -12,6 +12,8 @@ use assay::service::outbox::Event;
 use assay::service::reviews::{Rated, Saved};
 use common::postgres::Postgres;
 
+const LEASE: std::time::Duration = std::time::Duration::from_secs(60);
+
 fn new<'a>(id: &'a str, key: Option<&'a str>, invite: Option<&'a str>) -> NewSubmission<'a> {
     NewSubmission {
         id,
@@ -67,7 +69,7 @@ async fn the_records_hold(db: &Database) {
     assert_eq!((s3.status, s3.external_id.as_deref()), (Status::Queued, Some("ext-1")));
     assert_eq!(db.queue_position(s3.seq).await.unwrap(), 2);
     // Claims: oldest first, each once.
-    let first = db.claim_next().await.unwrap().unwrap();
+    let first = db.claim_next("w", LEASE).await.unwrap().unwrap();
     assert_eq!(
         (first.id.as_str(), first.status, first.attempts),
         ("s1", Status::Grading, 1)
@@ -85,7 +87,7 @@ async fn the_records_hold(db: &Database) {
         name: "grading.finished",
         data: serde_json::json!({ "id": "s1" }),
     };
-    db.finish("s1", &finished, &event).await.unwrap();
+    assert!(db.finish("s1", first.lease_token, &finished, &event).await.unwrap());
     let s1 = db.get("s1").await.unwrap().unwrap();
     assert_eq!(
         (s1.status, s1.score, s1.max_score),
@@ -94,7 +96,7 @@ async fn the_records_hold(db: &Database) {
     assert_eq!(s1.reproducibility.as_deref(), Some("reproducible"));
     assert_eq!(s1.test_groups.as_deref(), Some(r#"[{"name":"core","passed":true}]"#));
     // A restart puts what was grading back in the queue.
-    assert_eq!(db.claim_next().await.unwrap().unwrap().id, "s2");
+    assert_eq!(db.claim_next("w", LEASE).await.unwrap().unwrap().id, "s2");
     assert_eq!(db.requeue_interrupted().await.unwrap(), 1);
     assert_eq!(db.get("s2").await.unwrap().unwrap().status, Status::Queued);
     // Lists: filters and pages.
@@ -329,7 +331,7 @@ async fn claims_are_exclusive(db: &Database) {
         let db = db.clone();
         workers.push(tokio::spawn(async move {
             let mut taken = Vec::new();
-            while let Some(s) = db.claim_next().await.unwrap() {
+            while let Some(s) = db.claim_next("w", LEASE).await.unwrap() {
                 taken.push(s.id);
             }
             taken
@@ -342,20 +344,102 @@ async fn claims_are_exclusive(db: &Database) {
     let distinct: BTreeSet<&String> = all.iter().collect();
     assert_eq!(distinct.len(), all.len(), "a submission was claimed twice: {all:?}");
     assert_eq!(all.iter().filter(|id| id.starts_with('c')).count(), 30, "{all:?}");
-    assert!(db.claim_next().await.unwrap().is_none(), "the queue is empty");
+    assert!(db.claim_next("w", LEASE).await.unwrap().is_none(), "the queue is empty");
     // A grade put back to wait is not taken again before its time.
     db.insert_submission(&new("w1", None, None), &received("w1"))
         .await
         .unwrap();
-    assert_eq!(db.claim_next().await.unwrap().unwrap().id, "w1");
-    db.requeue("w1", std::time::Duration::from_millis(1500)).await.unwrap();
+    assert_eq!(db.claim_next("w", LEASE).await.unwrap().unwrap().id, "w1");
+    let w1 = db.get("w1").await.unwrap().unwrap();
     assert!(
-        db.claim_next().await.unwrap().is_none(),
+        db.requeue("w1", w1.lease_token, std::time::Duration::from_millis(1500))
+            .await
+            .unwrap()
+    );
+    assert!(
+        db.claim_next("w", LEASE).await.unwrap().is_none(),
         "taken before its wait was over"
     );
     tokio::time::sleep(std::time::Duration::from_millis(1600)).await;
-    let again = db.claim_next().await.unwrap().unwrap();
+    let again = db.claim_next("w", LEASE).await.unwrap().unwrap();
     assert_eq!((again.id.as_str(), again.attempts), ("w1", 2));
+}
+
+/// Leases: a claim that runs out goes back uncounted and its late result is refused; the
+/// worker that took over records the grade.
+async fn leases_fence_late_results(db: &Database) {
+    for id in ["l1", "l2"] {
+        db.insert_submission(&new(id, None, None), &received(id)).await.unwrap();
+    }
+    let short = std::time::Duration::from_millis(300);
+    let lost = db.claim_next("paused", short).await.unwrap().unwrap();
+    assert_eq!((lost.id.as_str(), lost.attempts), ("l1", 1));
+    assert!(db.renew("l1", lost.lease_token, short).await.unwrap());
+    assert!(db.reap_expired().await.unwrap().is_empty(), "a renewed lease holds");
+    tokio::time::sleep(std::time::Duration::from_millis(400)).await;
+    assert_eq!(db.reap_expired().await.unwrap(), ["l1"]);
+    let back = db.get("l1").await.unwrap().unwrap();
+    assert_eq!((back.status, back.attempts, back.lost_attempts), (Status::Queued, 0, 1));
+    assert!(
+        !db.renew("l1", lost.lease_token, short).await.unwrap(),
+        "the lost claim cannot renew"
+    );
+    let taken = db.claim_next("other", LEASE).await.unwrap().unwrap();
+    assert_eq!((taken.id.as_str(), taken.attempts), ("l1", 1));
+    assert_eq!(taken.lease_token, lost.lease_token + 1);
+    let finished = |verdict| Finished {
+        status: Status::Graded,
+        verdict,
+        score: Some((1.0, 1.0)),
+        sha256: "cd",
+        summary: verdict,
+        reproducibility: "reproducible",
+        test_groups: "[]".into(),
+    };
+    let done = |id: &str| Event {
+        name: "grading.finished",
+        data: serde_json::json!({ "id": id }),
+    };
+    assert!(
+        !db.finish("l1", lost.lease_token, &finished("late"), &done("l1"))
+            .await
+            .unwrap(),
+        "fenced"
+    );
+    assert!(!db.requeue("l1", lost.lease_token, LEASE).await.unwrap(), "fenced");
+    assert!(
+        db.finish("l1", taken.lease_token, &finished("passed"), &done("l1"))
+            .await
+            .unwrap()
+    );
+    let graded = db.get("l1").await.unwrap().unwrap();
+    assert_eq!(
+        (graded.status, graded.summary.as_deref()),
+        (Status::Graded, Some("passed"))
+    );
+    let attempts = db.attempts_of("l1").await.unwrap();
+    let outcomes: Vec<(&str, Option<&str>)> = attempts.iter().map(|(_, w, o)| (w.as_str(), o.as_deref())).collect();
+    assert_eq!(outcomes, [("paused", Some("refused")), ("other", Some("graded"))]);
+    // A claim handed back (assignment not served there) is not counted either.
+    let l2 = db.claim_next("narrow", LEASE).await.unwrap().unwrap();
+    assert!(
+        db.hand_back("l2", l2.lease_token, std::time::Duration::ZERO)
+            .await
+            .unwrap()
+    );
+    assert_eq!(db.get("l2").await.unwrap().unwrap().attempts, 0);
+    let l2 = db.claim_next("wide", LEASE).await.unwrap().unwrap();
+    assert!(
+        db.finish("l2", l2.lease_token, &finished("passed"), &done("l2"))
+            .await
+            .unwrap()
+    );
+    // Workers are listed with their load and heartbeat.
+    db.register_worker("wk_1", "host/1", "engine 20.10", 4).await.unwrap();
+    db.worker_beat("wk_1", 3).await.unwrap();
+    let workers = db.workers().await.unwrap();
+    let one = workers.iter().find(|w| w.id == "wk_1").unwrap();
+    assert_eq!((one.name.as_str(), one.load, one.concurrency), ("host/1", 3, 4));
 }
 
 /// ATS integrations: found by their key's hash only; one interview per live candidate and
@@ -553,6 +637,7 @@ async fn sqlite_keeps_the_records() {
     uploads_at_once_are_recorded_once(&db, true).await;
     claims_are_exclusive(&db).await;
     ats_records_hold(&db).await;
+    leases_fence_late_results(&db).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
@@ -566,6 +651,7 @@ async fn postgres_keeps_the_same_records() {
     uploads_at_once_are_recorded_once(&db, false).await;
     claims_are_exclusive(&db).await;
     ats_records_hold(&db).await;
+    leases_fence_late_results(&db).await;
     drop(db);
     tokio::task::spawn_blocking(move || drop(postgres)).await.unwrap();
 }

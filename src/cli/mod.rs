@@ -17,6 +17,7 @@ mod submit;
 mod token;
 mod validate;
 mod webhook;
+mod worker;
 
 use clap::{Parser, Subcommand};
 
@@ -83,6 +84,10 @@ pub enum Command {
         #[command(subcommand)]
         command: token::TokenCommand,
     },
+    /// Grade from a server's shared PostgreSQL queue on this machine's engine.
+    Worker(worker::WorkerArgs),
+    /// The workers of a shared queue: engine, load, last heartbeat.
+    Workers(worker::WorkersArgs),
     /// Webhooks of a server: signed POSTs when submissions arrive and grades finish.
     Webhook {
         #[command(subcommand)]
@@ -119,6 +124,8 @@ pub fn run(cli: Cli) -> anyhow::Result<Exit> {
         Command::Submit(args) => submit::run(args),
         Command::Token { command } => runtime()?.block_on(token::run(command)),
         Command::Webhook { command } => runtime()?.block_on(webhook::run(command)),
+        Command::Worker(args) => runtime()?.block_on(worker::run(args)),
+        Command::Workers(args) => runtime()?.block_on(worker::list(args)),
     }
 }
 

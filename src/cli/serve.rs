@@ -60,6 +60,7 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<Exit> {
         review_cap: args.review_cap,
         secure_cookies: args.secure_cookies,
         public_url: args.public_url,
+        lease: crate::service::DEFAULT_LEASE,
     };
     crate::service::serve(options, |address| {
         // Scripts and tests read the address from this line.

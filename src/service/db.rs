@@ -93,6 +93,10 @@ pub struct Submission {
     pub reproducibility: Option<String>,
     /// The hidden test groups, JSON `[{"name": ..., "passed": ...}]`, once graded.
     pub test_groups: Option<String>,
+    /// Raised by every claim: a result is written only with the token of its claim.
+    pub lease_token: i64,
+    /// Grades lost to the infrastructure (a worker or server gone); never the candidate's.
+    pub lost_attempts: i64,
 }
 
 /// What an upload brings.
@@ -171,7 +175,7 @@ macro_rules! select_submissions {
         concat!(
             "SELECT id, seq, assignment, candidate, email, external_id, upload, upload_bytes, status, ",
             "attempts, verdict, score, max_score, sha256, summary, created_at, updated_at, reproducibility, ",
-            "test_groups FROM submissions ",
+            "test_groups, lease_token, lost_attempts FROM submissions ",
             $rest
         )
     };
@@ -318,80 +322,6 @@ impl Database {
         Ok(row.try_get::<i64, _>("ahead")?)
     }
 
-    /// Takes the oldest queued submission for grading, or none. Only one caller can take it.
-    pub async fn claim_next(&self) -> Result<Option<Submission>, DbError> {
-        loop {
-            let row = sqlx::query(
-                "SELECT id FROM submissions WHERE status = 'queued' AND (retry_at IS NULL OR retry_at <= $1) \
-                 ORDER BY seq LIMIT 1",
-            )
-            .bind(now())
-            .fetch_optional(&self.pool)
-            .await?;
-            let Some(row) = row else { return Ok(None) };
-            let id: String = row.try_get("id")?;
-            let claimed = sqlx::query(
-                "UPDATE submissions SET status = 'grading', attempts = attempts + 1, updated_at = $1 \
-                 WHERE id = $2 AND status = 'queued'",
-            )
-            .bind(now())
-            .bind(&id)
-            .execute(&self.pool)
-            .await?;
-            // Another worker may have taken it between the two statements: look again.
-            if claimed.rows_affected() == 1 {
-                return self.get(&id).await;
-            }
-        }
-    }
-
-    /// Records a grade's end, and `event` for the webhooks, in one transaction.
-    pub async fn finish(&self, id: &str, finished: &Finished<'_>, event: &Event) -> Result<(), DbError> {
-        let mut transaction = self.pool.begin().await?;
-        sqlx::query(
-            "UPDATE submissions SET status = $1, verdict = $2, score = $3, max_score = $4, sha256 = $5, \
-             summary = $6, updated_at = $7, reproducibility = $9, test_groups = $10 WHERE id = $8",
-        )
-        .bind(finished.status.as_str())
-        .bind(finished.verdict)
-        .bind(finished.score.map(|s| s.0))
-        .bind(finished.score.map(|s| s.1))
-        .bind(finished.sha256)
-        .bind(finished.summary)
-        .bind(now())
-        .bind(id)
-        .bind(finished.reproducibility)
-        .bind(&finished.test_groups)
-        .execute(&mut *transaction)
-        .await?;
-        enqueue(&mut transaction, event).await?;
-        transaction.commit().await?;
-        Ok(())
-    }
-
-    /// Puts a submission back in the queue (the harness failed; it is graded again).
-    /// Not taken from the queue again before `wait` has passed.
-    pub async fn requeue(&self, id: &str, wait: std::time::Duration) -> Result<(), DbError> {
-        let retry_at = humantime::format_rfc3339_micros(std::time::SystemTime::now() + wait).to_string();
-        sqlx::query("UPDATE submissions SET status = 'queued', updated_at = $1, retry_at = $2 WHERE id = $3")
-            .bind(now())
-            .bind(retry_at)
-            .bind(id)
-            .execute(&self.pool)
-            .await?;
-        Ok(())
-    }
-
-    /// After a restart: grades that were running when the server stopped go back in the
-    /// queue. Returns how many.
-    pub async fn requeue_interrupted(&self) -> Result<u64, DbError> {
-        let done = sqlx::query("UPDATE submissions SET status = 'queued', updated_at = $1 WHERE status = 'grading'")
-            .bind(now())
-            .execute(&self.pool)
-            .await?;
-        Ok(done.rows_affected())
-    }
-
     /// Submissions per status, for the metrics page.
     pub async fn count_by_status(&self) -> Result<Vec<(Status, i64)>, DbError> {
         let rows = sqlx::query("SELECT status, COUNT(*) AS n FROM submissions GROUP BY status")
@@ -527,6 +457,8 @@ pub(super) async fn insert_on(
         updated_at: now.to_string(),
         reproducibility: None,
         test_groups: None,
+        lease_token: 0,
+        lost_attempts: 0,
     }))
 }
 
@@ -536,7 +468,7 @@ pub(super) fn holder(row: &AnyRow) -> Result<String, DbError> {
     Ok(if name.is_empty() { row.try_get("id")? } else { name })
 }
 
-fn submission(row: &AnyRow) -> Result<Submission, DbError> {
+pub(super) fn submission(row: &AnyRow) -> Result<Submission, DbError> {
     let status: String = row.try_get("status")?;
     Ok(Submission {
         id: row.try_get("id")?,
@@ -558,5 +490,7 @@ fn submission(row: &AnyRow) -> Result<Submission, DbError> {
         updated_at: row.try_get("updated_at")?,
         reproducibility: row.try_get("reproducibility")?,
         test_groups: row.try_get("test_groups")?,
+        lease_token: row.try_get("lease_token")?,
+        lost_attempts: row.try_get("lost_attempts")?,
     })
 }

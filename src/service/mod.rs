@@ -13,6 +13,7 @@ pub mod db;
 pub mod group_commit;
 pub mod invites;
 mod key_file;
+pub mod leases;
 mod metrics;
 pub mod outbox;
 mod pages;
@@ -23,6 +24,7 @@ pub mod sessions;
 pub mod uploads;
 pub mod webhooks;
 mod worker;
+pub mod workers;
 
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
@@ -37,6 +39,9 @@ use crate::spec::Spec;
 use db::Database;
 
 pub use api::ApiDoc;
+
+/// How long a grade is held without renewal before it is put back (renewed every third).
+pub const DEFAULT_LEASE: std::time::Duration = std::time::Duration::from_secs(30);
 
 /// How the server is set up.
 pub struct Options {
@@ -63,6 +68,8 @@ pub struct Options {
     /// The server's address as candidates and ATSs reach it (links, profile URLs); default
     /// `http://LISTEN`.
     pub public_url: Option<String>,
+    /// How long a worker holds a grade without renewing it before it is put back.
+    pub lease: std::time::Duration,
 }
 
 /// An assignment the server grades, ready: its spec and its sandbox image.
@@ -93,6 +100,12 @@ pub struct Service {
     pub ats_key: Vec<u8>,
     /// Wakes the ATS updates when an interview may have moved on.
     pub ats_wake: Notify,
+    /// This process as a worker (`workers` table, `grade_attempts`).
+    pub worker_id: String,
+    /// How long a claim holds a grade unrenewed.
+    pub lease: std::time::Duration,
+    /// Grades this process holds now.
+    pub load: std::sync::atomic::AtomicUsize,
     /// On SQLite, records the uploads that arrive together in one commit.
     uploads_writer: Option<group_commit::Writer>,
     rate_limit: rate_limit::RateLimit,
@@ -144,20 +157,17 @@ impl Service {
     }
 }
 
-/// Runs the server until it is stopped.
-pub async fn serve(options: Options, ready: impl FnOnce(SocketAddr)) -> anyhow::Result<()> {
+/// Opens the records, the engine and the assignments: what serving and working share.
+/// Gives the service and how many grades this process runs at once.
+async fn prepare(options: &Options, public_url: String) -> anyhow::Result<(Arc<Service>, usize)> {
     std::fs::create_dir_all(&options.data)
         .with_context(|| format!("creating the data folder {}", options.data.display()))?;
     let db = match &options.database {
         Some(url) => Database::open(url).await?,
         None => Database::open_in(&options.data).await?,
     };
-    let requeued = db.requeue_interrupted().await?;
-    if requeued > 0 {
-        tracing::warn!("{requeued} grade(s) were running when the server stopped; they are queued again");
-    }
     let docker = crate::docker::connect().await?;
-    // Containers of a server that was killed belong to a process that is gone.
+    // Containers of a process that was killed belong to a process that is gone.
     crate::gc::sweep(&docker, &crate::gc::Scope::Stale).await?;
     let engine = crate::docker::engine_version(&docker).await;
     let mut assignments = BTreeMap::new();
@@ -183,18 +193,6 @@ pub async fn serve(options: Options, ready: impl FnOnce(SocketAddr)) -> anyhow::
             .unwrap_or(1)
             .max(1)
     });
-    let listener = tokio::net::TcpListener::bind(options.listen)
-        .await
-        .with_context(|| format!("listening on {}", options.listen))?;
-    let address = listener.local_addr()?;
-    let public_url = match &options.public_url {
-        Some(url) => {
-            reqwest::Url::parse(url)
-                .map_err(|e| crate::exit::input_error(format!("--public-url {url:?} is not a URL: {e}")))?;
-            url.trim_end_matches('/').to_string()
-        }
-        None => format!("http://{address}"),
-    };
     let uploads_writer = db.is_sqlite().then(|| group_commit::Writer::start(db.clone()));
     let service = Arc::new(Service {
         uploads_writer,
@@ -214,10 +212,58 @@ pub async fn serve(options: Options, ready: impl FnOnce(SocketAddr)) -> anyhow::
         public_url,
         ats_key: ats::sealed::key(&options.data)?,
         ats_wake: Notify::new(),
+        worker_id: clock::random_id("wk_").map_err(|e| anyhow::anyhow!("no randomness from the OS: {e}"))?,
+        lease: options.lease,
+        load: Default::default(),
         metrics: Default::default(),
     });
-    for _ in 0..workers {
+    Ok((service, workers))
+}
+
+/// Records this process as a worker and starts `count` grading loops and its heartbeat.
+async fn start_workers(service: &Arc<Service>, name: &str, count: usize) -> anyhow::Result<()> {
+    service
+        .db
+        .register_worker(&service.worker_id, name, &service.engine, count)
+        .await?;
+    for _ in 0..count {
         tokio::spawn(worker::run(service.clone()));
+    }
+    tokio::spawn(worker::beat(service.clone()));
+    Ok(())
+}
+
+/// This machine's name, for the workers list.
+fn host_name() -> String {
+    std::fs::read_to_string("/proc/sys/kernel/hostname")
+        .map(|h| h.trim().to_string())
+        .unwrap_or_else(|_| "unknown".into())
+}
+
+/// Runs the server until it is stopped.
+pub async fn serve(options: Options, ready: impl FnOnce(SocketAddr)) -> anyhow::Result<()> {
+    let listener = tokio::net::TcpListener::bind(options.listen)
+        .await
+        .with_context(|| format!("listening on {}", options.listen))?;
+    let address = listener.local_addr()?;
+    let public_url = match &options.public_url {
+        Some(url) => {
+            reqwest::Url::parse(url)
+                .map_err(|e| crate::exit::input_error(format!("--public-url {url:?} is not a URL: {e}")))?;
+            url.trim_end_matches('/').to_string()
+        }
+        None => format!("http://{address}"),
+    };
+    let (service, workers) = prepare(&options, public_url).await?;
+    if service.db.is_sqlite() {
+        // One process grades from SQLite: whatever was grading, this process was grading.
+        let requeued = service.db.requeue_interrupted().await?;
+        if requeued > 0 {
+            tracing::warn!("{requeued} grade(s) were running when the server stopped; they are queued again");
+        }
+    }
+    if workers > 0 {
+        start_workers(&service, &format!("{} (serve)", host_name()), workers).await?;
     }
     tokio::spawn(webhooks::deliver(
         service.db.clone(),
@@ -227,6 +273,24 @@ pub async fn serve(options: Options, ready: impl FnOnce(SocketAddr)) -> anyhow::
     tokio::spawn(ats::deliver::run(service.clone(), options.webhook_retry));
     ready(address);
     axum::serve(listener, api::router(service)).await?;
+    Ok(())
+}
+
+/// Grades from a shared PostgreSQL queue until stopped, serving nothing: `assay worker`.
+/// `ready` gets the worker's id once it takes work.
+pub async fn work(options: Options, name: Option<String>, ready: impl FnOnce(&str)) -> anyhow::Result<()> {
+    if options.database.is_none() {
+        return Err(crate::exit::input_error(
+            "a worker grades from a shared PostgreSQL database: give --database postgres://... \
+             (with SQLite, assay serve grades itself)",
+        ));
+    }
+    let public_url = options.public_url.clone().unwrap_or_default();
+    let (service, workers) = prepare(&options, public_url.trim_end_matches('/').to_string()).await?;
+    let name = name.unwrap_or_else(|| format!("{}/{}", host_name(), std::process::id()));
+    start_workers(&service, &name, workers.max(1)).await?;
+    ready(&service.worker_id);
+    std::future::pending::<()>().await;
     Ok(())
 }
 

@@ -3,6 +3,7 @@
 //! the queue after a wait that doubles, up to a limit, and never counts against the candidate.
 
 use std::sync::Arc;
+use std::sync::atomic::Ordering;
 use std::time::Duration;
 
 use super::Service;
@@ -20,22 +21,28 @@ pub fn retry_wait(attempts: i64) -> Duration {
     Duration::from_secs(2 * 2u64.pow(doublings)).min(Duration::from_secs(300))
 }
 
-/// Runs one worker until the process ends.
+/// Runs one grading loop until the process ends.
 pub async fn run(service: Arc<Service>) {
     loop {
-        let claimed = service.db.claim_next().await;
+        let claimed = service.db.claim_next(&service.worker_id, service.lease).await;
         match claimed {
             Ok(Some(submission)) => {
-                if let Err(error) = grade(&service, &submission).await {
+                service.load.fetch_add(1, Ordering::SeqCst);
+                let renewing = tokio::spawn(renew(service.clone(), submission.id.clone(), submission.lease_token));
+                let graded = grade(&service, &submission).await;
+                renewing.abort();
+                service.load.fetch_sub(1, Ordering::SeqCst);
+                if let Err(error) = graded {
                     tracing::error!("grading submission {}: {error:#}", submission.id);
-                    // Back in the queue; should that fail too, the next start requeues it.
+                    // Back in the queue; should that fail too, its lease runs out and it is put back.
                     let wait = retry_wait(submission.attempts);
-                    if let Err(error) = service.db.requeue(&submission.id, wait).await {
+                    if let Err(error) = service.db.requeue(&submission.id, submission.lease_token, wait).await {
                         tracing::error!("requeueing submission {}: {error}", submission.id);
                     }
                 }
             }
             Ok(None) => {
+                reap(&service).await;
                 // Woken by an upload, or every second in case another process queued work.
                 let _ = tokio::time::timeout(Duration::from_secs(1), service.work.notified()).await;
             }
@@ -47,6 +54,48 @@ pub async fn run(service: Arc<Service>) {
     }
 }
 
+/// Puts back the grades whose lease ran out (their worker is gone or stopped).
+async fn reap(service: &Service) {
+    match service.db.reap_expired().await {
+        Ok(lost) if !lost.is_empty() => {
+            tracing::warn!(
+                "{} grade(s) lost their worker and are queued again: {}",
+                lost.len(),
+                lost.join(", ")
+            );
+            service.work.notify_one();
+        }
+        Ok(_) => {}
+        Err(error) => tracing::error!("putting back grades whose lease ran out: {error}"),
+    }
+}
+
+/// Renews a claim every third of its lease while the grade runs.
+async fn renew(service: Arc<Service>, id: String, token: i64) {
+    loop {
+        tokio::time::sleep(service.lease / 3).await;
+        match service.db.renew(&id, token, service.lease).await {
+            Ok(true) => {}
+            Ok(false) => {
+                tracing::warn!("submission {id}: this worker's lease ran out; its result will not be recorded");
+                return;
+            }
+            Err(error) => tracing::warn!("submission {id}: renewing the lease: {error}"),
+        }
+    }
+}
+
+/// Records this process's load every few seconds, for `assay workers`.
+pub async fn beat(service: Arc<Service>) {
+    loop {
+        let load = service.load.load(Ordering::SeqCst);
+        if let Err(error) = service.db.worker_beat(&service.worker_id, load).await {
+            tracing::warn!("recording this worker's heartbeat: {error}");
+        }
+        tokio::time::sleep(crate::service::workers::BEAT).await;
+    }
+}
+
 async fn grade(service: &Service, submission: &Submission) -> anyhow::Result<()> {
     let Some(assignment) = service.assignments.get(&submission.assignment) else {
         // The server was restarted without this assignment: wait for one that has it.
@@ -55,7 +104,10 @@ async fn grade(service: &Service, submission: &Submission) -> anyhow::Result<()>
             submission.id,
             submission.assignment
         );
-        service.db.requeue(&submission.id, Duration::from_secs(30)).await?;
+        service
+            .db
+            .hand_back(&submission.id, submission.lease_token, Duration::from_secs(30))
+            .await?;
         return Ok(());
     };
     let mut grader = Grader::new(
@@ -81,7 +133,7 @@ async fn grade(service: &Service, submission: &Submission) -> anyhow::Result<()>
             );
             service
                 .db
-                .requeue(&submission.id, retry_wait(submission.attempts))
+                .requeue(&submission.id, submission.lease_token, retry_wait(submission.attempts))
                 .await?;
             return Ok(());
         }
@@ -123,7 +175,17 @@ async fn grade(service: &Service, submission: &Submission) -> anyhow::Result<()>
             "review_url": service.profile_url(&submission.id),
         }),
     };
-    service.db.finish(&submission.id, &finished, &event).await?;
+    if !service
+        .db
+        .finish(&submission.id, submission.lease_token, &finished, &event)
+        .await?
+    {
+        tracing::warn!(
+            "submission {}: graded after this worker's lease ran out; another worker's grade stands",
+            submission.id
+        );
+        return Ok(());
+    }
     service.notify_changes();
     service.metrics.graded(report.verdict, started.elapsed().as_secs_f64());
     Ok(())

@@ -98,6 +98,8 @@ pub mod tests {
             updated_at: "2026-11-23T10:05:00Z".into(),
             reproducibility: Some("reproducible".into()),
             test_groups: None,
+            lease_token: 1,
+            lost_attempts: 0,
         }
     }
 
