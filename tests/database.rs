@@ -82,6 +82,7 @@ async fn the_records_hold(db: &Database) {
         summary: "fine",
         reproducibility: "reproducible",
         test_groups: r#"[{"name":"core","passed":true}]"#.to_string(),
+        report_dir: "reports/x",
     };
     let event = Event {
         name: "grading.finished",
@@ -395,6 +396,7 @@ async fn leases_fence_late_results(db: &Database) {
         summary: verdict,
         reproducibility: "reproducible",
         test_groups: "[]".into(),
+        report_dir: "reports/x",
     };
     let done = |id: &str| Event {
         name: "grading.finished",

@@ -347,8 +347,17 @@ fn two_hundred_uploads_at_once_give_two_hundred_reports() {
     let mut expected = ids.clone();
     expected.sort();
     assert_eq!(seen, expected, "every upload listed once");
-    let reports = std::fs::read_dir(data.path().join("reports")).unwrap().count();
-    assert_eq!(reports, 200);
+    // Each grade was claimed once, into a folder of its own, holding its report.
+    let claims: Vec<_> = std::fs::read_dir(data.path().join("reports/claims"))
+        .unwrap()
+        .map(|claim| claim.unwrap().path())
+        .collect();
+    assert_eq!(claims.len(), 200);
+    for claim in &claims {
+        let inner: Vec<_> = std::fs::read_dir(claim).unwrap().collect();
+        assert_eq!(inner.len(), 1, "{}", claim.display());
+        assert!(inner[0].as_ref().unwrap().path().join("report.json").is_file());
+    }
 }
 
 #[test]

@@ -97,6 +97,9 @@ pub struct Submission {
     pub lease_token: i64,
     /// Grades lost to the infrastructure (a worker or server gone); never the candidate's.
     pub lost_attempts: i64,
+    /// The folder of the grade that stands, under the data folder (older records: none, and
+    /// the report is found by the hash of the files).
+    pub report_dir: Option<String>,
 }
 
 /// What an upload brings.
@@ -133,6 +136,8 @@ pub struct Finished<'a> {
     pub reproducibility: &'a str,
     /// JSON `[{"name": ..., "passed": ...}]`.
     pub test_groups: String,
+    /// The grade's folder, under the data folder.
+    pub report_dir: &'a str,
 }
 
 /// A token's record; the token itself is never stored.
@@ -175,7 +180,7 @@ macro_rules! select_submissions {
         concat!(
             "SELECT id, seq, assignment, candidate, email, external_id, upload, upload_bytes, status, ",
             "attempts, verdict, score, max_score, sha256, summary, created_at, updated_at, reproducibility, ",
-            "test_groups, lease_token, lost_attempts FROM submissions ",
+            "test_groups, lease_token, lost_attempts, report_dir FROM submissions ",
             $rest
         )
     };
@@ -459,6 +464,7 @@ pub(super) async fn insert_on(
         test_groups: None,
         lease_token: 0,
         lost_attempts: 0,
+        report_dir: None,
     }))
 }
 
@@ -492,5 +498,6 @@ pub(super) fn submission(row: &AnyRow) -> Result<Submission, DbError> {
         test_groups: row.try_get("test_groups")?,
         lease_token: row.try_get("lease_token")?,
         lost_attempts: row.try_get("lost_attempts")?,
+        report_dir: row.try_get("report_dir")?,
     })
 }

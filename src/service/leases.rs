@@ -127,8 +127,8 @@ impl Database {
         let mut transaction = self.pool().begin().await?;
         let done = sqlx::query(
             "UPDATE submissions SET status = $1, verdict = $2, score = $3, max_score = $4, sha256 = $5, \
-             summary = $6, updated_at = $7, reproducibility = $9, test_groups = $10, lease_expires_at = NULL \
-             WHERE id = $8 AND lease_token = $11 AND status = 'grading'",
+             summary = $6, updated_at = $7, reproducibility = $9, test_groups = $10, lease_expires_at = NULL, \
+             report_dir = $12 WHERE id = $8 AND lease_token = $11 AND status = 'grading'",
         )
         .bind(finished.status.as_str())
         .bind(finished.verdict)
@@ -141,6 +141,7 @@ impl Database {
         .bind(finished.reproducibility)
         .bind(&finished.test_groups)
         .bind(token)
+        .bind(finished.report_dir)
         .execute(&mut *transaction)
         .await?;
         if done.rows_affected() == 0 {

@@ -130,6 +130,16 @@ impl Service {
         self.ats_wake.notify_one();
     }
 
+    /// The folder of a submission's grade: the one its finishing claim wrote, or (records
+    /// from before claims had folders) the one named by the hash of its files.
+    pub fn report_dir(&self, submission: &db::Submission) -> Option<crate::store::ReportDir> {
+        match (&submission.report_dir, &submission.sha256) {
+            (Some(relative), _) => Some(crate::store::ReportDir::at(self.data.join(relative))),
+            (None, Some(sha256)) => Some(crate::store::ReportDir::in_out(&self.reports(), sha256)),
+            (None, None) => None,
+        }
+    }
+
     /// The candidate's link of an invite, in full.
     pub fn invite_url(&self, invite_id: &str) -> String {
         format!(

@@ -110,12 +110,16 @@ async fn grade(service: &Service, submission: &Submission) -> anyhow::Result<()>
             .await?;
         return Ok(());
     };
+    // Each claim grades into a folder of its own: a worker that lost its lease and finishes
+    // late writes beside the grade that stands, never over it.
+    let claim = format!("claims/{}-{}", submission.id, submission.lease_token);
+    let out = service.reports().join(&claim);
     let mut grader = Grader::new(
         &service.backend,
         &assignment.spec,
         assignment.image_id.clone(),
         service.engine.clone(),
-        service.reports(),
+        out.clone(),
     );
     let upload = service.data.join(&submission.upload);
     grader.name = crate::service::uploads::original_name(&submission.id, &upload);
@@ -154,6 +158,10 @@ async fn grade(service: &Service, submission: &Submission) -> anyhow::Result<()>
                 .collect::<Vec<_>>()
         )
         .to_string(),
+        report_dir: &format!(
+            "reports/{claim}/{}",
+            crate::store::ReportDir::folder_name(&report.submission.sha256)
+        ),
     };
     let event = super::outbox::Event {
         name: "grading.finished",

@@ -220,9 +220,8 @@ async fn submitted(service: &Service, invite: &Invite) -> Response {
         Status::InvalidSubmission => ("Your work was received, but could not be accepted as sent.", "bad"),
         Status::HarnessError => ("Your work was received; grading failed on our side, not yours.", ""),
     };
-    let feedback = match (&submission.sha256, submission.status.is_final()) {
-        (Some(sha256), true) => {
-            let dir = crate::store::ReportDir::in_out(&service.reports(), sha256);
+    let feedback = match service.report_dir(&submission) {
+        Some(dir) if submission.status.is_final() => {
             std::fs::read_to_string(dir.path().join("feedback.md")).unwrap_or_default()
         }
         _ => String::new(),

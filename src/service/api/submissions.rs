@@ -473,11 +473,10 @@ pub async fn file(
         .get(&id)
         .await?
         .ok_or_else(|| ApiError::not_found("no such submission"))?;
-    let sha256 = submission
-        .sha256
+    let dir = service
+        .report_dir(&submission)
         .filter(|_| submission.status.is_final())
         .ok_or_else(|| ApiError::not_found("not graded yet"))?;
-    let dir = crate::store::ReportDir::in_out(&service.reports(), &sha256);
     let bytes = tokio::fs::read(dir.path().join(&file))
         .await
         .map_err(|_| ApiError::not_found("the report file is missing"))?;

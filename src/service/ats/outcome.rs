@@ -60,8 +60,8 @@ pub async fn of_interview(
     };
     let report = submission
         .as_ref()
-        .and_then(|s| s.sha256.as_ref())
-        .and_then(|sha256| crate::store::ReportDir::in_out(&service.reports(), sha256).read_report());
+        .and_then(|s| service.report_dir(s))
+        .and_then(|dir| dir.read_report());
     let outcome = submission.as_ref().and_then(|s| of(s, report.as_ref()));
     Ok((submission, outcome))
 }
@@ -100,6 +100,7 @@ pub mod tests {
             test_groups: None,
             lease_token: 1,
             lost_attempts: 0,
+            report_dir: None,
         }
     }
 

@@ -8,6 +8,9 @@ ALTER TABLE submissions ADD COLUMN worker_id TEXT;
 -- Attempts lost to the infrastructure (a worker gone, a server killed): never counted against
 -- the candidate.
 ALTER TABLE submissions ADD COLUMN lost_attempts BIGINT NOT NULL DEFAULT 0;
+-- Where the grade that stands was written, under the data folder: each claim grades into a
+-- folder of its own, so a late worker's files are never the ones read.
+ALTER TABLE submissions ADD COLUMN report_dir TEXT;
 
 CREATE INDEX submissions_by_lease ON submissions (status, lease_expires_at);
 

@@ -78,10 +78,7 @@ fn assignment<'a>(service: &'a Service, submission: &Submission) -> Option<&'a A
 }
 
 fn report_dir(service: &Service, submission: &Submission) -> Option<ReportDir> {
-    submission
-        .sha256
-        .as_deref()
-        .map(|sha| ReportDir::in_out(&service.reports(), sha))
+    service.report_dir(submission)
 }
 
 /// The report as this viewer may see it: no archive name or times while blind, no other
