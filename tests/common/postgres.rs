@@ -10,6 +10,7 @@ pub struct Postgres {
     dir: tempfile::TempDir,
     bin: PathBuf,
     pub url: String,
+    options: String,
 }
 
 /// Debian's PostgreSQL binaries; the test fails when there are none.
@@ -64,25 +65,42 @@ impl Postgres {
             "-p {port} -c listen_addresses=127.0.0.1 -k {} -c fsync=off",
             dir.path().display()
         );
-        let log = dir.path().join("log");
+        let postgres = Postgres {
+            dir,
+            bin,
+            url: format!("postgres://postgres@127.0.0.1:{port}/postgres"),
+            options,
+        };
+        postgres.start_again();
+        postgres
+    }
+
+    /// Starts the stopped server again, on the same port.
+    pub fn start_again(&self) {
+        let data = self.dir.path().join("data");
+        let log = self.dir.path().join("log");
         as_postgres(
-            &bin.join("pg_ctl"),
+            &self.bin.join("pg_ctl"),
             &[
                 "-D",
-                data_arg,
+                data.to_str().unwrap(),
                 "-o",
-                &options,
+                &self.options,
                 "-l",
                 log.to_str().unwrap(),
                 "-w",
                 "start",
             ],
         );
-        Postgres {
-            dir,
-            bin,
-            url: format!("postgres://postgres@127.0.0.1:{port}/postgres"),
-        }
+    }
+
+    /// Stops the server at once, as a crash would (connections cut).
+    pub fn stop(&self) {
+        let data = self.dir.path().join("data");
+        as_postgres(
+            &self.bin.join("pg_ctl"),
+            &["-D", data.to_str().unwrap(), "-m", "immediate", "-w", "stop"],
+        );
     }
 }
 
