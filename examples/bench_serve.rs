@@ -378,6 +378,7 @@ fn record_round(data: &Path, count: usize) {
                 upload: "uploads/none",
                 upload_bytes: 1,
                 invite: None,
+                image_id: None,
             };
             let event = Event {
                 name: "submission.received",

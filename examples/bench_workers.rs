@@ -48,7 +48,9 @@ fn worker(postgres: &Postgres, data: &Path, assignment: &Path) -> Worker {
         .spawn()
         .unwrap();
     let mut line = String::new();
-    BufReader::new(child.stdout.take().unwrap()).read_line(&mut line).unwrap();
+    BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
     assert!(line.starts_with("worker "), "assay worker did not start: {line:?}");
     Worker(child)
 }
@@ -64,7 +66,8 @@ fn sleeping_assignment(dir: &Path) {
 
 fn zip_of(content: &str) -> Vec<u8> {
     let mut zip = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
-    zip.start_file("main.txt", zip::write::SimpleFileOptions::default()).unwrap();
+    zip.start_file("main.txt", zip::write::SimpleFileOptions::default())
+        .unwrap();
     std::io::Write::write_all(&mut zip, content.as_bytes()).unwrap();
     zip.finish().unwrap().into_inner()
 }
@@ -87,6 +90,7 @@ async fn queue(db: &Database, data: &Path, count: usize) {
             upload: &upload,
             upload_bytes: archive.len() as i64,
             invite: None,
+            image_id: None,
         };
         let event = Event {
             name: "submission.received",
@@ -158,7 +162,11 @@ fn overhead() {
                 name: "grading.finished",
                 data: serde_json::json!({}),
             };
-            assert!(db.finish(&claimed.id, claimed.lease_token, &finished, &event).await.unwrap());
+            assert!(
+                db.finish(&claimed.id, claimed.lease_token, &finished, &event)
+                    .await
+                    .unwrap()
+            );
             times.push(started.elapsed().as_secs_f64() * 1000.0);
         }
         times

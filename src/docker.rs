@@ -1,11 +1,23 @@
-//! The connection to the Docker engine (local socket or DOCKER_HOST).
+//! The connection to the Docker engine: the local socket, DOCKER_HOST, or a remote engine over
+//! TLS.
 
 use anyhow::Context;
 use bollard::Docker;
 
 /// Connects and agrees on an API version the engine accepts (ours speaks 1.41).
 pub async fn connect() -> anyhow::Result<Docker> {
-    let docker = Docker::connect_with_defaults().context("cannot reach the Docker engine")?;
+    connect_to(None).await
+}
+
+/// Connects to `host` (`unix:///...`, `tcp://HOST:PORT`; TLS with client certificates when
+/// `DOCKER_TLS_VERIFY` is set, from `DOCKER_CERT_PATH`), or as DOCKER_HOST says when none.
+pub async fn connect_to(host: Option<&str>) -> anyhow::Result<Docker> {
+    let docker = match host {
+        Some(host) => {
+            Docker::connect_with_host(host).with_context(|| format!("cannot reach the Docker engine at {host}"))?
+        }
+        None => Docker::connect_with_defaults().context("cannot reach the Docker engine")?,
+    };
     let docker = docker
         .negotiate_version()
         .await

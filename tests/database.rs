@@ -25,6 +25,7 @@ fn new<'a>(id: &'a str, key: Option<&'a str>, invite: Option<&'a str>) -> NewSub
         upload: "uploads/x/a.zip",
         upload_bytes: 10,
         invite,
+        image_id: None,
     }
 }
 
@@ -436,6 +437,22 @@ async fn leases_fence_late_results(db: &Database) {
             .await
             .unwrap()
     );
+    // A worker with another sandbox image hands the job back, uncounted, and says why.
+    let named = NewSubmission {
+        image_id: Some("sha256:right"),
+        ..new("l3", None, None)
+    };
+    db.insert_submission(&named, &received("l3")).await.unwrap();
+    let l3 = db.claim_next("other-image", LEASE).await.unwrap().unwrap();
+    assert_eq!(l3.image_id.as_deref(), Some("sha256:right"));
+    assert!(
+        db.refuse_image("l3", l3.lease_token, std::time::Duration::ZERO)
+            .await
+            .unwrap()
+    );
+    let back = db.get("l3").await.unwrap().unwrap();
+    assert_eq!((back.status, back.attempts), (Status::Queued, 0));
+    assert_eq!(db.attempts_of("l3").await.unwrap()[0].2.as_deref(), Some("wrong_image"));
     // Workers are listed with their load and heartbeat.
     db.register_worker("wk_1", "host/1", "engine 20.10", 4).await.unwrap();
     db.worker_beat("wk_1", 3).await.unwrap();

@@ -15,6 +15,16 @@ pub enum ImageCommand {
         #[arg(long, env = "ASSAY_IMAGES_DIR")]
         images_dir: Option<PathBuf>,
     },
+    /// Copy sandbox images to another engine without a registry (export, then load there).
+    Sync {
+        /// Image names (assay/NAME), e.g. python-ml.
+        #[arg(required = true)]
+        names: Vec<String>,
+        /// The other engine: tcp://HOST:2376 (TLS when DOCKER_TLS_VERIFY is set, certificates
+        /// from DOCKER_CERT_PATH) or unix:///....
+        #[arg(long)]
+        to: String,
+    },
     /// Make the Debian base image(s) the sandbox Dockerfiles start from, without a registry.
     Bootstrap {
         /// Base image names; by default those named by the sandbox Dockerfiles.
@@ -44,6 +54,13 @@ pub async fn run(command: ImageCommand) -> anyhow::Result<Exit> {
                 let built = crate::image::build(&docker, images_dir, &name, &mut print_progress).await?;
                 let what = if built.rebuilt { "built" } else { "up to date" };
                 println!("{} {what} ({})", built.name, built.id);
+            }
+        }
+        ImageCommand::Sync { names, to } => {
+            let other = crate::docker::connect_to(Some(&to)).await?;
+            for name in names {
+                let synced = crate::image::sync(&docker, &other, &name).await?;
+                println!("{} on {to} ({})", synced.tags.join(", "), synced.id);
             }
         }
         ImageCommand::Bootstrap { images, images_dir } => {

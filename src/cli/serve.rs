@@ -61,6 +61,7 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<Exit> {
         secure_cookies: args.secure_cookies,
         public_url: args.public_url,
         lease: crate::service::DEFAULT_LEASE,
+        docker_host: None,
     };
     crate::service::serve(options, |address| {
         // Scripts and tests read the address from this line.

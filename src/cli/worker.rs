@@ -29,6 +29,11 @@ pub struct WorkerArgs {
     /// How long a grade is held without renewal before another worker may take it over.
     #[arg(long, default_value = "30s", value_parser = crate::units::parse_duration)]
     lease: std::time::Duration,
+    /// The Docker engine to grade on: tcp://HOST:2376 (TLS with client certificates when
+    /// DOCKER_TLS_VERIFY is set, from DOCKER_CERT_PATH) or unix:///...; default DOCKER_HOST or
+    /// the local socket.
+    #[arg(long)]
+    docker_host: Option<String>,
     /// Sandbox image folders (default: the ones built into assay).
     #[arg(long, env = "ASSAY_IMAGES_DIR")]
     images_dir: Option<PathBuf>,
@@ -49,6 +54,7 @@ pub async fn run(args: WorkerArgs) -> anyhow::Result<Exit> {
         secure_cookies: false,
         public_url: args.public_url,
         lease: args.lease,
+        docker_host: args.docker_host,
     };
     crate::service::work(options, args.name, |id| {
         // Scripts and tests read the id from this line.

@@ -5,9 +5,11 @@ mod build;
 mod bundled;
 mod context;
 mod ensure;
+mod sync;
 
 pub use bootstrap::{base_image, bootstrap, debian_suite};
 pub use build::{BuiltImage, build, ensure_base, list, repository};
 pub use bundled::ImagesDir;
 pub use context::BuildContext;
 pub use ensure::ensure;
+pub use sync::{Synced, sync};

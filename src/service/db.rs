@@ -100,6 +100,8 @@ pub struct Submission {
     /// The folder of the grade that stands, under the data folder (older records: none, and
     /// the report is found by the hash of the files).
     pub report_dir: Option<String>,
+    /// The sandbox image the job must be graded with, as the server knew it.
+    pub image_id: Option<String>,
 }
 
 /// What an upload brings.
@@ -114,6 +116,8 @@ pub struct NewSubmission<'a> {
     pub upload_bytes: i64,
     /// The invite this upload uses up, when it came through one.
     pub invite: Option<&'a str>,
+    /// The sandbox image it must be graded with (the server's, for its assignment).
+    pub image_id: Option<&'a str>,
 }
 
 /// What recording an upload did.
@@ -180,7 +184,7 @@ macro_rules! select_submissions {
         concat!(
             "SELECT id, seq, assignment, candidate, email, external_id, upload, upload_bytes, status, ",
             "attempts, verdict, score, max_score, sha256, summary, created_at, updated_at, reproducibility, ",
-            "test_groups, lease_token, lost_attempts, report_dir FROM submissions ",
+            "test_groups, lease_token, lost_attempts, report_dir, image_id FROM submissions ",
             $rest
         )
     };
@@ -411,8 +415,9 @@ pub(super) async fn insert_on(
 ) -> Result<Inserted, sqlx::Error> {
     let seq: i64 = sqlx::query(
         "INSERT INTO submissions (id, seq, assignment, candidate, email, external_id, idempotency_key, \
-         upload, upload_bytes, status, created_at, updated_at) \
-         VALUES ($1, (SELECT COALESCE(MAX(seq), 0) + 1 FROM submissions), $2, $3, $4, $5, $6, $7, $8, 'queued', $9, $10) RETURNING seq",
+         upload, upload_bytes, status, created_at, updated_at, image_id) \
+         VALUES ($1, (SELECT COALESCE(MAX(seq), 0) + 1 FROM submissions), $2, $3, $4, $5, $6, $7, $8, 'queued', $9, $10, $11) \
+         RETURNING seq",
     )
     .bind(new.id)
     .bind(new.assignment)
@@ -424,6 +429,7 @@ pub(super) async fn insert_on(
     .bind(new.upload_bytes)
     .bind(now)
     .bind(now)
+    .bind(new.image_id)
     .fetch_one(&mut *connection)
     .await?
     .try_get("seq")?;
@@ -465,6 +471,7 @@ pub(super) async fn insert_on(
         lease_token: 0,
         lost_attempts: 0,
         report_dir: None,
+        image_id: new.image_id.map(str::to_string),
     }))
 }
 
@@ -499,5 +506,6 @@ pub(super) fn submission(row: &AnyRow) -> Result<Submission, DbError> {
         lease_token: row.try_get("lease_token")?,
         lost_attempts: row.try_get("lost_attempts")?,
         report_dir: row.try_get("report_dir")?,
+        image_id: row.try_get("image_id")?,
     })
 }

@@ -25,6 +25,7 @@ struct Job {
     upload: String,
     upload_bytes: i64,
     invite: Option<String>,
+    image_id: Option<String>,
     event: Event,
     answer: oneshot::Sender<Result<Inserted, DbError>>,
 }
@@ -41,6 +42,7 @@ impl Job {
             upload: &self.upload,
             upload_bytes: self.upload_bytes,
             invite: self.invite.as_deref(),
+            image_id: self.image_id.as_deref(),
         }
     }
 }
@@ -77,6 +79,7 @@ impl Writer {
             upload: new.upload.to_string(),
             upload_bytes: new.upload_bytes,
             invite: new.invite.map(str::to_string),
+            image_id: new.image_id.map(str::to_string),
             event: Event {
                 name: event.name,
                 data: event.data.clone(),

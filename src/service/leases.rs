@@ -26,6 +26,8 @@ pub enum Ending {
     Lost,
     /// Its result came after the lease was lost, and was not recorded.
     Refused,
+    /// This worker's engine holds another image than the one the job names: not graded here.
+    WrongImage,
 }
 
 impl Ending {
@@ -35,6 +37,7 @@ impl Ending {
             Ending::Requeued => "requeued",
             Ending::Lost => "lost",
             Ending::Refused => "refused",
+            Ending::WrongImage => "wrong_image",
         }
     }
 }
@@ -158,16 +161,29 @@ impl Database {
     /// Puts a claimed submission back in the queue (the harness failed; it is graded again),
     /// not to be taken before `wait` has passed. False when the claim no longer holds it.
     pub async fn requeue(&self, id: &str, token: i64, wait: Duration) -> Result<bool, DbError> {
-        self.put_back_claim(id, token, wait, 0).await
+        self.put_back_claim(id, token, wait, 0, Ending::Requeued).await
+    }
+
+    /// Hands a claimed submission back uncounted because this worker's sandbox image is not the
+    /// one the job names; a worker with the right one takes it (this one after `wait`).
+    pub async fn refuse_image(&self, id: &str, token: i64, wait: Duration) -> Result<bool, DbError> {
+        self.put_back_claim(id, token, wait, 1, Ending::WrongImage).await
     }
 
     /// Hands a claimed submission back uncounted: this worker cannot grade it (its assignment
     /// is not served here); another may, after `wait`.
     pub async fn hand_back(&self, id: &str, token: i64, wait: Duration) -> Result<bool, DbError> {
-        self.put_back_claim(id, token, wait, 1).await
+        self.put_back_claim(id, token, wait, 1, Ending::Requeued).await
     }
 
-    async fn put_back_claim(&self, id: &str, token: i64, wait: Duration, uncount: i64) -> Result<bool, DbError> {
+    async fn put_back_claim(
+        &self,
+        id: &str,
+        token: i64,
+        wait: Duration,
+        uncount: i64,
+        ending: Ending,
+    ) -> Result<bool, DbError> {
         let done = sqlx::query(
             "UPDATE submissions SET status = 'queued', updated_at = $1, retry_at = $2, lease_expires_at = NULL, \
              attempts = attempts - $5 WHERE id = $3 AND lease_token = $4 AND status = 'grading'",
@@ -180,7 +196,7 @@ impl Database {
         .execute(self.pool())
         .await?;
         let held = done.rows_affected() == 1;
-        self.ended(id, token, if held { Ending::Requeued } else { Ending::Refused })
+        self.ended(id, token, if held { ending } else { Ending::Refused })
             .await?;
         Ok(held)
     }

@@ -70,6 +70,8 @@ pub struct Options {
     pub public_url: Option<String>,
     /// How long a worker holds a grade without renewing it before it is put back.
     pub lease: std::time::Duration,
+    /// The Docker engine to grade on (default: DOCKER_HOST or the local socket).
+    pub docker_host: Option<String>,
 }
 
 /// An assignment the server grades, ready: its spec and its sandbox image.
@@ -176,7 +178,7 @@ async fn prepare(options: &Options, public_url: String) -> anyhow::Result<(Arc<S
         Some(url) => Database::open(url).await?,
         None => Database::open_in(&options.data).await?,
     };
-    let docker = crate::docker::connect().await?;
+    let docker = crate::docker::connect_to(options.docker_host.as_deref()).await?;
     // Containers of a process that was killed belong to a process that is gone.
     crate::gc::sweep(&docker, &crate::gc::Scope::Stale).await?;
     let engine = crate::docker::engine_version(&docker).await;

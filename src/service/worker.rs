@@ -110,6 +110,20 @@ async fn grade(service: &Service, submission: &Submission) -> anyhow::Result<()>
             .await?;
         return Ok(());
     };
+    if let Some(expected) = submission.image_id.as_deref().filter(|e| *e != assignment.image_id) {
+        tracing::error!(
+            "submission {}: the job names sandbox image {expected}, this engine holds {} under {}; \
+             not grading it here (sync the image: assay image sync)",
+            submission.id,
+            assignment.image_id,
+            assignment.spec.sandbox.image
+        );
+        service
+            .db
+            .refuse_image(&submission.id, submission.lease_token, Duration::from_secs(30))
+            .await?;
+        return Ok(());
+    }
     // Each claim grades into a folder of its own: a worker that lost its lease and finishes
     // late writes beside the grade that stands, never over it.
     let claim = format!("claims/{}-{}", submission.id, submission.lease_token);

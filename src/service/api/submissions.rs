@@ -216,6 +216,7 @@ pub async fn accept(
         upload: &relative,
         upload_bytes: bytes,
         invite,
+        image_id: service.assignments.get(&fields.assignment).map(|a| a.image_id.as_str()),
     };
     let event = crate::service::outbox::Event {
         name: "submission.received",

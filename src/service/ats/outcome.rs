@@ -101,6 +101,7 @@ pub mod tests {
             lease_token: 1,
             lost_attempts: 0,
             report_dir: None,
+            image_id: None,
         }
     }
 

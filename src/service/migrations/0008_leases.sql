@@ -11,6 +11,9 @@ ALTER TABLE submissions ADD COLUMN lost_attempts BIGINT NOT NULL DEFAULT 0;
 -- Where the grade that stands was written, under the data folder: each claim grades into a
 -- folder of its own, so a late worker's files are never the ones read.
 ALTER TABLE submissions ADD COLUMN report_dir TEXT;
+-- The sandbox image (its id, a content digest) the server graded this assignment with when the
+-- upload came: a worker whose engine holds another image under that name does not grade it.
+ALTER TABLE submissions ADD COLUMN image_id TEXT;
 
 CREATE INDEX submissions_by_lease ON submissions (status, lease_expires_at);
 
