@@ -1,6 +1,7 @@
 //! A worker grading on a second Docker engine reached over TCP with TLS client certificates,
 //! started by the test with its own data root and no bridge: the sandbox image copied to it
-//! without a registry (`assay image sync`), and a job refused while that engine holds another
+//! without a registry (`assay image sync`) or through Debian's docker-registry (`assay image
+//! push`, `assay worker --pull` by digest), and a job refused while that engine holds another
 //! image under the same name.
 
 mod common;
@@ -238,6 +239,16 @@ struct RemoteWorker {
 
 impl RemoteWorker {
     fn start(postgres: &Postgres, engine: &SecondEngine, data: &Path, assignment: &Path) -> RemoteWorker {
+        RemoteWorker::start_with(postgres, engine, data, assignment, &[])
+    }
+
+    fn start_with(
+        postgres: &Postgres,
+        engine: &SecondEngine,
+        data: &Path,
+        assignment: &Path,
+        extra: &[&str],
+    ) -> RemoteWorker {
         let mut child = Command::new(env!("CARGO_BIN_EXE_assay"))
             .args([
                 "worker",
@@ -252,6 +263,7 @@ impl RemoteWorker {
             .arg(data)
             .arg("-a")
             .arg(assignment)
+            .args(extra)
             .envs(engine.tls_env())
             .current_dir(repo())
             .stdout(Stdio::piped())
@@ -393,6 +405,8 @@ fn a_worker_grades_on_a_remote_tls_engine_with_the_synced_image_and_refuses_anot
         .unwrap()
         .trim_start_matches("sha256:")
         .to_string();
+    // Events are kept by the second: let the second of the last one end before asking.
+    std::thread::sleep(Duration::from_millis(1500));
     let until = Command::new("date").arg("+%s").output().unwrap();
     let until = String::from_utf8_lossy(&until.stdout).trim().to_string();
     let events = engine.docker(&[
@@ -412,15 +426,129 @@ fn a_worker_grades_on_a_remote_tls_engine_with_the_synced_image_and_refuses_anot
         !String::from_utf8_lossy(&events.stdout).trim().is_empty(),
         "no container was made on the remote engine"
     );
-    let runtime = tokio::runtime::Runtime::new().unwrap();
-    let counts = runtime.block_on(async {
-        Database::open(&postgres.url)
-            .await
-            .unwrap()
-            .count_by_status()
-            .await
-            .unwrap()
-    });
-    assert_eq!(counts, [(Status::Graded, 1)]);
+    assert_eq!(count_by_status(&postgres), [(Status::Graded, 1)]);
     drop(right);
+
+    // Through a private registry instead: pushed from here, pulled by digest there.
+    let registry = Registry::start();
+    let pushed = assay(&["image", "push", "python-ml", "--registry", &registry.address]);
+    assert!(pushed.status.success(), "{}", text(&pushed));
+    let reference = String::from_utf8_lossy(&pushed.stdout).trim().to_string();
+    assert!(
+        reference.starts_with(&format!("{}/assay/python-ml@sha256:", registry.address)),
+        "{reference}"
+    );
+    let tags = engine.docker(&["image", "ls", "--format", "{{.Repository}}:{{.Tag}}", "assay/python-ml"]);
+    for tag in String::from_utf8_lossy(&tags.stdout).split_whitespace() {
+        assert!(engine.docker(&["rmi", tag]).status.success());
+    }
+    let pulling = RemoteWorker::start_with(
+        &postgres,
+        &engine,
+        data.path(),
+        assignment.path(),
+        &["--pull", &reference],
+    );
+    let remote = engine.docker(&["image", "inspect", "--format", "{{.Id}}", "assay/python-ml:latest"]);
+    assert_eq!(
+        String::from_utf8_lossy(&remote.stdout).trim(),
+        local,
+        "the pulled image is the one pushed"
+    );
+    let (status, body) = upload(
+        &server,
+        &admin,
+        "t",
+        "Rio",
+        zip_of(&[("main.txt", "through the registry")]),
+    );
+    assert_eq!(status, 202, "{body}");
+    let second = body["id"].as_str().unwrap().to_string();
+    let done = wait_final(&server, &admin, &second, Duration::from_secs(120));
+    assert_eq!(done["verdict"], "passed", "{done}");
+    assert_eq!(
+        claims(&postgres, &second),
+        [(pulling.id.clone(), Some("graded".to_string()))]
+    );
+    let bad = assay(&[
+        "worker",
+        "--database",
+        &postgres.url,
+        "-a",
+        assignment.path().to_str().unwrap(),
+        "--pull",
+        "registry/assay/python-ml:latest",
+    ]);
+    assert!(!bad.status.success(), "{}", text(&bad));
+    assert!(
+        text(&bad).contains("not an image reference by digest"),
+        "{}",
+        text(&bad)
+    );
+    assert_eq!(count_by_status(&postgres), [(Status::Graded, 2)]);
+}
+
+fn count_by_status(postgres: &Postgres) -> Vec<(Status, i64)> {
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    runtime.block_on(async {
+        let db = Database::open(&postgres.url).await.unwrap();
+        db.count_by_status().await.unwrap()
+    })
+}
+
+/// Debian's docker-registry on a free port of 127.0.0.1, its storage in a temp folder; stopped
+/// when dropped.
+struct Registry {
+    _dir: tempfile::TempDir,
+    child: Child,
+    address: String,
+}
+
+impl Registry {
+    fn start() -> Registry {
+        let dir = assay::temp_dirs::owned("registry").unwrap();
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let address = format!("127.0.0.1:{port}");
+        let config = dir.path().join("config.yml");
+        let storage = dir.path().join("storage");
+        std::fs::write(
+            &config,
+            format!(
+                "version: 0.1\nstorage:\n  filesystem:\n    rootdirectory: {}\nhttp:\n  addr: {address}\n",
+                storage.display()
+            ),
+        )
+        .unwrap();
+        let child = Command::new("docker-registry")
+            .arg("serve")
+            .arg(&config)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("this test needs Debian's docker-registry");
+        let started = Instant::now();
+        while std::net::TcpStream::connect(&address).is_err() {
+            assert!(
+                started.elapsed() < Duration::from_secs(30),
+                "the registry did not start"
+            );
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        Registry {
+            _dir: dir,
+            child,
+            address,
+        }
+    }
+}
+
+impl Drop for Registry {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
 }

@@ -25,6 +25,15 @@ pub enum ImageCommand {
         #[arg(long)]
         to: String,
     },
+    /// Push sandbox images to a private registry; prints each one's reference by digest, for
+    /// `assay worker --pull`.
+    Push {
+        #[arg(required = true)]
+        names: Vec<String>,
+        /// The registry, HOST:PORT.
+        #[arg(long)]
+        registry: String,
+    },
     /// Make the Debian base image(s) the sandbox Dockerfiles start from, without a registry.
     Bootstrap {
         /// Base image names; by default those named by the sandbox Dockerfiles.
@@ -61,6 +70,11 @@ pub async fn run(command: ImageCommand) -> anyhow::Result<Exit> {
             for name in names {
                 let synced = crate::image::sync(&docker, &other, &name).await?;
                 println!("{} on {to} ({})", synced.tags.join(", "), synced.id);
+            }
+        }
+        ImageCommand::Push { names, registry } => {
+            for name in names {
+                println!("{}", crate::image::push(&docker, &name, &registry).await?);
             }
         }
         ImageCommand::Bootstrap { images, images_dir } => {

@@ -62,6 +62,7 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<Exit> {
         public_url: args.public_url,
         lease: crate::service::DEFAULT_LEASE,
         docker_host: None,
+        pull: Vec::new(),
     };
     crate::service::serve(options, |address| {
         // Scripts and tests read the address from this line.

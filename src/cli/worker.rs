@@ -34,6 +34,10 @@ pub struct WorkerArgs {
     /// the local socket.
     #[arg(long)]
     docker_host: Option<String>,
+    /// A sandbox image to pull by digest from a private registry before grading, as `assay
+    /// image push` prints it: REGISTRY/assay/NAME@sha256:... (repeatable).
+    #[arg(long, value_name = "REFERENCE")]
+    pull: Vec<String>,
     /// Sandbox image folders (default: the ones built into assay).
     #[arg(long, env = "ASSAY_IMAGES_DIR")]
     images_dir: Option<PathBuf>,
@@ -55,6 +59,7 @@ pub async fn run(args: WorkerArgs) -> anyhow::Result<Exit> {
         public_url: args.public_url,
         lease: args.lease,
         docker_host: args.docker_host,
+        pull: args.pull,
     };
     crate::service::work(options, args.name, |id| {
         // Scripts and tests read the id from this line.

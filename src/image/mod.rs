@@ -5,6 +5,7 @@ mod build;
 mod bundled;
 mod context;
 mod ensure;
+mod registry;
 mod sync;
 
 pub use bootstrap::{base_image, bootstrap, debian_suite};
@@ -12,4 +13,5 @@ pub use build::{BuiltImage, build, ensure_base, list, repository};
 pub use bundled::ImagesDir;
 pub use context::BuildContext;
 pub use ensure::ensure;
+pub use registry::{pull, push};
 pub use sync::{Synced, sync};

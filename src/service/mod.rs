@@ -72,6 +72,8 @@ pub struct Options {
     pub lease: std::time::Duration,
     /// The Docker engine to grade on (default: DOCKER_HOST or the local socket).
     pub docker_host: Option<String>,
+    /// Sandbox images to pull by digest before grading (`REGISTRY/assay/NAME@sha256:...`).
+    pub pull: Vec<String>,
 }
 
 /// An assignment the server grades, ready: its spec and its sandbox image.
@@ -181,6 +183,10 @@ async fn prepare(options: &Options, public_url: String) -> anyhow::Result<(Arc<S
     let docker = crate::docker::connect_to(options.docker_host.as_deref()).await?;
     // Containers of a process that was killed belong to a process that is gone.
     crate::gc::sweep(&docker, &crate::gc::Scope::Stale).await?;
+    for reference in &options.pull {
+        let id = crate::image::pull(&docker, reference).await?;
+        tracing::info!("pulled {reference} ({id})");
+    }
     let engine = crate::docker::engine_version(&docker).await;
     let mut assignments = BTreeMap::new();
     for dir in &options.assignments {
