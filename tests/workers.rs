@@ -244,8 +244,25 @@ fn a_killed_worker_loses_its_grade_to_another_and_it_is_not_counted() {
     assert_eq!(status, 202, "{body}");
     let id = wait_grading(&server, &admin);
     std::thread::sleep(Duration::from_millis(500));
+    // Another upload keeps the next worker busy: the lost grade is put back all the same.
+    let (status, body) = upload(&server, &admin, "t", "Uma", zip_of(&[("main.txt", "keeps it busy")]));
+    assert_eq!(status, 202, "{body}");
+    let busy = body["id"].as_str().unwrap().to_string();
     first.kill();
     let second = Worker::start(&postgres, data.path(), assignment.path(), 1, "3s");
+    let started = Instant::now();
+    while attempts(&postgres, &id).first().and_then(|c| c.1.clone()).as_deref() != Some("lost") {
+        assert!(
+            started.elapsed() < Duration::from_secs(30),
+            "the lost grade was not put back"
+        );
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    let meanwhile = get_json(&server, &admin, &format!("/api/v1/submissions/{busy}"));
+    assert_eq!(
+        meanwhile["status"], "grading",
+        "put back while the only worker was busy: {meanwhile}"
+    );
     let done = wait_final(&server, &admin, &id, Duration::from_secs(120));
     assert_eq!(
         (done["status"].as_str(), done["verdict"].as_str()),

@@ -248,6 +248,7 @@ async fn start_workers(service: &Arc<Service>, name: &str, count: usize) -> anyh
         tokio::spawn(worker::run(service.clone()));
     }
     tokio::spawn(worker::beat(service.clone()));
+    tokio::spawn(worker::reap(service.clone()));
     Ok(())
 }
 

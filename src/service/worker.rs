@@ -42,7 +42,6 @@ pub async fn run(service: Arc<Service>) {
                 }
             }
             Ok(None) => {
-                reap(&service).await;
                 // Woken by an upload, or every second in case another process queued work.
                 let _ = tokio::time::timeout(Duration::from_secs(1), service.work.notified()).await;
             }
@@ -54,19 +53,23 @@ pub async fn run(service: Arc<Service>) {
     }
 }
 
-/// Puts back the grades whose lease ran out (their worker is gone or stopped).
-async fn reap(service: &Service) {
-    match service.db.reap_expired().await {
-        Ok(lost) if !lost.is_empty() => {
-            tracing::warn!(
-                "{} grade(s) lost their worker and are queued again: {}",
-                lost.len(),
-                lost.join(", ")
-            );
-            service.work.notify_one();
+/// Puts back the grades whose lease ran out (their worker is gone or stopped), every third of
+/// a lease, whether or not this process's own workers are busy.
+pub async fn reap(service: Arc<Service>) {
+    loop {
+        match service.db.reap_expired().await {
+            Ok(lost) if !lost.is_empty() => {
+                tracing::warn!(
+                    "{} grade(s) lost their worker and are queued again: {}",
+                    lost.len(),
+                    lost.join(", ")
+                );
+                service.work.notify_one();
+            }
+            Ok(_) => {}
+            Err(error) => tracing::error!("putting back grades whose lease ran out: {error}"),
         }
-        Ok(_) => {}
-        Err(error) => tracing::error!("putting back grades whose lease ran out: {error}"),
+        tokio::time::sleep(service.lease / 3).await;
     }
 }
 
