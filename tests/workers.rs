@@ -376,3 +376,21 @@ fn the_database_restarted_under_the_workers_loses_nothing() {
     let counts = with_db(&postgres, async |db| db.count_by_status().await.unwrap());
     assert_eq!(counts, [(Status::Graded, 12)]);
 }
+
+#[test]
+fn a_worker_needs_a_shared_postgresql_queue() {
+    let assignment = one_phase("true", "", "");
+    for database in [None, Some("sqlite:///tmp/assay.db")] {
+        let mut args = vec!["worker", "-a", assignment.path().to_str().unwrap()];
+        if let Some(url) = database {
+            args.extend(["--database", url]);
+        }
+        let output = assay(&args);
+        assert_eq!(output.status.code(), Some(2), "{}", text(&output));
+        assert!(
+            text(&output).contains("shared PostgreSQL database"),
+            "{}",
+            text(&output)
+        );
+    }
+}

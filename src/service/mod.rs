@@ -298,7 +298,11 @@ pub async fn serve(options: Options, ready: impl FnOnce(SocketAddr)) -> anyhow::
 /// Grades from a shared PostgreSQL queue until stopped, serving nothing: `assay worker`.
 /// `ready` gets the worker's id once it takes work.
 pub async fn work(options: Options, name: Option<String>, ready: impl FnOnce(&str)) -> anyhow::Result<()> {
-    if options.database.is_none() {
+    let shared = options
+        .database
+        .as_deref()
+        .is_some_and(|url| url.starts_with("postgres://") || url.starts_with("postgresql://"));
+    if !shared {
         return Err(crate::exit::input_error(
             "a worker grades from a shared PostgreSQL database: give --database postgres://... \
              (with SQLite, assay serve grades itself)",
