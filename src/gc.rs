@@ -13,7 +13,8 @@ pub fn owner_label() -> String {
     format!("{}/{}", hostname(), std::process::id())
 }
 
-fn hostname() -> String {
+/// This machine's name, as owner labels carry it.
+pub fn hostname() -> String {
     std::fs::read_to_string("/proc/sys/kernel/hostname")
         .map(|h| h.trim().to_string())
         .unwrap_or_else(|_| "unknown".to_string())

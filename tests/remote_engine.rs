@@ -6,7 +6,6 @@
 
 mod common;
 
-use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
@@ -14,6 +13,7 @@ use std::time::{Duration, Instant};
 use assay::service::db::{Database, Status};
 use common::postgres::Postgres;
 use common::server::{Server, upload, wait_final, zip_of};
+use common::worker::Worker;
 use common::*;
 
 /// A second dockerd on 127.0.0.1 with TLS; its containers, its process and its folder are
@@ -231,63 +231,11 @@ impl Drop for SecondEngine {
     }
 }
 
-/// `assay worker` on the second engine; killed when dropped.
-struct RemoteWorker {
-    child: Child,
-    id: String,
-}
-
-impl RemoteWorker {
-    fn start(postgres: &Postgres, engine: &SecondEngine, data: &Path, assignment: &Path) -> RemoteWorker {
-        RemoteWorker::start_with(postgres, engine, data, assignment, &[])
-    }
-
-    fn start_with(
-        postgres: &Postgres,
-        engine: &SecondEngine,
-        data: &Path,
-        assignment: &Path,
-        extra: &[&str],
-    ) -> RemoteWorker {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_assay"))
-            .args([
-                "worker",
-                "--database",
-                &postgres.url,
-                "--docker-host",
-                &engine.host,
-                "--lease",
-                "10s",
-                "--data",
-            ])
-            .arg(data)
-            .arg("-a")
-            .arg(assignment)
-            .args(extra)
-            .envs(engine.tls_env())
-            .current_dir(repo())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::inherit())
-            .spawn()
-            .unwrap();
-        let mut line = String::new();
-        BufReader::new(child.stdout.take().unwrap())
-            .read_line(&mut line)
-            .unwrap();
-        let id = line
-            .strip_prefix("worker ")
-            .and_then(|rest| rest.split_whitespace().next())
-            .unwrap_or_else(|| panic!("assay worker did not start: {line:?}"))
-            .to_string();
-        RemoteWorker { child, id }
-    }
-}
-
-impl Drop for RemoteWorker {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
+/// `assay worker` grading on the second engine, with these extra arguments.
+fn remote_worker(postgres: &Postgres, engine: &SecondEngine, data: &Path, assignment: &Path, extra: &[&str]) -> Worker {
+    let mut args = vec!["--docker-host", engine.host.as_str(), "--lease", "10s"];
+    args.extend_from_slice(extra);
+    Worker::start(&postgres.url, data, assignment, &args, &engine.tls_env())
 }
 
 fn claims(postgres: &Postgres, id: &str) -> Vec<(String, Option<String>)> {
@@ -344,7 +292,7 @@ fn a_worker_grades_on_a_remote_tls_engine_with_the_synced_image_and_refuses_anot
             .status
             .success()
     );
-    let wrong = RemoteWorker::start(&postgres, &engine, data.path(), assignment.path());
+    let wrong = remote_worker(&postgres, &engine, data.path(), assignment.path(), &[]);
     let (status, body) = upload(&server, &admin, "t", "Rio", zip_of(&[("main.txt", "remote engine")]));
     assert_eq!(status, 202, "{body}");
     let id = body["id"].as_str().unwrap().to_string();
@@ -390,7 +338,7 @@ fn a_worker_grades_on_a_remote_tls_engine_with_the_synced_image_and_refuses_anot
     assert_eq!(String::from_utf8_lossy(&remote.stdout).trim(), local);
     let since = Command::new("date").arg("+%s").output().unwrap();
     let since = String::from_utf8_lossy(&since.stdout).trim().to_string();
-    let right = RemoteWorker::start(&postgres, &engine, data.path(), assignment.path());
+    let right = remote_worker(&postgres, &engine, data.path(), assignment.path(), &[]);
     let done = wait_final(&server, &admin, &id, Duration::from_secs(120));
     assert_eq!(
         (done["status"].as_str(), done["verdict"].as_str()),
@@ -442,7 +390,7 @@ fn a_worker_grades_on_a_remote_tls_engine_with_the_synced_image_and_refuses_anot
     for tag in String::from_utf8_lossy(&tags.stdout).split_whitespace() {
         assert!(engine.docker(&["rmi", tag]).status.success());
     }
-    let pulling = RemoteWorker::start_with(
+    let pulling = remote_worker(
         &postgres,
         &engine,
         data.path(),

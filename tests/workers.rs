@@ -4,70 +4,26 @@
 
 mod common;
 
-use std::io::{BufRead, BufReader};
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use assay::service::db::{Database, Status};
 use common::postgres::Postgres;
 use common::server::{Server, get_json, upload, wait_final, zip_of};
+use common::worker::Worker;
 use common::*;
 
-/// `assay worker` on the shared queue, killed when dropped.
-struct Worker {
-    child: Child,
-    id: String,
-}
-
-impl Worker {
-    fn start(postgres: &Postgres, data: &Path, assignment: &Path, concurrency: u32, lease: &str) -> Worker {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_assay"))
-            .args(["worker", "--database", &postgres.url, "--data"])
-            .arg(data)
-            .arg("-a")
-            .arg(assignment)
-            .args(["--concurrency", &concurrency.to_string(), "--lease", lease])
-            .current_dir(repo())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::inherit())
-            .spawn()
-            .expect("starting assay worker");
-        let mut line = String::new();
-        BufReader::new(child.stdout.take().unwrap())
-            .read_line(&mut line)
-            .unwrap();
-        let id = line
-            .strip_prefix("worker ")
-            .and_then(|rest| rest.split_whitespace().next())
-            .unwrap_or_else(|| {
-                let _ = child.kill();
-                panic!("assay worker did not start: {line:?}")
-            })
-            .to_string();
-        Worker { child, id }
-    }
-
-    /// `kill -9`, and reaped (a zombie would still look alive to gc).
-    fn kill(&mut self) {
-        self.child.kill().unwrap();
-        self.child.wait().unwrap();
-    }
-
-    fn signal(&self, signal: &str) {
-        let done = Command::new("kill")
-            .args([signal, &self.child.id().to_string()])
-            .status()
-            .unwrap();
-        assert!(done.success());
-    }
-}
-
-impl Drop for Worker {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
+/// A worker on the test's queue with this concurrency and lease.
+fn worker(postgres: &Postgres, data: &Path, assignment: &Path, concurrency: u32, lease: &str) -> Worker {
+    let concurrency = concurrency.to_string();
+    Worker::start(
+        &postgres.url,
+        data,
+        assignment,
+        &["--concurrency", &concurrency, "--lease", lease],
+        &[],
+    )
 }
 
 fn admin_token(postgres: &Postgres) -> String {
@@ -167,8 +123,8 @@ fn two_workers_grade_three_hundred_submissions_each_exactly_once() {
     });
     assert_eq!(ids.len(), 300);
     let workers = [
-        Worker::start(&postgres, data.path(), assignment.path(), 2, "30s"),
-        Worker::start(&postgres, data.path(), assignment.path(), 2, "30s"),
+        worker(&postgres, data.path(), assignment.path(), 2, "30s"),
+        worker(&postgres, data.path(), assignment.path(), 2, "30s"),
     ];
     let started = Instant::now();
     loop {
@@ -239,7 +195,7 @@ fn a_killed_worker_loses_its_grade_to_another_and_it_is_not_counted() {
     let data = tempfile::tempdir().unwrap();
     let admin = admin_token(&postgres);
     let server = queue_only(&postgres, data.path(), assignment.path());
-    let mut first = Worker::start(&postgres, data.path(), assignment.path(), 1, "3s");
+    let mut first = worker(&postgres, data.path(), assignment.path(), 1, "3s");
     let (status, body) = upload(&server, &admin, "t", "Uma", zip_of(&[("main.txt", "killed worker")]));
     assert_eq!(status, 202, "{body}");
     let id = wait_grading(&server, &admin);
@@ -249,7 +205,7 @@ fn a_killed_worker_loses_its_grade_to_another_and_it_is_not_counted() {
     assert_eq!(status, 202, "{body}");
     let busy = body["id"].as_str().unwrap().to_string();
     first.kill();
-    let second = Worker::start(&postgres, data.path(), assignment.path(), 1, "3s");
+    let second = worker(&postgres, data.path(), assignment.path(), 1, "3s");
     let started = Instant::now();
     while attempts(&postgres, &id).first().and_then(|c| c.1.clone()).as_deref() != Some("lost") {
         assert!(
@@ -296,12 +252,12 @@ fn a_paused_worker_comes_back_too_late_and_its_result_is_refused() {
     let data = tempfile::tempdir().unwrap();
     let admin = admin_token(&postgres);
     let server = queue_only(&postgres, data.path(), assignment.path());
-    let paused = Worker::start(&postgres, data.path(), assignment.path(), 1, "2s");
+    let paused = worker(&postgres, data.path(), assignment.path(), 1, "2s");
     let (status, body) = upload(&server, &admin, "t", "Ivo", zip_of(&[("main.txt", "paused worker")]));
     assert_eq!(status, 202, "{body}");
     let id = wait_grading(&server, &admin);
     paused.signal("-STOP");
-    let other = Worker::start(&postgres, data.path(), assignment.path(), 1, "2s");
+    let other = worker(&postgres, data.path(), assignment.path(), 1, "2s");
     // The other worker takes the grade over once the paused one's lease runs out.
     let started = Instant::now();
     while attempts(&postgres, &id).len() < 2 {
@@ -349,8 +305,8 @@ fn the_database_restarted_under_the_workers_loses_nothing() {
     let admin = admin_token(&postgres);
     let server = queue_only(&postgres, data.path(), assignment.path());
     let _workers = [
-        Worker::start(&postgres, data.path(), assignment.path(), 2, "10s"),
-        Worker::start(&postgres, data.path(), assignment.path(), 2, "10s"),
+        worker(&postgres, data.path(), assignment.path(), 2, "10s"),
+        worker(&postgres, data.path(), assignment.path(), 2, "10s"),
     ];
     let ids: Vec<String> = (0..12)
         .map(|i| {

@@ -252,13 +252,6 @@ async fn start_workers(service: &Arc<Service>, name: &str, count: usize) -> anyh
     Ok(())
 }
 
-/// This machine's name, for the workers list.
-fn host_name() -> String {
-    std::fs::read_to_string("/proc/sys/kernel/hostname")
-        .map(|h| h.trim().to_string())
-        .unwrap_or_else(|_| "unknown".into())
-}
-
 /// Runs the server until it is stopped.
 pub async fn serve(options: Options, ready: impl FnOnce(SocketAddr)) -> anyhow::Result<()> {
     let listener = tokio::net::TcpListener::bind(options.listen)
@@ -282,7 +275,7 @@ pub async fn serve(options: Options, ready: impl FnOnce(SocketAddr)) -> anyhow::
         }
     }
     if workers > 0 {
-        start_workers(&service, &format!("{} (serve)", host_name()), workers).await?;
+        start_workers(&service, &format!("{} (serve)", crate::gc::hostname()), workers).await?;
     }
     tokio::spawn(webhooks::deliver(
         service.db.clone(),
@@ -310,7 +303,7 @@ pub async fn work(options: Options, name: Option<String>, ready: impl FnOnce(&st
     }
     let public_url = options.public_url.clone().unwrap_or_default();
     let (service, workers) = prepare(&options, public_url.trim_end_matches('/').to_string()).await?;
-    let name = name.unwrap_or_else(|| format!("{}/{}", host_name(), std::process::id()));
+    let name = name.unwrap_or_else(|| format!("{}/{}", crate::gc::hostname(), std::process::id()));
     start_workers(&service, &name, workers.max(1)).await?;
     ready(&service.worker_id);
     std::future::pending::<()>().await;

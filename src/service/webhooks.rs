@@ -171,14 +171,18 @@ pub fn backoff(base: Duration, attempt: i64, jitter: f64) -> Duration {
     capped.mul_f64(1.0 + 0.2 * jitter.clamp(-1.0, 1.0))
 }
 
-/// Delivers due events until the process ends; `base` is the first retry's wait.
-pub async fn deliver(db: Database, wake: Arc<tokio::sync::Notify>, base: Duration) {
-    // A receiver answers itself: its redirects are not followed.
-    let client = match reqwest::Client::builder()
+/// The client assay calls other systems with (webhook receivers, ATSs): ten seconds a call,
+/// and no redirects followed, since a receiver answers for itself.
+pub fn outbound_client() -> reqwest::Result<reqwest::Client> {
+    reqwest::Client::builder()
         .timeout(Duration::from_secs(10))
         .redirect(reqwest::redirect::Policy::none())
         .build()
-    {
+}
+
+/// Delivers due events until the process ends; `base` is the first retry's wait.
+pub async fn deliver(db: Database, wake: Arc<tokio::sync::Notify>, base: Duration) {
+    let client = match outbound_client() {
         Ok(client) => client,
         Err(error) => {
             tracing::error!("webhooks are off: no HTTP client ({error})");

@@ -10,6 +10,7 @@ pub mod browser;
 pub mod fake_ats;
 pub mod postgres;
 pub mod server;
+pub mod worker;
 
 pub use assay::model::{MetricResult, PhaseOutcome, PhaseVerdict, Report, RunVerdict, TestStatus};
 

@@ -13,7 +13,7 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 
 use super::audit::Direction;
-use super::interviews::{Cancelled, NewInterview, Started, live_key};
+use super::interviews::{Cancelled, NewInterview, live_key};
 use super::outcome::Outcome;
 use super::status::Status;
 use super::{Integration, Kind, inbound};
@@ -135,41 +135,23 @@ pub async fn start(State(service): State<Arc<Service>>, headers: HeaderMap, body
         live_key: live_key(&integration.id, &test_id, &[&person, &application]),
         link: &|invite_id| service.invite_url(invite_id),
     };
-    match service.db.start_interview(&new).await {
-        Ok(started) => {
-            let outcome = match &started {
-                Started::New { invite_id, .. } => format!("ok: invite {invite_id} made"),
-                Started::Existing { .. } => "ok: this candidate has this assessment already; the same one".into(),
-            };
-            service
-                .db
-                .audit(
-                    &integration.id,
-                    Direction::In,
-                    call,
-                    Some(started.interview_id()),
-                    Some(200),
-                    &outcome,
-                )
-                .await;
-            service.notify_changes();
-            let id = started.interview_id();
-            Json(json!({
-                "success": true,
-                "results": {
-                    "assessment_id": id,
-                    "update_request": {
-                        "assessment_id": id,
-                        "timestamp": unix_ms(),
-                        "assessment_status": field("status", "Status", "string", json!("Invited")),
-                        "metadata": [],
-                    },
-                },
-            }))
-            .into_response()
-        }
-        Err(error) => inbound::failed(&service, &integration, call, error).await,
-    }
+    let id = match inbound::start(&service, &new, call).await {
+        Ok(id) => id,
+        Err(response) => return response,
+    };
+    Json(json!({
+        "success": true,
+        "results": {
+            "assessment_id": id,
+            "update_request": {
+                "assessment_id": id,
+                "timestamp": unix_ms(),
+                "assessment_status": field("status", "Status", "string", json!("Invited")),
+                "metadata": [],
+            },
+        },
+    }))
+    .into_response()
 }
 
 #[derive(Deserialize)]
@@ -237,7 +219,8 @@ fn field(identifier: &str, label: &str, kind: &str, value: Value) -> Value {
     json!({ "identifier": identifier, "label": label, "type": kind, "value": value })
 }
 
-fn unix_ms() -> u64 {
+/// Now, in milliseconds since the Unix epoch, as Ashby's timestamps are.
+pub fn unix_ms() -> u64 {
     std::time::SystemTime::now()
         .duration_since(std::time::SystemTime::UNIX_EPOCH)
         .map(|d| d.as_millis() as u64)

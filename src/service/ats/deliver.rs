@@ -30,12 +30,7 @@ fn tells(kind: Kind, status: Status) -> bool {
 
 /// Runs until the process ends; `base` is the first retry's wait.
 pub async fn run(service: Arc<Service>, base: Duration) {
-    // An ATS answers itself: its redirects are not followed.
-    let client = match reqwest::Client::builder()
-        .timeout(Duration::from_secs(10))
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-    {
+    let client = match crate::service::webhooks::outbound_client() {
         Ok(client) => client,
         Err(error) => {
             tracing::error!("ATS updates are off: no HTTP client ({error})");
@@ -210,16 +205,13 @@ async fn ashby_body(service: &Service, interview: &Interview, status: Status) ->
         .await
         .map_err(|e| e.to_string())?;
     let profile = submission.as_ref().map(|s| service.profile_url(&s.id));
-    let now_ms = SystemTime::now()
-        .duration_since(SystemTime::UNIX_EPOCH)
-        .map(|d| d.as_millis() as u64)
-        .unwrap_or_default();
+
     Ok(ashby::update_body(
         &interview.id,
         status,
         outcome.as_ref(),
         profile.as_deref(),
         &interview.invite.expires_at,
-        now_ms,
+        ashby::unix_ms(),
     ))
 }

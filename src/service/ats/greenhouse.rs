@@ -13,7 +13,7 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 
 use super::audit::Direction;
-use super::interviews::{Interview, NewInterview, Started, live_key};
+use super::interviews::{Interview, NewInterview, live_key};
 use super::status::Status;
 use super::{Integration, Kind, inbound};
 use crate::service::Service;
@@ -125,27 +125,9 @@ pub async fn send_test(State(service): State<Arc<Service>>, headers: HeaderMap, 
         live_key: live_key(&integration.id, &test_id, &[&email.to_lowercase()]),
         link: &|invite_id| service.invite_url(invite_id),
     };
-    match service.db.start_interview(&new).await {
-        Ok(started) => {
-            let outcome = match &started {
-                Started::New { invite_id, .. } => format!("ok: invite {invite_id} made"),
-                Started::Existing { .. } => "ok: this candidate has this test already; the same interview".into(),
-            };
-            service
-                .db
-                .audit(
-                    &integration.id,
-                    Direction::In,
-                    call,
-                    Some(started.interview_id()),
-                    Some(200),
-                    &outcome,
-                )
-                .await;
-            service.notify_changes();
-            Json(json!({ "partner_interview_id": started.interview_id() })).into_response()
-        }
-        Err(error) => inbound::failed(&service, &integration, call, error).await,
+    match inbound::start(&service, &new, call).await {
+        Ok(id) => Json(json!({ "partner_interview_id": id })).into_response(),
+        Err(response) => response,
     }
 }
 

@@ -9,6 +9,7 @@ use axum::response::{IntoResponse, Response};
 use serde_json::{Value, json};
 
 use super::audit::Direction;
+use super::interviews::{NewInterview, Started};
 use super::{Integration, Kind, basic_auth};
 use crate::service::Service;
 use crate::service::db::DbError;
@@ -48,6 +49,27 @@ pub async fn authenticate(service: &Service, headers: &HeaderMap, kind: Kind) ->
         }
         Err(error) => Err(internal(error)),
     }
+}
+
+/// Starts the interview (or finds the live one), audits the call and wakes the deliveries;
+/// gives the interview's id, or the answer to send when the server failed.
+pub async fn start(service: &Service, new: &NewInterview<'_>, call: &str) -> Result<String, Response> {
+    let integration = new.integration;
+    let started = match service.db.start_interview(new).await {
+        Ok(started) => started,
+        Err(error) => return Err(failed(service, integration, call, error).await),
+    };
+    let outcome = match &started {
+        Started::New { invite_id, .. } => format!("ok: invite {invite_id} made"),
+        Started::Existing { .. } => "ok: this candidate has this test already; the same interview".into(),
+    };
+    let id = started.interview_id().to_string();
+    service
+        .db
+        .audit(&integration.id, Direction::In, call, Some(&id), Some(200), &outcome)
+        .await;
+    service.notify_changes();
+    Ok(id)
 }
 
 /// Our failure, not the ATS's: logged and audited in full, answered 500 in general.

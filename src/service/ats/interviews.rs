@@ -4,7 +4,7 @@
 use sqlx::Row;
 
 use super::status::{self, Facts, Status};
-use super::{Integration, Kind};
+use super::{Integration, Kind, no_randomness};
 use crate::service::clock::{now, random_id};
 use crate::service::db::{Database, DbError, Status as Grading};
 use crate::service::invites::{self, Invite};
@@ -166,7 +166,6 @@ impl Database {
                 .execute(&mut *transaction)
                 .await?;
         }
-        let no_randomness = |e: getrandom::Error| DbError::Corrupt(format!("no randomness from the OS: {e}"));
         let prefix = match new.integration.kind {
             Kind::Greenhouse => "gh_",
             Kind::Ashby => "ab_",

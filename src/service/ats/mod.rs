@@ -108,7 +108,7 @@ pub struct NewIntegration<'a> {
     pub tests: &'a BTreeMap<String, String>,
 }
 
-fn no_randomness(error: getrandom::Error) -> DbError {
+pub(super) fn no_randomness(error: getrandom::Error) -> DbError {
     DbError::Corrupt(format!("no randomness from the OS: {error}"))
 }
 
