@@ -179,10 +179,19 @@ fn two_workers_grade_three_hundred_submissions_each_exactly_once() {
     );
     let each: std::collections::BTreeSet<i32> = per_submission.values().copied().collect();
     assert_eq!(each.len(), 1, "containers per submission differ: {each:?}");
-    let listed = assay(&["workers", "--database", &postgres.url]);
-    let listed = String::from_utf8_lossy(&listed.stdout).into_owned();
-    for worker in &workers {
-        assert!(listed.contains(&worker.id) && listed.contains("load 0/2"), "{listed}");
+    // Load is recorded with each heartbeat (every 5 s): wait for the one after the last grade.
+    let started = Instant::now();
+    loop {
+        let listed = assay(&["workers", "--database", &postgres.url]);
+        let listed = String::from_utf8_lossy(&listed.stdout).into_owned();
+        if workers
+            .iter()
+            .all(|w| listed.lines().any(|l| l.starts_with(&w.id) && l.contains("load 0/2")))
+        {
+            break;
+        }
+        assert!(started.elapsed() < Duration::from_secs(20), "{listed}");
+        std::thread::sleep(Duration::from_millis(500));
     }
 }
 
