@@ -19,6 +19,7 @@ pub mod report;
 pub mod runner;
 pub mod service;
 pub mod sha256;
+pub mod similarity;
 pub mod spec;
 pub mod store;
 pub mod tarball;

@@ -19,6 +19,7 @@ const LAYERS: &[&str] = &[
     "intake",
     "metrics",
     "spec",
+    "similarity",
     "gc",
     "docker",
     "temp_dirs",

@@ -2,7 +2,6 @@
 //! accepted them) and turned into HTML that can do nothing: code highlighted on the server,
 //! Markdown without raw HTML, notebooks as cells with images only as data URIs made here.
 
-use std::io::Read;
 use std::path::Path;
 use std::sync::LazyLock;
 
@@ -11,54 +10,20 @@ use syntect::html::{ClassStyle, ClassedHTMLGenerator};
 use syntect::parsing::SyntaxSet;
 use syntect::util::LinesWithEndings;
 
-use crate::path_error::{AtPath, PathError};
+use crate::path_error::PathError;
 use crate::report::view::xml_escape;
 
 /// Files larger than this are listed but not shown.
 pub const SHOWN_BYTES: u64 = 512 * 1024;
 
 /// One file of the submission.
-#[derive(Debug, Clone)]
-pub struct CandidateFile {
-    /// Its path inside the submission, `/`-separated.
-    pub path: String,
-    pub bytes: u64,
-    /// The content, when small enough to show.
-    pub content: Option<Vec<u8>>,
-}
+pub use crate::store::stored_copy::StoredFile as CandidateFile;
 
 static SYNTAXES: LazyLock<SyntaxSet> = LazyLock::new(SyntaxSet::load_defaults_newlines);
 
 /// The files of a stored copy (`submission.tar.gz`), in path order.
 pub fn read_stored_copy(path: &Path) -> Result<Vec<CandidateFile>, PathError> {
-    let file = std::fs::File::open(path).at("opening", path)?;
-    let mut archive = tar::Archive::new(flate2::read::GzDecoder::new(file));
-    let mut files = Vec::new();
-    for entry in archive.entries().at("reading", path)? {
-        let mut entry = entry.at("reading", path)?;
-        if !entry.header().entry_type().is_file() {
-            continue;
-        }
-        let name = entry.path().at("reading", path)?.to_string_lossy().into_owned();
-        let Some(inside) = name.strip_prefix("submission/") else {
-            continue;
-        };
-        let bytes = entry.size();
-        let content = if bytes <= SHOWN_BYTES {
-            let mut content = Vec::with_capacity(bytes as usize);
-            entry.read_to_end(&mut content).at("reading", path)?;
-            Some(content)
-        } else {
-            None
-        };
-        files.push(CandidateFile {
-            path: inside.to_string(),
-            bytes,
-            content,
-        });
-    }
-    files.sort_by(|a, b| a.path.cmp(&b.path));
-    Ok(files)
+    crate::store::stored_copy::read(path, SHOWN_BYTES)
 }
 
 /// Files that name the candidate by design (git's metadata: config, logs, the mailmap), kept

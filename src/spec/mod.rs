@@ -40,6 +40,8 @@ pub struct Spec {
     pub reproducibility: Reproducibility,
     pub rubric: Vec<Criterion>,
     pub review: ReviewSettings,
+    pub similarity: SimilaritySettings,
+    pub round: RoundSettings,
     /// Legal but risky choices, located like errors (`assay validate` prints them).
     pub warnings: Vec<SpecError>,
 }
@@ -53,6 +55,27 @@ impl Spec {
             .map(|p| p.name.as_str())
             .collect()
     }
+}
+
+/// `[similarity]`: what similarity across a round leaves out and compares against.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SimilaritySettings {
+    /// Files every candidate was given (default `starter/` when it exists), relative to the
+    /// assignment folder: never counted as similarity.
+    pub starter: Option<PathBuf>,
+    /// A folder of known public solutions, one per entry, compared with every submission.
+    pub corpus: Option<PathBuf>,
+    /// Share of the smaller submission found in the other at which a pair is flagged.
+    pub threshold: f64,
+}
+
+/// `[round]`: the conditions a round is graded under.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RoundSettings {
+    /// Grade the reference solution at the start and end of a round (a canary).
+    pub canary: bool,
+    /// Relative change in the canary's phase times past which conditions are said to drift.
+    pub drift: f64,
 }
 
 /// Limits and image for every container that runs candidate code.

@@ -27,6 +27,25 @@ pub struct RawSpec {
     pub rubric: Vec<RawCriterion>,
     #[serde(default)]
     pub review: RawReview,
+    #[serde(default)]
+    pub similarity: RawSimilarity,
+    #[serde(default)]
+    pub round: RawRound,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawSimilarity {
+    pub starter: Option<String>,
+    pub corpus: Option<String>,
+    pub threshold: Option<f64>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawRound {
+    pub canary: Option<bool>,
+    pub drift: Option<f64>,
 }
 
 #[derive(Debug, Default, Deserialize)]

@@ -5,6 +5,7 @@ mod hidden_tests;
 mod metrics;
 mod phases;
 mod reproducibility;
+mod round;
 mod rubric;
 mod sandbox;
 mod scorers;
@@ -184,6 +185,8 @@ impl Checker<'_> {
         let reproducibility = self.reproducibility(&raw);
         let rubric = self.rubric(&raw);
         let review = self.review_settings(&raw);
+        let similarity = self.similarity(&raw);
+        let round = self.round(&raw);
         Spec {
             dir: self.dir.to_path_buf(),
             sha256,
@@ -200,6 +203,8 @@ impl Checker<'_> {
             reproducibility,
             rubric,
             review,
+            similarity,
+            round,
             warnings: Vec::new(),
         }
     }
