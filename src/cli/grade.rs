@@ -138,7 +138,7 @@ pub async fn run(options: GradeOptions) -> anyhow::Result<Exit> {
             bar.finish_and_clear();
         }
         if submissions.len() > 1 || options.dir.is_some() {
-            for left_out in crate::store::round::write(&options.out)? {
+            for left_out in crate::store::round::write(&options.out, Some(&spec))?.left_out {
                 eprintln!("warning: {}", terminal_safe(&left_out));
             }
             if !options.json {

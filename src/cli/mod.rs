@@ -13,6 +13,7 @@ mod password;
 mod regrade;
 mod review;
 mod serve;
+mod similarity;
 mod submit;
 mod token;
 mod validate;
@@ -56,6 +57,9 @@ pub enum Command {
     /// Grade the submission of a report again and print what changed (exit 1 when anything
     /// did, 2 when the spec or the image changed).
     Regrade(regrade::RegradeOptions),
+    /// Compare a graded round's submissions for shared code (renames, reformatting, comments
+    /// and reordering do not hide it), leaving out the starter code; writes similarity.html.
+    Similarity(similarity::SimilarityArgs),
     /// Compute one metric on a predictions and a labels file, exactly as the grader does.
     Metric(metric::MetricArgs),
     /// Remove containers and volumes labelled assay.run that no running assay owns.
@@ -121,6 +125,7 @@ pub fn run(cli: Cli) -> anyhow::Result<Exit> {
         Command::Ats { command } => runtime()?.block_on(ats::run(command)),
         Command::Password { command } => runtime()?.block_on(password::run(command)),
         Command::Serve(args) => runtime()?.block_on(serve::run(args)),
+        Command::Similarity(args) => similarity::run(args),
         Command::Submit(args) => submit::run(args),
         Command::Token { command } => runtime()?.block_on(token::run(command)),
         Command::Webhook { command } => runtime()?.block_on(webhook::run(command)),

@@ -9,6 +9,7 @@ mod junit_xml;
 pub mod markdown;
 pub mod round;
 pub mod safe_markdown;
+pub mod similarity;
 pub mod template;
 pub mod view;
 

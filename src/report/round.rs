@@ -11,6 +11,7 @@ use sha2::{Digest, Sha256};
 use super::RenderError;
 use super::view::{number, tone};
 use crate::model::{Report, RunVerdict, TestStatus};
+use crate::similarity::Comparison;
 use crate::text::plain;
 
 /// Sorts the table when a header is clicked. The page's CSP allows this script by its hash
@@ -123,6 +124,7 @@ struct IndexView {
     histogram: String,
     unscored: usize,
     tests: Vec<TestShare>,
+    similarity: Option<super::similarity::SimilarityView>,
 }
 
 #[derive(Serialize)]
@@ -159,7 +161,7 @@ struct TestShare {
 const TEMPLATE: &str = include_str!("templates/index.html");
 
 /// `index.html`: the sortable table, the score histogram and the share passing each test.
-pub fn index_html(rows: &[Row]) -> Result<String, RenderError> {
+pub fn index_html(rows: &[Row], similarity: Option<&Comparison>) -> Result<String, RenderError> {
     let metric_names = metric_names(rows);
     let (histogram, unscored) = histogram(rows);
     let view = IndexView {
@@ -179,8 +181,14 @@ pub fn index_html(rows: &[Row]) -> Result<String, RenderError> {
                 share: passed as f64 / total as f64,
             })
             .collect(),
+        similarity: similarity.map(|c| super::similarity::view(c, "similarity.html", false)),
     };
-    super::template::render("index.html", TEMPLATE, &view)
+    super::template::render_with(
+        &[("similarity_summary.html", super::similarity::SUMMARY)],
+        "index.html",
+        TEMPLATE,
+        &view,
+    )
 }
 
 fn row_view(row: &Row, metric_names: &[String]) -> RowView {

@@ -7,6 +7,7 @@ mod lock;
 mod names;
 mod report_dir;
 pub mod round;
+pub mod round_sources;
 pub mod stored_copy;
 
 pub use atomic::{readable, write_atomically};

@@ -9,6 +9,8 @@ use crate::path_error::AtPath;
 use super::{Lock, ReportDir, StoreError, write_atomically};
 use crate::model::Report;
 use crate::report::round::Row;
+use crate::similarity::{Comparison, Settings};
+use crate::spec::Spec;
 
 /// Held while the round's summary is rewritten.
 const ROUND_LOCK: &str = ".round.lock";
@@ -101,15 +103,63 @@ fn read_ours(dir: &ReportDir) -> Result<Report, String> {
 const MAX_REPORT_BYTES: u64 = 64 * 1024 * 1024;
 
 /// Writes `summary.csv` and `index.html` over every report in `out`, under a lock and each file
-/// whole, so graders finishing at once in other processes never tear them. Returns what was
-/// left out, and why.
-pub fn write(out: &Path) -> Result<Vec<String>, StoreError> {
+/// whole, so graders finishing at once in other processes never tear them; with the
+/// assignment's spec, also `similarity.json` and `similarity.html`. Returns what was left out,
+/// and why.
+pub fn write(out: &Path, spec: Option<&Spec>) -> Result<Written, StoreError> {
     let _lock = Lock::acquire(&out.join(ROUND_LOCK))?;
-    let Round { rows, left_out } = read(out)?;
+    let Round { rows, mut left_out } = read(out)?;
+    let similarity = match spec {
+        Some(spec) => Some(similarity(out, &rows, spec, &mut left_out)?),
+        None => None,
+    };
     write_atomically(&out.join("summary.csv"), &crate::report::round::summary_csv(&rows)?)?;
+    if let Some(comparison) = &similarity {
+        let json = serde_json::to_vec_pretty(comparison).map_err(crate::report::RenderError::from)?;
+        write_atomically(&out.join(SIMILARITY_JSON), &json)?;
+        write_atomically(
+            &out.join("similarity.html"),
+            crate::report::similarity::page(comparison)?.as_bytes(),
+        )?;
+    }
     write_atomically(
         &out.join("index.html"),
-        crate::report::round::index_html(&rows)?.as_bytes(),
+        crate::report::round::index_html(&rows, similarity.as_ref())?.as_bytes(),
     )?;
-    Ok(left_out)
+    Ok(Written { left_out, similarity })
+}
+
+/// What writing the round's summary found.
+pub struct Written {
+    /// Each report or submission left out, and why, for the command to say.
+    pub left_out: Vec<String>,
+    /// The round compared, when the spec was given.
+    pub similarity: Option<Comparison>,
+}
+
+/// Where the round's similarity is kept, for tools.
+pub const SIMILARITY_JSON: &str = "similarity.json";
+
+/// Every submission of the round compared with the others and the assignment's corpus, each
+/// under the first name its files came under.
+fn similarity(out: &Path, rows: &[Row], spec: &Spec, left_out: &mut Vec<String>) -> Result<Comparison, StoreError> {
+    let (starter, mut documents) = super::round_sources::assignment(spec)?;
+    let mut seen = std::collections::HashSet::new();
+    for row in rows {
+        let sha256 = &row.report.submission.sha256;
+        if !seen.insert(sha256.clone()) {
+            continue;
+        }
+        let dir = ReportDir::in_out(out, sha256);
+        match super::round_sources::submission(&row.name, &dir) {
+            Ok(Some(document)) => documents.push(document),
+            Ok(None) => {}
+            Err(e) => left_out.push(format!("{} is left out of similarity: {e}", row.name)),
+        }
+    }
+    let settings = Settings {
+        threshold: spec.similarity.threshold,
+        ..Settings::default()
+    };
+    Ok(crate::similarity::compare(&documents, &starter, settings))
 }
