@@ -16,6 +16,7 @@ pub mod metrics;
 pub mod model;
 pub mod path_error;
 pub mod report;
+pub mod round;
 pub mod runner;
 pub mod service;
 pub mod sha256;

@@ -14,6 +14,7 @@ const LAYERS: &[&str] = &[
     "live",
     "runner",
     "report",
+    "round",
     "model",
     "image",
     "intake",

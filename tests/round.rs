@@ -75,7 +75,12 @@ fn pairs(comparison: &serde_json::Value) -> Vec<(String, String)> {
         .as_array()
         .unwrap()
         .iter()
-        .map(|p| (p["a"].as_str().unwrap().to_string(), p["b"].as_str().unwrap().to_string()))
+        .map(|p| {
+            (
+                p["a"].as_str().unwrap().to_string(),
+                p["b"].as_str().unwrap().to_string(),
+            )
+        })
         .map(|(a, b)| if a < b { (a, b) } else { (b, a) })
         .collect()
 }
@@ -102,22 +107,40 @@ fn a_disguised_copy_is_flagged_and_independent_work_and_starter_code_are_not() {
     let comparison: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(out.path().join("similarity.json")).unwrap()).unwrap();
     assert_eq!(comparison["submissions"], 4);
-    assert_eq!(pairs(&comparison), [("ana".to_string(), "bo".to_string())], "{comparison:#}");
+    assert_eq!(
+        pairs(&comparison),
+        [("ana".to_string(), "bo".to_string())],
+        "{comparison:#}"
+    );
     let pair = &comparison["pairs"][0];
     assert!(pair["score"].as_f64().unwrap() >= 0.95, "{pair:#}");
     let fragments = pair["fragments"].as_array().unwrap();
     assert!(!fragments.is_empty());
     let shown = |side: &str| -> String {
-        fragments.iter().map(|f| f[side]["text"].as_str().unwrap().to_string()).collect::<Vec<_>>().join("\n")
+        fragments
+            .iter()
+            .map(|f| f[side]["text"].as_str().unwrap().to_string())
+            .collect::<Vec<_>>()
+            .join("\n")
     };
     let (a_side, b_side) = if pair["a"] == "ana" { ("a", "b") } else { ("b", "a") };
     assert!(shown(a_side).contains("counts.most_common(count)"), "{}", shown(a_side));
-    assert!(shown(b_side).contains("tally.most_common( howmany )"), "{}", shown(b_side));
+    assert!(
+        shown(b_side).contains("tally.most_common( howmany )"),
+        "{}",
+        shown(b_side)
+    );
 
     let page = std::fs::read_to_string(out.path().join("similarity.html")).unwrap();
-    assert!(page.contains("id=\"pair-1\"") && page.contains("tally.most_common( howmany )"), "{page}");
+    assert!(
+        page.contains("id=\"pair-1\"") && page.contains("tally.most_common( howmany )"),
+        "{page}"
+    );
     let index = std::fs::read_to_string(out.path().join("index.html")).unwrap();
-    assert!(index.contains("<h2>Similarity</h2>") && index.contains("similarity.html#pair-1"), "{index}");
+    assert!(
+        index.contains("<h2>Similarity</h2>") && index.contains("similarity.html#pair-1"),
+        "{index}"
+    );
 
     // The same round with no starter left out: the helpers every candidate was given now make
     // every pair look alike, so leaving them out is what keeps independent work apart.
@@ -135,8 +158,225 @@ fn a_disguised_copy_is_flagged_and_independent_work_and_starter_code_are_not() {
     assert_eq!(unexcluded["clusters"][0].as_array().unwrap().len(), 4);
 
     // And back with the starter left out, by the command this time, in words.
-    let output = assay(&["similarity", out.path().to_str().unwrap(), "-a", assignment.path().to_str().unwrap()]);
+    let output = assay(&[
+        "similarity",
+        out.path().to_str().unwrap(),
+        "-a",
+        assignment.path().to_str().unwrap(),
+    ]);
     assert!(output.status.success(), "{}", text(&output));
     let printed = String::from_utf8_lossy(&output.stdout);
-    assert!(printed.contains("4 submission(s) compared, 1 pair(s) at or above 50%"), "{printed}");
+    assert!(
+        printed.contains("4 submission(s) compared, 1 pair(s) at or above 50%"),
+        "{printed}"
+    );
+}
+
+const ROUND_TESTS: &str = r#"import sys
+sys.path.append("/workspace")
+import solution
+
+def test_always():
+    assert True
+
+def test_a():
+    assert solution.a() == 1
+
+def test_b():
+    assert solution.b() == 1
+
+def test_c():
+    assert solution.c() == 1
+
+def test_inverse():
+    assert solution.inverse() == 1
+"#;
+
+/// Which of (always, a, b, c, inverse) each submission passes: `inverse` is passed by the
+/// weaker ones, `always` by everyone.
+const PATTERNS: &[(&str, [u8; 5])] = &[
+    ("s1", [1, 1, 1, 1, 0]),
+    ("s2", [1, 1, 1, 0, 0]),
+    ("s3", [1, 1, 0, 1, 0]),
+    ("s4", [1, 1, 0, 0, 1]),
+    ("s5", [1, 0, 1, 0, 1]),
+    ("s6", [1, 0, 0, 0, 1]),
+    ("s7", [1, 1, 1, 1, 0]),
+    ("s8", [1, 0, 0, 0, 1]),
+];
+const FUNCTIONS: [&str; 5] = ["always", "a", "b", "c", "inverse"];
+
+#[test]
+fn test_discrimination_equals_scipy_on_a_round_with_known_answers() {
+    require_engine();
+    sandbox_image();
+    let assignment = assignment(
+        "[[phase]]\nname = \"test\"\nrun = \"python3 -P -m pytest -q /tests --junitxml=/out/junit.xml\"\ninputs = { \"/tests\" = \"hidden/tests\" }\njunit = \"/out/junit.xml\"\n",
+        "[[test_group]]\nname = \"all\"\nmatch = \"*\"\nweight = 50\n\n[reproducibility]\nruns = 1\n\n[round]\ncanary = false\n",
+    );
+    write(assignment.path(), "hidden/tests/test_solution.py", ROUND_TESTS);
+    let names: Vec<String> = FUNCTIONS
+        .iter()
+        .map(|f| format!("\"test_solution::test_{f}\""))
+        .collect();
+    write(
+        assignment.path(),
+        "tests.lock",
+        &format!("[phases.test]\nnames = [{}]\n", names.join(", ")),
+    );
+    let submissions = tempfile::tempdir().unwrap();
+    for (name, pattern) in PATTERNS {
+        let body: String = FUNCTIONS[1..]
+            .iter()
+            .zip(&pattern[1..])
+            .map(|(f, pass)| format!("def {f}():\n    return {pass}\n"))
+            .collect();
+        // Each its own files: the same files twice would be one report under two names.
+        write(
+            submissions.path(),
+            &format!("{name}/solution.py"),
+            &format!("# {name}\n{body}"),
+        );
+    }
+    let out = tempfile::tempdir().unwrap();
+    let output = assay(&[
+        "grade",
+        "-a",
+        assignment.path().to_str().unwrap(),
+        "--dir",
+        submissions.path().to_str().unwrap(),
+        "-o",
+        out.path().to_str().unwrap(),
+    ]);
+    assert!(!text(&output).contains("harness"), "{}", text(&output));
+
+    let output = assay(&["check", "--round", out.path().to_str().unwrap(), "--json"]);
+    assert!(output.status.success(), "{}", text(&output));
+    let found: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(found["submissions"], 8, "{found:#}");
+    let item = |function: &str| -> serde_json::Value {
+        found["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|i| i["name"].as_str().unwrap().ends_with(&format!("test_{function}")))
+            .unwrap_or_else(|| panic!("no item for test_{function} in {found:#}"))
+            .clone()
+    };
+
+    // The same statistic from scipy, on the design's own vectors: passing each test, and the
+    // score (10 points a test) without that test's points.
+    let design = tempfile::tempdir().unwrap();
+    let patterns: Vec<Vec<u8>> = PATTERNS.iter().map(|(_, p)| p.to_vec()).collect();
+    write(design.path(), "design.json", &serde_json::to_string(&patterns).unwrap());
+    let script = "import json, math, warnings\nimport numpy as np\nfrom scipy.stats import pointbiserialr\nwarnings.simplefilter('ignore')\nrows = np.array(json.load(open('design.json')), dtype=float)\nout = []\nfor i in range(rows.shape[1]):\n    x = rows[:, i]\n    rest = 10 * rows.sum(axis=1) - 10 * x\n    r = pointbiserialr(x, rest)[0]\n    out.append(None if math.isnan(r) else float(r))\nprint(json.dumps(out))";
+    let expected: Vec<Option<f64>> = serde_json::from_str(&sklearn(design.path(), script)).unwrap();
+    for (i, function) in FUNCTIONS.iter().enumerate() {
+        let item = item(function);
+        let passed = PATTERNS.iter().filter(|(_, p)| p[i] == 1).count();
+        assert_eq!(item["passed"], passed, "{item:#}");
+        assert_eq!(item["total"], 8);
+        match (expected[i], item["correlation"].as_f64()) {
+            (None, None) => {}
+            (Some(want), Some(got)) => assert!((want - got).abs() < 1e-9, "{function}: scipy {want}, assay {got}"),
+            (want, _) => panic!("{function}: scipy {want:?}, assay {item:#}"),
+        }
+    }
+    assert_eq!(item("always")["flag"], "nearly_all_pass");
+    assert_eq!(item("inverse")["flag"], "negative");
+    assert!(item("inverse")["correlation"].as_f64().unwrap() < -0.5);
+    assert!(item("a")["flag"].is_null() && item("a")["correlation"].as_f64().unwrap() > 0.0);
+
+    let index = std::fs::read_to_string(out.path().join("index.html")).unwrap();
+    assert!(
+        index.contains("weaker submissions pass it more often: likely wrong"),
+        "{index}"
+    );
+    assert!(index.contains("nearly everyone passes: no signal"));
+    let printed = assay(&["check", "--round", out.path().to_str().unwrap()]);
+    let printed = String::from_utf8_lossy(&printed.stdout).to_string();
+    assert!(
+        printed.contains("8 submission(s) in the round") && printed.contains("likely wrong"),
+        "{printed}"
+    );
+}
+
+#[test]
+fn canaries_at_the_start_and_end_show_a_slower_machine() {
+    require_engine();
+    sandbox_image();
+    // Every phase waits as long as data/delay says: a machine that got slower between two
+    // grading sessions of the same round.
+    let assignment = one_phase(
+        "sleep $(cat /data/delay); python3 solution.py",
+        "inputs = { \"/data\" = \"data\" }",
+        "[reproducibility]\nruns = 1\n\n[round]\ndrift = 0.5\n",
+    );
+    write(assignment.path(), "data/delay", "0.1");
+    write(
+        assignment.path(),
+        "solutions/reference/solution.py",
+        "print('reference')\n",
+    );
+    let submissions = tempfile::tempdir().unwrap();
+    write(submissions.path(), "ana/solution.py", "print('ana')\n");
+    write(submissions.path(), "bo/solution.py", "print('bo')\n");
+    let out = tempfile::tempdir().unwrap();
+    let grade = || {
+        let output = assay(&[
+            "grade",
+            "-a",
+            assignment.path().to_str().unwrap(),
+            "--dir",
+            submissions.path().to_str().unwrap(),
+            "-o",
+            out.path().to_str().unwrap(),
+            "--force",
+        ]);
+        assert!(output.status.success(), "{}", text(&output));
+        String::from_utf8_lossy(&output.stdout).to_string()
+    };
+    let first = grade();
+    assert!(
+        first.contains("canary at the start: the reference solution passed (main"),
+        "{first}"
+    );
+    assert!(
+        first.contains("canary at the end: the reference solution passed"),
+        "{first}"
+    );
+    let steady = assay(&["check", "--round", out.path().to_str().unwrap(), "--json"]);
+    let steady: serde_json::Value = serde_json::from_slice(&steady.stdout).unwrap();
+    assert_eq!(steady["conditions"]["canaries"], 2, "{steady:#}");
+    assert_eq!(
+        steady["conditions"]["warnings"].as_array().unwrap().len(),
+        0,
+        "{steady:#}"
+    );
+    // The reference is never a row of the round.
+    assert_eq!(steady["submissions"], 2);
+
+    write(assignment.path(), "data/delay", "1.6");
+    grade();
+    let drifted = assay(&["check", "--round", out.path().to_str().unwrap(), "--json"]);
+    let drifted: serde_json::Value = serde_json::from_slice(&drifted.stdout).unwrap();
+    let conditions = &drifted["conditions"];
+    assert_eq!(conditions["canaries"], 4, "{drifted:#}");
+    assert_eq!(conditions["phases"][0]["runs"], 4);
+    assert!(conditions["phases"][0]["wall_max"].as_f64().unwrap() >= 1.6);
+    let warnings = conditions["warnings"].as_array().unwrap();
+    assert_eq!(warnings.len(), 1, "{drifted:#}");
+    let warning = warnings[0].as_str().unwrap();
+    assert!(
+        warning.contains("main phase took from") && warning.contains("more than the 50% allowed"),
+        "{warning}"
+    );
+    assert_eq!(conditions["images"].as_array().unwrap().len(), 1);
+    assert_eq!(conditions["images"][0]["canaries"], 4);
+    assert_eq!(conditions["images"][0]["submissions"], 2);
+    let index = std::fs::read_to_string(out.path().join("index.html")).unwrap();
+    assert!(
+        index.contains("timing metrics of candidates graded at different moments are not comparable"),
+        "{index}"
+    );
 }

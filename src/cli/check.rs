@@ -13,8 +13,15 @@ use crate::text::terminal_safe;
 
 #[derive(Debug, clap::Args)]
 pub struct CheckOptions {
-    #[arg(required = true)]
+    #[arg(required_unless_present = "round")]
     pub assignments: Vec<PathBuf>,
+    /// Instead, look at a graded round in this folder: how well each hidden test and metric
+    /// threshold told its candidates apart, and whether its conditions held.
+    #[arg(long, conflicts_with_all = ["assignments", "junit", "out"])]
+    pub round: Option<PathBuf>,
+    /// With --round: print the findings as JSON.
+    #[arg(long, requires = "round")]
+    pub json: bool,
     /// Write one JUnit test case per solution and expectation here, for CI.
     #[arg(long)]
     pub junit: Option<PathBuf>,
@@ -27,6 +34,9 @@ pub struct CheckOptions {
 }
 
 pub async fn run(options: CheckOptions) -> anyhow::Result<Exit> {
+    if let Some(out) = &options.round {
+        return check_round(out, options.json);
+    }
     let docker = crate::docker::connect().await?;
     let engine = crate::docker::engine_version(&docker).await;
     let backend = Backend::Docker(docker);
@@ -134,4 +144,66 @@ fn solutions(dir: &Path) -> anyhow::Result<Vec<(String, PathBuf)>> {
         )));
     }
     Ok(found)
+}
+
+/// `--round OUT`: each item's pass rate and correlation, what to look at, and the conditions.
+fn check_round(out: &Path, json: bool) -> anyhow::Result<Exit> {
+    if !out.is_dir() {
+        return Err(input_error(format!(
+            "{} is not a folder of reports",
+            terminal_safe(&out.display().to_string())
+        )));
+    }
+    let round = crate::store::round::read(out)?;
+    for left_out in &round.left_out {
+        eprintln!("warning: {}", terminal_safe(left_out));
+    }
+    if round.rows.is_empty() {
+        return Err(input_error("the folder holds no reports; grade a round into it first"));
+    }
+    let reports = crate::store::round::distinct_reports(&round.rows);
+    let items = crate::round::discrimination::discrimination(reports.iter().copied());
+    let (canaries, unreadable) = crate::store::canaries::read(out);
+    for left_out in &unreadable {
+        eprintln!("warning: {}", terminal_safe(left_out));
+    }
+    // The drift allowed is the spec's, when the assignment the reports name is still there.
+    let drift = crate::spec::load(Path::new(&reports[0].assignment.path))
+        .map(|spec| spec.round.drift)
+        .unwrap_or(crate::spec::DEFAULT_DRIFT);
+    let conditions = crate::round::conditions::assess(&reports, &canaries, drift);
+    if json {
+        let found = serde_json::json!({"submissions": reports.len(), "items": items, "conditions": conditions});
+        println!("{}", serde_json::to_string_pretty(&found)?);
+        return Ok(Exit::Success);
+    }
+    println!("{} submission(s) in the round", reports.len());
+    println!(
+        "{:<40} {:>10} {:>12}  look at",
+        "hidden test or metric threshold", "passed", "correlation"
+    );
+    for item in &items {
+        println!(
+            "{:<40} {:>10} {:>12}  {}",
+            terminal_safe(&item.name),
+            format!("{}/{}", item.passed, item.total),
+            item.correlation
+                .map(|r| format!("{r:+.3}"))
+                .unwrap_or_else(|| "-".into()),
+            item.flag.map(|f| f.explain()).unwrap_or_default()
+        );
+    }
+    for phase in &conditions.phases {
+        println!(
+            "canary {}: {} grade(s), {:.2}-{:.2} s",
+            terminal_safe(&phase.name),
+            phase.runs,
+            phase.wall_min,
+            phase.wall_max
+        );
+    }
+    for warning in &conditions.warnings {
+        println!("warning: {}", terminal_safe(warning));
+    }
+    Ok(Exit::Success)
 }

@@ -48,6 +48,10 @@ pub struct GradeOptions {
     /// Runs of one submission at once (default: as many as cores and memory allow).
     #[arg(long, value_parser = clap::value_parser!(u16).range(1..))]
     pub run_concurrency: Option<u16>,
+    /// Skip the canary: the reference solution graded at the start and end of a round, so
+    /// that drifting conditions show (default: on for rounds, `[round] canary` in the spec).
+    #[arg(long)]
+    pub no_canary: bool,
     /// Also write results for another grader: gradescope or prairielearn (repeatable).
     #[arg(long = "format", value_enum)]
     pub formats: Vec<crate::report::exports::Format>,
@@ -116,7 +120,12 @@ pub async fn run(options: GradeOptions) -> anyhow::Result<Exit> {
         }
         _ => None,
     };
+    let round = submissions.len() > 1 || options.dir.is_some();
+    let canary = round && spec.round.canary && !options.no_canary;
     let work = async {
+        if canary {
+            run_canary(&grader, "start", &display, options.json).await?;
+        }
         let mut exit = Exit::Success;
         let mut graded = futures_util::stream::iter(submissions.iter())
             .map(|path| grader.grade(path))
@@ -137,7 +146,10 @@ pub async fn run(options: GradeOptions) -> anyhow::Result<Exit> {
         if let Some(bar) = &overall {
             bar.finish_and_clear();
         }
-        if submissions.len() > 1 || options.dir.is_some() {
+        if canary {
+            run_canary(&grader, "end", &display, options.json).await?;
+        }
+        if round {
             for left_out in crate::store::round::write(&options.out, Some(&spec))?.left_out {
                 eprintln!("warning: {}", terminal_safe(&left_out));
             }
@@ -158,6 +170,38 @@ pub async fn run(options: GradeOptions) -> anyhow::Result<Exit> {
             Ok(Exit::Harness)
         }
     }
+}
+
+/// Grades the reference solution as the round's canary and says how it went.
+async fn run_canary(grader: &Grader<'_>, moment: &str, display: &Display, json: bool) -> anyhow::Result<()> {
+    let found = crate::grade::grade_canary(
+        grader.backend,
+        grader.spec,
+        &grader.image_id,
+        &grader.engine,
+        &grader.out,
+        moment,
+    )
+    .await?;
+    if let Some(canary) = found {
+        let phases: Vec<String> = canary
+            .phases
+            .iter()
+            .map(|p| format!("{} {:.2} s", terminal_safe(&p.name), p.wall_seconds))
+            .collect();
+        let line = format!(
+            "canary at the {moment}: the reference solution {} ({})",
+            canary.verdict,
+            phases.join(", ")
+        );
+        // stdout holds one JSON report per line in --json mode.
+        if json {
+            eprintln!("{line}")
+        } else {
+            display.println(&line)
+        }
+    }
+    Ok(())
 }
 
 /// The output folder exists (or is made) and takes files; else an input error naming it.

@@ -1,12 +1,15 @@
 //! Grading one submission: intake, every run (reruns and seed runs, concurrently when the
 //! machine has room), scoring, the reproducibility assessment, and what is kept on disk.
 
+mod canary;
 mod hidden_tests;
 pub mod junit;
 pub mod reproducibility;
 pub mod review;
 mod same_files;
 mod scoring;
+
+pub use canary::grade_canary;
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};

@@ -1,7 +1,6 @@
 //! The round's summary over many reports: `summary.csv` for spreadsheets and `index.html`, a
 //! sortable page rendered through the same template engine as report.html, from a typed view.
 
-use std::collections::BTreeMap;
 use std::rc::Rc;
 
 use base64::Engine;
@@ -10,7 +9,9 @@ use sha2::{Digest, Sha256};
 
 use super::RenderError;
 use super::view::{number, tone};
-use crate::model::{Report, RunVerdict, TestStatus};
+use crate::model::{Report, RunVerdict};
+use crate::round::conditions::Conditions;
+use crate::round::discrimination::{Item, ItemKind};
 use crate::similarity::Comparison;
 use crate::text::plain;
 
@@ -123,8 +124,38 @@ struct IndexView {
     rows: Vec<RowView>,
     histogram: String,
     unscored: usize,
-    tests: Vec<TestShare>,
+    items: Vec<ItemView>,
+    conditions: ConditionsView,
     similarity: Option<super::similarity::SimilarityView>,
+}
+
+#[derive(Serialize)]
+struct ItemView {
+    name: String,
+    kind: &'static str,
+    passed: usize,
+    total: usize,
+    pass_rate: f64,
+    correlation: String,
+    correlation_value: String,
+    flag: &'static str,
+}
+
+#[derive(Serialize)]
+struct ConditionsView {
+    images: Vec<String>,
+    engines: Vec<String>,
+    canaries: usize,
+    phases: Vec<PhaseSpreadView>,
+    warnings: Vec<String>,
+}
+
+#[derive(Serialize)]
+struct PhaseSpreadView {
+    name: String,
+    runs: usize,
+    wall: String,
+    memory: String,
 }
 
 #[derive(Serialize)]
@@ -150,18 +181,10 @@ struct MetricCell {
     shown: String,
 }
 
-#[derive(Serialize)]
-struct TestShare {
-    name: String,
-    passed: usize,
-    total: usize,
-    share: f64,
-}
-
 const TEMPLATE: &str = include_str!("templates/index.html");
 
 /// `index.html`: the sortable table, the score histogram and the share passing each test.
-pub fn index_html(rows: &[Row], similarity: Option<&Comparison>) -> Result<String, RenderError> {
+pub fn index_html(rows: &[Row], round: &RoundExtras) -> Result<String, RenderError> {
     let metric_names = metric_names(rows);
     let (histogram, unscored) = histogram(rows);
     let view = IndexView {
@@ -172,16 +195,11 @@ pub fn index_html(rows: &[Row], similarity: Option<&Comparison>) -> Result<Strin
         metric_names,
         histogram,
         unscored,
-        tests: test_shares(rows)
-            .into_iter()
-            .map(|(name, (passed, total))| TestShare {
-                name: plain(&name),
-                passed,
-                total,
-                share: passed as f64 / total as f64,
-            })
-            .collect(),
-        similarity: similarity.map(|c| super::similarity::view(c, "similarity.html", false)),
+        items: round.discrimination.iter().map(item_view).collect(),
+        conditions: conditions_view(round.conditions),
+        similarity: round
+            .similarity
+            .map(|c| super::similarity::view(c, "similarity.html", false)),
     };
     super::template::render_with(
         &[("similarity_summary.html", super::similarity::SUMMARY)],
@@ -255,16 +273,64 @@ fn histogram(rows: &[Row]) -> (String, usize) {
     (svg, none)
 }
 
-fn test_shares(rows: &[Row]) -> BTreeMap<String, (usize, usize)> {
-    let mut shares: BTreeMap<String, (usize, usize)> = BTreeMap::new();
-    for report in rows.iter().map(|r| r.report.as_ref()) {
-        for test in &report.tests {
-            let entry = shares.entry(test.name.clone()).or_default();
-            entry.1 += 1;
-            if test.status == TestStatus::Passed {
-                entry.0 += 1;
-            }
-        }
+fn item_view(item: &Item) -> ItemView {
+    ItemView {
+        name: plain(&item.name),
+        kind: match item.kind {
+            ItemKind::Test => "test",
+            ItemKind::Metric => "metric threshold",
+        },
+        passed: item.passed,
+        total: item.total,
+        pass_rate: item.pass_rate,
+        correlation: item
+            .correlation
+            .map(|r| format!("{r:+.2}"))
+            .unwrap_or_else(|| "—".into()),
+        correlation_value: item.correlation.map(|r| r.to_string()).unwrap_or_default(),
+        flag: item.flag.map(|f| f.explain()).unwrap_or_default(),
     }
-    shares
+}
+
+fn conditions_view(conditions: &Conditions) -> ConditionsView {
+    let listed = |used: &[crate::round::conditions::Used]| -> Vec<String> {
+        used.iter()
+            .map(|u| {
+                format!(
+                    "{} ({} submission(s), {} canary grade(s))",
+                    plain(&u.value),
+                    u.submissions,
+                    u.canaries
+                )
+            })
+            .collect()
+    };
+    ConditionsView {
+        images: listed(&conditions.images),
+        engines: listed(&conditions.engines),
+        canaries: conditions.canaries,
+        phases: conditions
+            .phases
+            .iter()
+            .map(|p| PhaseSpreadView {
+                name: plain(&p.name),
+                runs: p.runs,
+                wall: format!("{:.2}–{:.2} s ({:+.0}%)", p.wall_min, p.wall_max, p.wall_change * 100.0),
+                memory: match (p.memory_min, p.memory_max) {
+                    (Some(low), Some(high)) => {
+                        format!("{}–{}", crate::units::format_size(low), crate::units::format_size(high))
+                    }
+                    _ => "—".into(),
+                },
+            })
+            .collect(),
+        warnings: conditions.warnings.iter().map(|w| plain(w)).collect(),
+    }
+}
+
+/// What the round's index shows beyond its rows.
+pub struct RoundExtras<'a> {
+    pub similarity: Option<&'a Comparison>,
+    pub discrimination: &'a [Item],
+    pub conditions: &'a Conditions,
 }

@@ -120,8 +120,14 @@ mod tests {
         let comparison = compare(&[doc("<b>ana</b>"), doc("bo\u{202e}")], &[], Settings::default());
         assert_eq!(comparison.pairs.len(), 1);
         let html = page(&comparison).unwrap();
-        assert!(!html.contains("<script>") && !html.contains("<b>ana") && !html.contains("<img"), "{html}");
-        assert!(html.contains("&lt;script&gt;") && html.contains("&lt;b&gt;ana&lt;&#x2f;b&gt;"), "{html}");
+        assert!(
+            !html.contains("<script>") && !html.contains("<b>ana") && !html.contains("<img"),
+            "{html}"
+        );
+        assert!(
+            html.contains("&lt;script&gt;") && html.contains("&lt;b&gt;ana&lt;&#x2f;b&gt;"),
+            "{html}"
+        );
         assert!(!html.contains('\u{202e}'));
     }
 }

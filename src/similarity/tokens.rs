@@ -140,10 +140,11 @@ fn parsed(source: &str, language: &tree_sitter::Language, grammar: &Grammar) -> 
 /// Every name the file defines: names under a definer's defining field (a parameter list
 /// whole), including attributes it assigns (`self.weights = ...` defines `weights`).
 fn collect_defined(node: Node, source: &[u8], grammar: &Grammar, defining: bool, found: &mut HashSet<String>) {
-    if defining && grammar.names.contains(&node.kind()) {
-        if let Ok(name) = node.utf8_text(source) {
-            found.insert(qualified(node, name));
-        }
+    if defining
+        && grammar.names.contains(&node.kind())
+        && let Ok(name) = node.utf8_text(source)
+    {
+        found.insert(qualified(node, name));
     }
     let field = grammar
         .definers

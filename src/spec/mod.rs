@@ -69,6 +69,9 @@ pub struct SimilaritySettings {
     pub threshold: f64,
 }
 
+/// The relative change in a canary's phase times that counts as drift, unless set.
+pub const DEFAULT_DRIFT: f64 = 0.25;
+
 /// `[round]`: the conditions a round is graded under.
 #[derive(Debug, Clone, PartialEq)]
 pub struct RoundSettings {

@@ -2,6 +2,7 @@
 //! written atomically and under locks so concurrent graders lose and tear nothing.
 
 mod atomic;
+pub mod canaries;
 mod error;
 mod lock;
 mod names;

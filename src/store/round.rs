@@ -8,7 +8,9 @@ use crate::path_error::AtPath;
 
 use super::{Lock, ReportDir, StoreError, write_atomically};
 use crate::model::Report;
-use crate::report::round::Row;
+use crate::report::round::{RoundExtras, Row};
+use crate::round::conditions::Conditions;
+use crate::round::discrimination::Item;
 use crate::similarity::{Comparison, Settings};
 use crate::spec::Spec;
 
@@ -122,11 +124,36 @@ pub fn write(out: &Path, spec: Option<&Spec>) -> Result<Written, StoreError> {
             crate::report::similarity::page(comparison)?.as_bytes(),
         )?;
     }
+    let reports = distinct_reports(&rows);
+    let discrimination = crate::round::discrimination::discrimination(reports.iter().copied());
+    let (canaries, unreadable) = super::canaries::read(out);
+    left_out.extend(unreadable);
+    let drift = spec.map(|s| s.round.drift).unwrap_or(crate::spec::DEFAULT_DRIFT);
+    let conditions = crate::round::conditions::assess(&reports, &canaries, drift);
+    let extras = RoundExtras {
+        similarity: similarity.as_ref(),
+        discrimination: &discrimination,
+        conditions: &conditions,
+    };
     write_atomically(
         &out.join("index.html"),
-        crate::report::round::index_html(&rows, similarity.as_ref())?.as_bytes(),
+        crate::report::round::index_html(&rows, &extras)?.as_bytes(),
     )?;
-    Ok(Written { left_out, similarity })
+    Ok(Written {
+        left_out,
+        similarity,
+        discrimination,
+        conditions,
+    })
+}
+
+/// Each report of the round once, however many names its files came under.
+pub fn distinct_reports(rows: &[Row]) -> Vec<&Report> {
+    let mut seen = std::collections::HashSet::new();
+    rows.iter()
+        .filter(|row| seen.insert(row.report.submission.sha256.as_str()))
+        .map(|row| row.report.as_ref())
+        .collect()
 }
 
 /// What writing the round's summary found.
@@ -135,6 +162,8 @@ pub struct Written {
     pub left_out: Vec<String>,
     /// The round compared, when the spec was given.
     pub similarity: Option<Comparison>,
+    pub discrimination: Vec<Item>,
+    pub conditions: Conditions,
 }
 
 /// Where the round's similarity is kept, for tools.

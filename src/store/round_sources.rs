@@ -63,7 +63,10 @@ fn folder_files(root: &Path) -> Result<Vec<(String, Vec<u8>)>, PathError> {
     let mut found = Vec::new();
     let metadata = std::fs::symlink_metadata(root).at("reading", root)?;
     if metadata.is_file() {
-        let name = root.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+        let name = root
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
         if metadata.len() <= MAX_FILE_BYTES as u64 {
             found.push((name, std::fs::read(root).at("reading", root)?));
         }

@@ -3,9 +3,6 @@
 
 use super::*;
 
-/// The relative change in a canary's phase times that counts as drift, unless set.
-const DEFAULT_DRIFT: f64 = 0.25;
-
 impl Checker<'_> {
     pub(super) fn similarity(&mut self, raw: &RawSpec) -> SimilaritySettings {
         let path = KeyPath::root().key("similarity");
