@@ -57,6 +57,19 @@ pub fn tokens(source: &str, language: Language) -> Vec<Token> {
     }
 }
 
+/// Every name a Python source defines, as the tokeniser abstracts them (attributes as `.name`):
+/// what a renaming copy would change.
+pub fn defined_python_names(source: &str) -> HashSet<String> {
+    let mut parser = Parser::new();
+    let mut defined = HashSet::new();
+    if parser.set_language(&tree_sitter_python::LANGUAGE.into()).is_ok()
+        && let Some(tree) = parser.parse(source, None)
+    {
+        collect_defined(tree.root_node(), source.as_bytes(), &PYTHON, false, &mut defined);
+    }
+    defined
+}
+
 /// What a grammar's node kinds mean to the tokeniser.
 struct Grammar {
     comments: &'static [&'static str],
@@ -225,7 +238,7 @@ fn emit(node: Node, source: &[u8], grammar: &Grammar, defined: &HashSet<String>,
 
 /// A name as the file's definitions know it: an attribute (`.mean`) apart from a variable
 /// (`mean`), so a local `mean` leaves `np.mean` as it is.
-fn qualified(node: Node, name: &str) -> String {
+pub fn qualified(node: Node, name: &str) -> String {
     let is_attribute = node.parent().is_some_and(|p| {
         p.kind() == "attribute" && p.child_by_field_name("attribute").is_some_and(|a| a.id() == node.id())
     });
