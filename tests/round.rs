@@ -4,6 +4,7 @@
 
 mod common;
 
+use std::collections::HashMap;
 use std::path::Path;
 
 use common::*;
@@ -379,4 +380,65 @@ fn canaries_at_the_start_and_end_show_a_slower_machine() {
         index.contains("timing metrics of candidates graded at different moments are not comparable"),
         "{index}"
     );
+}
+
+#[test]
+fn the_service_shows_similar_pairs_under_blind_names_with_their_fragments() {
+    require_engine();
+    sandbox_image();
+    use common::server::{Server, http_log_in, token, token_named, upload, wait_final, zip_of};
+    let assignment = word_count_assignment("");
+    let data = tempfile::tempdir().unwrap();
+    let admin = token(data.path(), "admin");
+    let ann = token_named(data.path(), "review", "ann");
+    let server = Server::start(data.path(), &[assignment.path()], &[]);
+    let helpers = fixture("starter/helpers.py");
+    let mut ids = HashMap::new();
+    for (candidate, solution) in [
+        ("Ana Original", fixture("word_count/ana.py")),
+        ("Bo Copier", DISGUISED.to_string()),
+        ("Cy Independent", fixture("word_count/bo.py")),
+    ] {
+        let archive = zip_of(&[("solution.py", &solution), ("helpers.py", &helpers)]);
+        let (status, body) = upload(&server, &admin, "t", candidate, archive);
+        assert_eq!(status, 202, "{body}");
+        ids.insert(candidate, body["id"].as_str().unwrap().to_string());
+    }
+    for id in ids.values() {
+        let body = wait_final(&server, &admin, id, std::time::Duration::from_secs(120));
+        assert_eq!(body["status"], "graded", "{body}");
+    }
+
+    let (session, _) = http_log_in(&server, &ann);
+    let page = |path: &str| {
+        let response = common::server::client()
+            .get(server.url(path))
+            .header("cookie", format!("assay_session={session}"))
+            .send()
+            .unwrap();
+        assert_eq!(response.status().as_u16(), 200, "{path}");
+        response.text().unwrap()
+    };
+    let round = page("/review/assignments/t");
+    assert!(round.contains("/review/assignments/t/analysis"), "{round}");
+    let analysis = page("/review/assignments/t/analysis");
+    let table = &analysis[analysis.find("id=\"similar-pairs\"").expect("a table of similar pairs")..];
+    let table = &table[..table.find("</table>").unwrap()];
+    // One pair: the original and the disguised copy, linked under the labels a blind
+    // reviewer sees; the independent solution is in no pair and no candidate is named.
+    assert!(
+        table.contains(&format!("/review/submissions/{}", ids["Ana Original"])),
+        "{table}"
+    );
+    assert!(
+        table.contains(&format!("/review/submissions/{}", ids["Bo Copier"])),
+        "{table}"
+    );
+    assert!(!analysis.contains(&format!("/review/submissions/{}", ids["Cy Independent"])));
+    for name in ["Ana Original", "Bo Copier", "Cy Independent"] {
+        assert!(!analysis.contains(name), "{name} named on a blind page");
+    }
+    assert!(table.contains("Candidate "), "{table}");
+    assert!(analysis.contains("tally.most_common( howmany )"), "{analysis}");
+    assert!(analysis.contains("Images: "));
 }

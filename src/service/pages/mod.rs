@@ -1,6 +1,7 @@
 //! The reviewers' pages under `/review`: server-rendered HTML with no script, a strict
 //! Content-Security-Policy, a session cookie and a CSRF token on every form.
 
+mod analysis;
 mod login;
 mod queue;
 mod round;
@@ -33,6 +34,7 @@ pub fn router() -> Router<Arc<Service>> {
         .route("/review/assignments/{id}", get(round::show))
         .route("/review/assignments/{id}/round.csv", get(round::csv))
         .route("/review/assignments/{id}/agreement", get(round::agreement))
+        .route("/review/assignments/{id}/analysis", get(analysis::show))
         .route("/review/submissions/{id}", get(submission::show).post(submission::save))
         .route("/review/submissions/{id}/report.html", get(submission::report))
 }

@@ -30,9 +30,9 @@ pub struct RoundQuery {
 }
 
 #[derive(Debug, Serialize)]
-struct Row {
-    id: String,
-    name: String,
+pub(super) struct Row {
+    pub(super) id: String,
+    pub(super) name: String,
     status: String,
     verdict: String,
     score: String,
@@ -43,14 +43,14 @@ struct Row {
     seq: i64,
 }
 
-fn assignment<'a>(service: &'a Service, id: &str) -> Result<&'a Assignment, PageError> {
+pub(super) fn assignment<'a>(service: &'a Service, id: &str) -> Result<&'a Assignment, PageError> {
     service
         .assignments
         .get(id)
         .ok_or_else(|| PageError::not_found("This server grades no such assignment."))
 }
 
-async fn rows(
+pub(super) async fn rows(
     service: &Service,
     session: &Session,
     assignment: &Assignment,
