@@ -11,6 +11,9 @@ use super::tokens::{Language, tokens};
 use super::winnow::{fingerprints, run_hashes};
 use super::{Document, Settings, SourceFile};
 
+/// Pairs whose fragments are kept, most similar first.
+pub const MAX_PAIRS_WITH_FRAGMENTS: usize = 200;
+
 /// A document read into fingerprints, starter runs taken out.
 struct Indexed {
     files: Vec<IndexedFile>,
@@ -116,8 +119,7 @@ pub fn compare(documents: &[Document], starter: &[SourceFile], settings: Setting
         } else {
             (a, b, share_a, share_b)
         };
-        let common: HashSet<u64> = indexed[a].hashes.intersection(&indexed[b].hashes).copied().collect();
-        pairs.push(Pair {
+        let pair = Pair {
             a: documents[a].name.clone(),
             b: documents[b].name.clone(),
             b_corpus: documents[b].corpus,
@@ -125,14 +127,28 @@ pub fn compare(documents: &[Document], starter: &[SourceFile], settings: Setting
             share_a,
             share_b,
             score,
-            fragments: fragments(&indexed[a].files, &indexed[b].files, &common),
-        });
+            fragments: Vec::new(),
+        };
+        pairs.push((pair, a, b));
     }
-    pairs.sort_by(|x, y| {
+    pairs.sort_by(|(x, ..), (y, ..)| {
         y.score
             .total_cmp(&x.score)
             .then_with(|| (&x.a, &x.b).cmp(&(&y.a, &y.b)))
     });
+    // A round where many copied one source flags every pair among them: the most similar
+    // keep their fragments, the rest their scores (the clusters name them all).
+    let pairs: Vec<Pair> = pairs
+        .into_iter()
+        .enumerate()
+        .map(|(rank, (mut pair, a, b))| {
+            if rank < MAX_PAIRS_WITH_FRAGMENTS {
+                let common: HashSet<u64> = indexed[a].hashes.intersection(&indexed[b].hashes).copied().collect();
+                pair.fragments = fragments(&indexed[a].files, &indexed[b].files, &common);
+            }
+            pair
+        })
+        .collect();
     Comparison {
         settings,
         submissions: documents.iter().filter(|d| !d.corpus).count(),
@@ -300,6 +316,60 @@ def fit_clusters(table, how_many):
         );
         assert!(found.pairs.is_empty(), "{:?}", found.pairs);
         assert_eq!(found.too_small, ["ana", "bo"]);
+    }
+
+    #[test]
+    fn a_round_of_many_copies_keeps_fragments_for_the_most_similar_only() {
+        let docs: Vec<Document> = (0..25)
+            .map(|i| doc(&format!("c{i:02}"), &format!("{ORIGINAL}\nprint({i})\n")))
+            .collect();
+        let found = compare(&docs, &[], Settings::default());
+        assert_eq!(found.pairs.len(), 25 * 24 / 2);
+        let with = found.pairs.iter().filter(|p| !p.fragments.is_empty()).count();
+        assert_eq!(with, MAX_PAIRS_WITH_FRAGMENTS);
+        assert!(
+            found.pairs[..MAX_PAIRS_WITH_FRAGMENTS]
+                .iter()
+                .all(|p| !p.fragments.is_empty())
+        );
+        assert_eq!(found.clusters.len(), 1);
+        assert_eq!(found.clusters[0].len(), 25);
+    }
+
+    #[test]
+    fn a_fragment_of_one_very_long_line_is_cut() {
+        let line = format!(
+            "values = [{}]\n",
+            (0..20_000).map(|i| format!("x{i}")).collect::<Vec<_>>().join(", ")
+        );
+        let found = compare(
+            &[doc("a", &line), doc("b", &line.replace("values", "numbers"))],
+            &[],
+            Settings::default(),
+        );
+        let fragment = &found.pairs[0].fragments[0];
+        assert!(
+            fragment.a.text.len() < 4200 && fragment.b.text.len() < 4200,
+            "{}",
+            fragment.a.text.len()
+        );
+    }
+
+    proptest::proptest! {
+        /// Any files: shares are shares, and every pair reported clears the settings.
+        #[test]
+        fn any_round_compares_within_bounds(texts in proptest::collection::vec("[a-c(): =\n+0-9]{0,300}", 1..8)) {
+            let docs: Vec<Document> = texts.iter().enumerate().map(|(i, t)| doc(&format!("d{i}"), t)).collect();
+            let found = compare(&docs, &[], Settings::default());
+            for pair in &found.pairs {
+                proptest::prop_assert!(pair.a != pair.b);
+                proptest::prop_assert!(pair.shared >= Settings::default().min_shared);
+                for share in [pair.share_a, pair.share_b, pair.score] {
+                    proptest::prop_assert!((0.0..=1.0).contains(&share));
+                }
+                proptest::prop_assert!(pair.score >= Settings::default().threshold);
+            }
+        }
     }
 
     #[test]

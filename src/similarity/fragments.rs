@@ -36,6 +36,8 @@ pub struct Fragment {
 const MAX_FRAGMENTS: usize = 12;
 /// Lines shown of one side of a fragment.
 const MAX_LINES: u32 = 60;
+/// Characters shown of one side of a fragment (a line may be a whole file long).
+const MAX_CHARS: usize = 4096;
 
 /// A run being joined: file indexes, token starts and line spans of both sides.
 #[derive(Clone, Copy)]
@@ -108,6 +110,10 @@ fn side(file: &IndexedFile, (first, last): (u32, u32)) -> Side {
         .take((shown_last - first + 1) as usize)
         .collect::<Vec<_>>()
         .join("\n");
+    if let Some((cut, _)) = text.char_indices().nth(MAX_CHARS) {
+        text.truncate(cut);
+        text.push_str(" …");
+    }
     if shown_last < last {
         text.push_str(&format!("\n… {} more line(s)", last - shown_last));
     }

@@ -53,7 +53,11 @@ pub const DEFAULT_THRESHOLD: f64 = 0.5;
 /// Files larger than this are not compared (generated or data, not written by hand).
 pub const MAX_FILE_BYTES: usize = 512 * 1024;
 
-/// The files of `files` that are source code assay compares, by path.
+/// Source code compared of one submission, in path order; the rest of a larger one is not.
+pub const MAX_DOCUMENT_BYTES: usize = 2 * 1024 * 1024;
+
+/// The files of `files` that are source code assay compares, by path, up to
+/// `MAX_DOCUMENT_BYTES` in all.
 pub fn source_files(files: impl IntoIterator<Item = (String, Vec<u8>)>) -> Vec<SourceFile> {
     let mut found: Vec<SourceFile> = files
         .into_iter()
@@ -61,5 +65,10 @@ pub fn source_files(files: impl IntoIterator<Item = (String, Vec<u8>)>) -> Vec<S
         .filter_map(|(path, bytes)| String::from_utf8(bytes).ok().map(|text| SourceFile { path, text }))
         .collect();
     found.sort_by(|a, b| a.path.cmp(&b.path));
+    let mut total = 0;
+    found.retain(|f| {
+        total += f.text.len();
+        total <= MAX_DOCUMENT_BYTES
+    });
     found
 }

@@ -63,7 +63,7 @@ pub fn defined_python_names(source: &str) -> HashSet<String> {
     let mut parser = Parser::new();
     let mut defined = HashSet::new();
     if parser.set_language(&tree_sitter_python::LANGUAGE.into()).is_ok()
-        && let Some(tree) = parser.parse(source, None)
+        && let Some(tree) = parse_within_budget(&mut parser, source)
     {
         collect_defined(tree.root_node(), source.as_bytes(), &PYTHON, false, &mut defined);
     }
@@ -139,7 +139,7 @@ fn parsed(source: &str, language: &tree_sitter::Language, grammar: &Grammar) -> 
     if parser.set_language(language).is_err() {
         return text_tokens(source);
     }
-    let Some(tree) = parser.parse(source, None) else {
+    let Some(tree) = parse_within_budget(&mut parser, source) else {
         return text_tokens(source);
     };
     let bytes = source.as_bytes();
@@ -150,9 +150,49 @@ fn parsed(source: &str, language: &tree_sitter::Language, grammar: &Grammar) -> 
     out
 }
 
+/// Longest a file may take to parse. Real code parses at several megabytes a second; some
+/// random bytes send the parser's error recovery into seconds per file, and such a file is
+/// read as text instead (its tokens then differ from a parse, which no real file ever needs).
+const PARSE_BUDGET: std::time::Duration = std::time::Duration::from_secs(1);
+
+fn parse_within_budget(parser: &mut Parser, source: &str) -> Option<tree_sitter::Tree> {
+    let deadline = std::time::Instant::now() + PARSE_BUDGET;
+    let bytes = source.as_bytes();
+    let mut progress = |_: &tree_sitter::ParseState| {
+        if std::time::Instant::now() > deadline {
+            std::ops::ControlFlow::Break(())
+        } else {
+            std::ops::ControlFlow::Continue(())
+        }
+    };
+    parser.parse_with_options(
+        &mut |at, _| bytes.get(at..).unwrap_or_default(),
+        None,
+        Some(tree_sitter::ParseOptions::new().progress_callback(&mut progress)),
+    )
+}
+
 /// Every name the file defines: names under a definer's defining field (a parameter list
 /// whole), including attributes it assigns (`self.weights = ...` defines `weights`).
+/// Nesting followed by the recursive walks; deeper code (only a hostile file nests this far) is
+/// read as a flat run of leaves, so no file can exhaust the stack.
+const MAX_DEPTH: usize = 200;
+
 fn collect_defined(node: Node, source: &[u8], grammar: &Grammar, defining: bool, found: &mut HashSet<String>) {
+    collect_defined_at(node, source, grammar, defining, found, 0);
+}
+
+fn collect_defined_at(
+    node: Node,
+    source: &[u8],
+    grammar: &Grammar,
+    defining: bool,
+    found: &mut HashSet<String>,
+    depth: usize,
+) {
+    if depth > MAX_DEPTH {
+        return;
+    }
     if defining
         && grammar.names.contains(&node.kind())
         && let Ok(name) = node.utf8_text(source)
@@ -179,11 +219,26 @@ fn collect_defined(node: Node, source: &[u8], grammar: &Grammar, defining: bool,
                 Some(field) => node.field_name_for_child(index as u32) == Some(field),
                 None => false,
             };
-        collect_defined(child, source, grammar, child_defines, found);
+        collect_defined_at(child, source, grammar, child_defines, found, depth + 1);
     }
 }
 
 fn emit(node: Node, source: &[u8], grammar: &Grammar, defined: &HashSet<String>, out: &mut Vec<Token>) {
+    emit_at(node, source, grammar, defined, out, 0);
+}
+
+fn emit_at(
+    node: Node,
+    source: &[u8],
+    grammar: &Grammar,
+    defined: &HashSet<String>,
+    out: &mut Vec<Token>,
+    depth: usize,
+) {
+    if depth > MAX_DEPTH {
+        emit_flat(node, source, out);
+        return;
+    }
     let kind = node.kind();
     if grammar.comments.contains(&kind) || is_docstring(node, grammar) {
         return;
@@ -224,16 +279,47 @@ fn emit(node: Node, source: &[u8], grammar: &Grammar, defined: &HashSet<String>,
     for child in node.children(&mut cursor) {
         if reorderable && grammar.definitions.contains(&child.kind()) {
             let mut tokens = Vec::new();
-            emit(child, source, grammar, defined, &mut tokens);
+            emit_at(child, source, grammar, defined, &mut tokens, depth + 1);
             definitions.push(tokens);
         } else {
-            emit(child, source, grammar, defined, out);
+            emit_at(child, source, grammar, defined, out, depth + 1);
         }
     }
     // Definitions after the other statements, in the order of their normalised text: moving
     // functions around then changes nothing.
     definitions.sort_by(|a, b| a.iter().map(|t| &t.text).cmp(b.iter().map(|t| &t.text)));
     out.extend(definitions.into_iter().flatten());
+}
+
+/// Every leaf under `node` as written, walked with a cursor instead of recursion.
+fn emit_flat(node: Node, source: &[u8], out: &mut Vec<Token>) {
+    let mut cursor = node.walk();
+    loop {
+        let here = cursor.node();
+        if here.child_count() == 0 {
+            let text = here.utf8_text(source).unwrap_or_default().trim();
+            if !text.is_empty() {
+                out.push(Token {
+                    text: text.to_string(),
+                    first_line: here.start_position().row as u32 + 1,
+                    last_line: here.end_position().row as u32 + 1,
+                });
+            }
+        } else if cursor.goto_first_child() {
+            continue;
+        }
+        loop {
+            if cursor.node() == node {
+                return;
+            }
+            if cursor.goto_next_sibling() {
+                break;
+            }
+            if !cursor.goto_parent() {
+                return;
+            }
+        }
+    }
 }
 
 /// A name as the file's definitions know it: an attribute (`.mean`) apart from a variable
@@ -364,6 +450,42 @@ mod tests {
         assert_eq!(Language::of("run.SH"), Some(Language::Shell));
         assert_eq!(Language::of("train.csv"), None);
         assert_eq!(Language::of("Makefile"), None);
+    }
+
+    #[test]
+    fn a_file_that_takes_the_parser_too_long_is_read_as_text() {
+        // Random bytes of Python's punctuation and keywords: seconds of error recovery.
+        let mut state = 1u64;
+        let alphabet: Vec<char> = "()[]{}:=+-*/'\"\n\t abcxyz019#\\.,;@ def class if else for lambda "
+            .chars()
+            .collect();
+        let junk: String = (0..500_000)
+            .map(|_| {
+                state = state
+                    .wrapping_mul(6364136223846793005)
+                    .wrapping_add(1442695040888963407);
+                alphabet[(state >> 33) as usize % alphabet.len()]
+            })
+            .collect();
+        let started = std::time::Instant::now();
+        let found = tokens(&junk, Language::Python);
+        assert!(
+            started.elapsed() < std::time::Duration::from_secs(3),
+            "{:?}",
+            started.elapsed()
+        );
+        assert!(!found.is_empty());
+    }
+
+    #[test]
+    fn hostile_nesting_is_read_without_exhausting_the_stack() {
+        let depth = 100_000;
+        let source = format!("x = {}1{}\n", "(".repeat(depth), ")".repeat(depth));
+        let found = tokens(&source, Language::Python);
+        assert!(found.len() >= 3, "{}", found.len());
+        let shell = format!("echo {}x{}\n", "$(".repeat(depth / 2), ")".repeat(depth / 2));
+        assert!(!tokens(&shell, Language::Shell).is_empty());
+        assert!(defined_python_names(&source).contains("x"));
     }
 
     proptest::proptest! {
