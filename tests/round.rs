@@ -71,6 +71,21 @@ fn write_submissions(root: &Path) {
     }
 }
 
+/// `assay grade --dir SUBMISSIONS -o OUT` and `extra` arguments.
+fn grade_round(assignment: &Path, submissions: &Path, out: &Path, extra: &[&str]) -> std::process::Output {
+    let mut args = vec![
+        "grade",
+        "-a",
+        assignment.to_str().unwrap(),
+        "--dir",
+        submissions.to_str().unwrap(),
+        "-o",
+        out.to_str().unwrap(),
+    ];
+    args.extend(extra);
+    assay(&args)
+}
+
 fn pairs(comparison: &serde_json::Value) -> Vec<(String, String)> {
     comparison["pairs"]
         .as_array()
@@ -94,15 +109,7 @@ fn a_disguised_copy_is_flagged_and_independent_work_and_starter_code_are_not() {
     let submissions = tempfile::tempdir().unwrap();
     write_submissions(submissions.path());
     let out = tempfile::tempdir().unwrap();
-    let output = assay(&[
-        "grade",
-        "-a",
-        assignment.path().to_str().unwrap(),
-        "--dir",
-        submissions.path().to_str().unwrap(),
-        "-o",
-        out.path().to_str().unwrap(),
-    ]);
+    let output = grade_round(assignment.path(), submissions.path(), out.path(), &[]);
     assert!(output.status.success(), "{}", text(&output));
 
     let comparison: serde_json::Value =
@@ -240,15 +247,7 @@ fn test_discrimination_equals_scipy_on_a_round_with_known_answers() {
         );
     }
     let out = tempfile::tempdir().unwrap();
-    let output = assay(&[
-        "grade",
-        "-a",
-        assignment.path().to_str().unwrap(),
-        "--dir",
-        submissions.path().to_str().unwrap(),
-        "-o",
-        out.path().to_str().unwrap(),
-    ]);
+    let output = grade_round(assignment.path(), submissions.path(), out.path(), &[]);
     assert!(!text(&output).contains("harness"), "{}", text(&output));
 
     let output = assay(&["check", "--round", out.path().to_str().unwrap(), "--json"]);
@@ -324,16 +323,7 @@ fn canaries_at_the_start_and_end_show_a_slower_machine() {
     write(submissions.path(), "bo/solution.py", "print('bo')\n");
     let out = tempfile::tempdir().unwrap();
     let grade = || {
-        let output = assay(&[
-            "grade",
-            "-a",
-            assignment.path().to_str().unwrap(),
-            "--dir",
-            submissions.path().to_str().unwrap(),
-            "-o",
-            out.path().to_str().unwrap(),
-            "--force",
-        ]);
+        let output = grade_round(assignment.path(), submissions.path(), out.path(), &["--force"]);
         assert!(output.status.success(), "{}", text(&output));
         String::from_utf8_lossy(&output.stdout).to_string()
     };

@@ -129,8 +129,9 @@ struct IndexView {
     similarity: Option<super::similarity::SimilarityView>,
 }
 
+/// A hidden test or metric threshold as pages show it.
 #[derive(Serialize)]
-struct ItemView {
+pub struct ItemView {
     name: String,
     kind: &'static str,
     passed: usize,
@@ -273,7 +274,7 @@ fn histogram(rows: &[Row]) -> (String, usize) {
     (svg, none)
 }
 
-fn item_view(item: &Item) -> ItemView {
+pub fn item_view(item: &Item) -> ItemView {
     ItemView {
         name: plain(&item.name),
         kind: match item.kind {

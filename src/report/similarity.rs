@@ -37,15 +37,21 @@ struct PairView {
     fragments: Vec<Fragment>,
 }
 
-fn percent(share: f64) -> String {
+/// A share as people read it: `85%`.
+pub fn percent(share: f64) -> String {
     format!("{:.0}%", share * 100.0)
 }
 
-fn plain_side(side: &Side) -> Side {
-    Side {
+/// A fragment with terminal escapes and bidirectional controls taken out of its paths and code.
+pub fn plain_fragment(fragment: &Fragment) -> Fragment {
+    let side = |side: &Side| Side {
         path: plain(&side.path),
         text: plain(&side.text),
         ..side.clone()
+    };
+    Fragment {
+        a: side(&fragment.a),
+        b: side(&fragment.b),
     }
 }
 
@@ -69,13 +75,7 @@ pub fn view(comparison: &Comparison, link_prefix: &'static str, with_fragments: 
                 share_b: percent(pair.share_b),
                 shared: pair.shared,
                 fragments: if with_fragments {
-                    pair.fragments
-                        .iter()
-                        .map(|f| Fragment {
-                            a: plain_side(&f.a),
-                            b: plain_side(&f.b),
-                        })
-                        .collect()
+                    pair.fragments.iter().map(plain_fragment).collect()
                 } else {
                     Vec::new()
                 },

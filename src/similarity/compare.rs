@@ -212,33 +212,7 @@ mod tests {
         }
     }
 
-    const ORIGINAL: &str = r#"
-import numpy as np
-
-def normalise(rows):
-    """Scales every column to unit variance."""
-    mean = np.mean(rows, axis=0)
-    spread = np.std(rows, axis=0) + 1e-9
-    return (rows - mean) / spread
-
-def nearest(centres, point):
-    best, best_distance = None, float("inf")
-    for index, centre in enumerate(centres):
-        distance = np.sum((centre - point) ** 2)
-        if distance < best_distance:
-            best, best_distance = index, distance
-    return best
-
-def kmeans(rows, k, rounds=20):
-    centres = rows[:k].copy()
-    for _ in range(rounds):
-        labels = [nearest(centres, row) for row in rows]
-        for cluster in range(k):
-            members = [r for r, l in zip(rows, labels) if l == cluster]
-            if members:
-                centres[cluster] = np.mean(members, axis=0)
-    return centres, labels
-"#;
+    const ORIGINAL: &str = include_str!("../../tests/fixtures/similarity/kmeans/ana.py");
 
     const DISGUISED: &str = r#"
 import numpy as numerical
@@ -268,16 +242,7 @@ def scale(data):
     return (data - centre) / width
 "#;
 
-    const INDEPENDENT: &str = r#"
-from sklearn.cluster import KMeans
-from sklearn.preprocessing import StandardScaler
-
-def fit_clusters(table, how_many):
-    scaled = StandardScaler().fit_transform(table)
-    model = KMeans(n_clusters=how_many, n_init=10, random_state=0)
-    model.fit(scaled)
-    return model.cluster_centers_, model.labels_.tolist()
-"#;
+    const INDEPENDENT: &str = include_str!("../../tests/fixtures/similarity/kmeans/bo.py");
 
     #[test]
     fn a_disguised_copy_is_flagged_with_its_fragments() {

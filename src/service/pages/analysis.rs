@@ -12,9 +12,11 @@ use axum::response::Response;
 use serde::Serialize;
 
 use super::{PageError, page, viewer};
+use crate::report::round::{ItemView, item_view};
+use crate::report::similarity::{percent, plain_fragment};
 use crate::round::discrimination::discrimination;
 use crate::service::Service;
-use crate::similarity::{Comparison, Fragment, Settings, Side};
+use crate::similarity::{Comparison, Fragment, Settings};
 use crate::store::round_sources;
 use crate::text::plain;
 
@@ -33,15 +35,6 @@ struct PairView {
     fragments: Vec<Fragment>,
 }
 
-#[derive(Serialize)]
-struct ItemView {
-    name: String,
-    passed: usize,
-    total: usize,
-    correlation: String,
-    flag: &'static str,
-}
-
 /// What was read and worked out for the page.
 struct Analysis {
     graded: usize,
@@ -50,22 +43,6 @@ struct Analysis {
     images: Vec<String>,
     engines: Vec<String>,
     warnings: Vec<String>,
-}
-
-fn percent(share: f64) -> String {
-    format!("{:.0}%", share * 100.0)
-}
-
-fn plain_fragment(fragment: &Fragment) -> Fragment {
-    let side = |s: &Side| Side {
-        path: plain(&s.path),
-        text: plain(&s.text),
-        ..s.clone()
-    };
-    Fragment {
-        a: side(&fragment.a),
-        b: side(&fragment.b),
-    }
 }
 
 /// Reads each graded submission's report and files, by submission id.
@@ -88,19 +65,7 @@ fn analyse(spec: &crate::spec::Spec, graded: Vec<(String, crate::store::ReportDi
         ..Settings::default()
     };
     let comparison = crate::similarity::compare(&documents, &starter, settings);
-    let items = discrimination(&reports)
-        .into_iter()
-        .map(|item| ItemView {
-            name: plain(&item.name),
-            passed: item.passed,
-            total: item.total,
-            correlation: item
-                .correlation
-                .map(|r| format!("{r:+.2}"))
-                .unwrap_or_else(|| "—".into()),
-            flag: item.flag.map(|f| f.explain()).unwrap_or_default(),
-        })
-        .collect();
+    let items = discrimination(&reports).iter().map(item_view).collect();
     let report_refs: Vec<&crate::model::Report> = reports.iter().collect();
     let conditions = crate::round::conditions::assess(&report_refs, &[], spec.round.drift);
     let listed = |used: &[crate::round::conditions::Used]| -> Vec<String> {
