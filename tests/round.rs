@@ -165,6 +165,41 @@ fn a_disguised_copy_is_flagged_and_independent_work_and_starter_code_are_not() {
     assert_eq!(pairs(&unexcluded).len(), 6, "{unexcluded:#}");
     assert_eq!(unexcluded["clusters"][0].as_array().unwrap().len(), 4);
 
+    // A known public solution in the corpus: cy handed it in.
+    let with_corpus = word_count_assignment("corpus = \"public\"");
+    write(
+        with_corpus.path(),
+        "public/tally-gist/solution.py",
+        &fixture("word_count/bo.py"),
+    );
+    let output = assay(&[
+        "similarity",
+        out.path().to_str().unwrap(),
+        "-a",
+        with_corpus.path().to_str().unwrap(),
+        "--json",
+    ]);
+    assert!(output.status.success(), "{}", text(&output));
+    let with_public: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(with_public["corpus"], 1);
+    let found: Vec<(String, String, bool)> = with_public["pairs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| {
+            (
+                p["a"].as_str().unwrap().into(),
+                p["b"].as_str().unwrap().into(),
+                p["b_corpus"].as_bool().unwrap(),
+            )
+        })
+        .collect();
+    assert!(
+        found.contains(&("cy".into(), "corpus/tally-gist".into(), true)),
+        "{found:?}"
+    );
+    assert_eq!(found.len(), 2, "{found:?}");
+
     // And back with the starter left out, by the command this time, in words.
     let output = assay(&[
         "similarity",

@@ -342,3 +342,26 @@ fn reviewers_per_submission_are_bounded_and_unknown_review_keys_refused() {
     assert_eq!(code, 2);
     assert!(out.contains("anonymous"), "{out}");
 }
+
+#[test]
+fn similarity_and_round_settings_are_checked() {
+    let spec = format!(
+        "{HEAD}[[phase]]\nname = \"a\"\nrun = \"true\"\n[similarity]\nthreshold = 1.5\ncorpus = \"hidden/labels.csv\"\nstarter = \"../elsewhere\"\n[round]\ndrift = -1.0\n"
+    );
+    let (code, out, dir) = validate(&spec);
+    assert_eq!(code, 2, "{out}");
+    let file = dir.path().join("assignment.toml").display().to_string();
+    for wanted in [
+        "8:1: similarity.threshold: must be above 0 and at most 1, not 1.5",
+        "9:1: similarity.corpus: \"hidden/labels.csv\" must be a folder of known solutions",
+        "10:1: similarity.starter: \"../elsewhere\" must be a relative path inside the assignment folder",
+        "12:1: round.drift: must be a share above 0 (0.25 is 25%), not -1",
+    ] {
+        let wanted = format!("{file}:{wanted}");
+        assert!(out.lines().any(|l| l == wanted), "wanted line\n  {wanted}\ngot\n{out}");
+    }
+    expect_line(
+        &format!("{HEAD}[[phase]]\nname = \"a\"\nrun = \"true\"\n[similarity]\nlevel = 3\n"),
+        "8:1: similarity.level: unknown field `level`, expected one of `starter`, `corpus`, `threshold`",
+    );
+}
