@@ -52,7 +52,11 @@ impl Language {
 pub fn tokens(source: &str, language: Language) -> Vec<Token> {
     match language {
         Language::Python => parsed(source, &tree_sitter_python::LANGUAGE.into(), &PYTHON),
-        Language::Shell => parsed(source, &tree_sitter_bash::LANGUAGE.into(), &SHELL),
+        Language::Shell => parsed(
+            &without_four_byte_characters(source),
+            &tree_sitter_bash::LANGUAGE.into(),
+            &SHELL,
+        ),
         Language::Text => text_tokens(source),
     }
 }
@@ -68,6 +72,28 @@ pub fn defined_python_names(source: &str) -> HashSet<String> {
         collect_defined(tree.root_node(), source.as_bytes(), &PYTHON, false, &mut defined);
     }
     defined
+}
+
+/// `source` with each character of four UTF-8 bytes written as four `_`: the shell grammar
+/// (tree-sitter-bash 0.25.1) reads past its input on `{` followed by such a character and
+/// crashes the process (tree-sitter/tree-sitter-bash#337, open). Same length, so every line and
+/// byte offset stays where it was.
+fn without_four_byte_characters(source: &str) -> std::borrow::Cow<'_, str> {
+    if source.chars().all(|c| c.len_utf8() < 4) {
+        return std::borrow::Cow::Borrowed(source);
+    }
+    std::borrow::Cow::Owned(
+        source
+            .chars()
+            .map(|c| {
+                if c.len_utf8() == 4 {
+                    "____".to_string()
+                } else {
+                    c.to_string()
+                }
+            })
+            .collect(),
+    )
 }
 
 /// What a grammar's node kinds mean to the tokeniser.
@@ -475,6 +501,17 @@ mod tests {
             started.elapsed()
         );
         assert!(!found.is_empty());
+    }
+
+    #[test]
+    fn shell_that_crashes_its_grammar_is_read() {
+        // Five bytes that crash tree-sitter-bash 0.25.1 on Linux when parsed as they are.
+        // The file crashed the grammar every time here (found by the property test below).
+        let found = include_str!("../../tests/fixtures/similarity/hostile/crashes-the-shell-grammar.sh");
+        for source in [found, "{\u{31860}", "echo {\u{1F600}}\n", "{ a; }\n# \u{10348}\n"] {
+            let found = tokens(source, Language::Shell);
+            assert!(!found.is_empty(), "{source:?}");
+        }
     }
 
     #[test]
