@@ -200,6 +200,29 @@ fn a_disguised_copy_is_flagged_and_independent_work_and_starter_code_are_not() {
     );
     assert_eq!(found.len(), 2, "{found:?}");
 
+    // A comparison that crashes, as a grammar's bug would, costs the round its similarity:
+    // not the command, not the rest of the summary, and no earlier comparison is left to pass
+    // for this one.
+    let crashed = std::process::Command::new(env!("CARGO_BIN_EXE_assay"))
+        .args([
+            "similarity",
+            out.path().to_str().unwrap(),
+            "-a",
+            assignment.path().to_str().unwrap(),
+        ])
+        .env("ASSAY_TEST_CRASH_SIMILARITY", "1")
+        .output()
+        .unwrap();
+    assert_eq!(crashed.status.code(), Some(3), "{}", text(&crashed));
+    assert!(
+        text(&crashed).contains("the round has no similarity this time: comparing the round's code failed"),
+        "{}",
+        text(&crashed)
+    );
+    let index = std::fs::read_to_string(out.path().join("index.html")).unwrap();
+    assert!(index.contains("Hiring round: 4 submission(s)") && !index.contains("<h2>Similarity</h2>"));
+    assert!(!out.path().join("similarity.json").exists() && !out.path().join("similarity.html").exists());
+
     // And back with the starter left out, by the command this time, in words.
     let output = assay(&[
         "similarity",
@@ -466,4 +489,32 @@ fn the_service_shows_similar_pairs_under_blind_names_with_their_fragments() {
     assert!(table.contains("Candidate "), "{table}");
     assert!(analysis.contains("tally.most_common( howmany )"), "{analysis}");
     assert!(analysis.contains("Images: "));
+
+    // The same page from a server whose comparison crashes, as a grammar's bug would: the page
+    // stands and says so, and the server lives on.
+    server.kill();
+    let server = Server::start_with_env(
+        data.path(),
+        &[assignment.path()],
+        &[],
+        &[("ASSAY_TEST_CRASH_SIMILARITY", "1")],
+    );
+    let response = common::server::client()
+        .get(server.url("/review/assignments/t/analysis"))
+        .header("cookie", format!("assay_session={session}"))
+        .send()
+        .unwrap();
+    assert_eq!(response.status().as_u16(), 200);
+    let analysis = response.text().unwrap();
+    assert!(
+        analysis.contains("Similarity could not be worked out this time"),
+        "{analysis}"
+    );
+    assert!(analysis.contains("Hidden tests and thresholds"));
+    let alive = common::server::client()
+        .get(server.url("/review/assignments/t"))
+        .header("cookie", format!("assay_session={session}"))
+        .send()
+        .unwrap();
+    assert_eq!(alive.status().as_u16(), 200);
 }

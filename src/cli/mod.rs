@@ -62,6 +62,9 @@ pub enum Command {
     Similarity(similarity::SimilarityArgs),
     /// Compute one metric on a predictions and a labels file, exactly as the grader does.
     Metric(metric::MetricArgs),
+    /// The child process that compares a round's code (a job on stdin, JSON on stdout).
+    #[command(name = "similarity-compare", hide = true)]
+    SimilarityCompare,
     /// Remove containers and volumes labelled assay.run that no running assay owns.
     Gc(gc::GcArgs),
     /// Build sandbox images and the base they start from.
@@ -126,6 +129,13 @@ pub fn run(cli: Cli) -> anyhow::Result<Exit> {
         Command::Password { command } => runtime()?.block_on(password::run(command)),
         Command::Serve(args) => runtime()?.block_on(serve::run(args)),
         Command::Similarity(args) => similarity::run(args),
+        Command::SimilarityCompare => match crate::similarity::isolated::run_child() {
+            Ok(()) => Ok(Exit::Success),
+            Err(why) => {
+                eprintln!("error: {why}");
+                Ok(Exit::Harness)
+            }
+        },
         Command::Submit(args) => submit::run(args),
         Command::Token { command } => runtime()?.block_on(token::run(command)),
         Command::Webhook { command } => runtime()?.block_on(webhook::run(command)),

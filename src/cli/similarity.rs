@@ -48,9 +48,10 @@ pub fn run(args: SimilarityArgs) -> anyhow::Result<Exit> {
     for left_out in &written.left_out {
         eprintln!("warning: {}", terminal_safe(left_out));
     }
+    // Why there is none was said among the warnings above.
     let comparison = written
         .similarity
-        .ok_or_else(|| anyhow::anyhow!("the round was written without its similarity"))?;
+        .ok_or_else(|| anyhow::anyhow!("the round's similarity could not be worked out"))?;
     if args.json {
         println!("{}", serde_json::to_string_pretty(&comparison)?);
         return Ok(Exit::Success);

@@ -4,7 +4,7 @@
 use std::collections::{BTreeMap, HashSet};
 
 use rustc_hash::{FxHashMap, FxHashSet};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use super::fragments::{Fragment, IndexedFile, fragments};
 use super::tokens::{Language, tokens};
@@ -22,7 +22,7 @@ struct Indexed {
 }
 
 /// Two documents flagged as similar.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Pair {
     pub a: String,
     pub b: String,
@@ -39,7 +39,7 @@ pub struct Pair {
 }
 
 /// The round compared.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Comparison {
     pub settings: Settings,
     pub submissions: usize,
@@ -50,6 +50,20 @@ pub struct Comparison {
     pub clusters: Vec<Vec<String>>,
     /// Documents with too little source code to compare (no fingerprint left), by name.
     pub too_small: Vec<String>,
+}
+
+impl Comparison {
+    /// A comparison that found nothing, for when none could be made.
+    pub fn empty(settings: Settings) -> Comparison {
+        Comparison {
+            settings,
+            submissions: 0,
+            corpus: 0,
+            pairs: Vec::new(),
+            clusters: Vec::new(),
+            too_small: Vec::new(),
+        }
+    }
 }
 
 fn index(files: &[SourceFile], starter: &FxHashSet<u64>) -> Indexed {

@@ -4,7 +4,7 @@
 use std::collections::HashSet;
 
 use rustc_hash::FxHashMap;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use super::winnow::{Fingerprint, K, W};
 
@@ -16,7 +16,7 @@ pub struct IndexedFile {
 }
 
 /// One side of a fragment: lines of one file.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Side {
     pub path: String,
     pub first_line: u32,
@@ -26,7 +26,7 @@ pub struct Side {
 }
 
 /// A passage of one document and its match in the other.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Fragment {
     pub a: Side,
     pub b: Side,

@@ -6,14 +6,16 @@
 
 mod compare;
 mod fragments;
+pub mod isolated;
 pub mod tokens;
 pub mod winnow;
 
 pub use compare::{Comparison, Pair, compare};
 pub use fragments::{Fragment, Side};
+pub use isolated::compare_in_child;
 
 /// A source file of a submission, the starter or the corpus.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct SourceFile {
     /// Its path inside the submission, `/`-separated.
     pub path: String,
@@ -21,7 +23,7 @@ pub struct SourceFile {
 }
 
 /// One body of work compared: a candidate's submission, or a known public solution.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct Document {
     pub name: String,
     /// A known solution from the corpus: compared with submissions, not with other entries.
@@ -30,7 +32,7 @@ pub struct Document {
 }
 
 /// When a pair is flagged.
-#[derive(Debug, Clone, Copy, serde::Serialize)]
+#[derive(Debug, Clone, Copy, serde::Serialize, serde::Deserialize)]
 pub struct Settings {
     /// Share of the smaller submission's fingerprints found in the other, 0 to 1.
     pub threshold: f64,

@@ -112,15 +112,26 @@ pub fn write(out: &Path, spec: Option<&Spec>) -> Result<Written, StoreError> {
     let _lock = Lock::acquire(&out.join(ROUND_LOCK))?;
     let Round { rows, mut left_out } = read(out)?;
     let similarity = match spec {
-        Some(spec) => Some(similarity(out, &rows, spec, &mut left_out)?),
+        Some(spec) => similarity(out, &rows, spec, &mut left_out)?,
         None => None,
     };
     write_atomically(&out.join("summary.csv"), &crate::report::round::summary_csv(&rows)?)?;
+    if spec.is_some() && similarity.is_none() {
+        // An earlier comparison would pass for this round's.
+        for stale in [SIMILARITY_JSON, SIMILARITY_HTML] {
+            let path = out.join(stale);
+            if let Err(e) = std::fs::remove_file(&path)
+                && e.kind() != std::io::ErrorKind::NotFound
+            {
+                Err::<(), _>(e).at("removing", &path)?;
+            }
+        }
+    }
     if let Some(comparison) = &similarity {
         let json = serde_json::to_vec_pretty(comparison).map_err(crate::report::RenderError::from)?;
         write_atomically(&out.join(SIMILARITY_JSON), &json)?;
         write_atomically(
-            &out.join("similarity.html"),
+            &out.join(SIMILARITY_HTML),
             crate::report::similarity::page(comparison)?.as_bytes(),
         )?;
     }
@@ -168,10 +179,17 @@ pub struct Written {
 
 /// Where the round's similarity is kept, for tools.
 pub const SIMILARITY_JSON: &str = "similarity.json";
+const SIMILARITY_HTML: &str = "similarity.html";
 
 /// Every submission of the round compared with the others and the assignment's corpus, each
 /// under the first name its files came under.
-fn similarity(out: &Path, rows: &[Row], spec: &Spec, left_out: &mut Vec<String>) -> Result<Comparison, StoreError> {
+/// `None` when the comparison failed (said in `left_out`): the rest of the summary stands.
+fn similarity(
+    out: &Path,
+    rows: &[Row],
+    spec: &Spec,
+    left_out: &mut Vec<String>,
+) -> Result<Option<Comparison>, StoreError> {
     let (starter, mut documents) = super::round_sources::assignment(spec)?;
     let mut seen = std::collections::HashSet::new();
     for row in rows {
@@ -190,5 +208,11 @@ fn similarity(out: &Path, rows: &[Row], spec: &Spec, left_out: &mut Vec<String>)
         threshold: spec.similarity.threshold,
         ..Settings::default()
     };
-    Ok(crate::similarity::compare(&documents, &starter, settings))
+    match crate::similarity::compare_in_child(&documents, &starter, settings) {
+        Ok(comparison) => Ok(Some(comparison)),
+        Err(why) => {
+            left_out.push(format!("the round has no similarity this time: {why}"));
+            Ok(None)
+        }
+    }
 }

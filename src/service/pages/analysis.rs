@@ -64,7 +64,12 @@ fn analyse(spec: &crate::spec::Spec, graded: Vec<(String, crate::store::ReportDi
         threshold: spec.similarity.threshold,
         ..Settings::default()
     };
-    let comparison = crate::similarity::compare(&documents, &starter, settings);
+    let mut warnings = Vec::new();
+    let comparison = crate::similarity::compare_in_child(&documents, &starter, settings).unwrap_or_else(|why| {
+        tracing::error!("{}: {why}", spec.id);
+        warnings.push("Similarity could not be worked out this time; the server's log says why.".to_string());
+        Comparison::empty(settings)
+    });
     let items = discrimination(&reports).iter().map(item_view).collect();
     let report_refs: Vec<&crate::model::Report> = reports.iter().collect();
     let conditions = crate::round::conditions::assess(&report_refs, &[], spec.round.drift);
@@ -78,7 +83,10 @@ fn analyse(spec: &crate::spec::Spec, graded: Vec<(String, crate::store::ReportDi
         items,
         images: listed(&conditions.images),
         engines: listed(&conditions.engines),
-        warnings: conditions.warnings.iter().map(|w| plain(w)).collect(),
+        warnings: warnings
+            .into_iter()
+            .chain(conditions.warnings.iter().map(|w| plain(w)))
+            .collect(),
         comparison,
     })
 }
