@@ -415,7 +415,15 @@ fn build_copydetect_image() {
     )
     .unwrap();
     let status = Command::new("docker")
-        .args(["build", "-q", "--force-rm", "--label", "assay.bench=similarity", "-t", IMAGE])
+        .args([
+            "build",
+            "-q",
+            "--force-rm",
+            "--label",
+            "assay.bench=similarity",
+            "-t",
+            IMAGE,
+        ])
         .arg(dir.path())
         .status()
         .unwrap();
