@@ -139,6 +139,21 @@ fn a_disguised_copy_is_flagged_and_independent_work_and_starter_code_are_not() {
         shown(b_side)
     );
 
+    // In the spreadsheet and the index's rows too, on both sides of the pair.
+    let mut summary = csv::Reader::from_path(out.path().join("summary.csv")).unwrap();
+    let header = summary.headers().unwrap().clone();
+    let column = header.iter().position(|h| h == "similar_to").unwrap();
+    let similar: HashMap<String, String> = summary
+        .records()
+        .map(|r| r.unwrap())
+        .map(|r| (r[0].to_string(), r[column].to_string()))
+        .collect();
+    assert!(
+        similar["ana"].starts_with("bo (") && similar["bo"].starts_with("ana ("),
+        "{similar:?}"
+    );
+    assert_eq!((similar["cy"].as_str(), similar["di"].as_str()), ("", ""));
+
     let page = std::fs::read_to_string(out.path().join("similarity.html")).unwrap();
     assert!(
         page.contains("id=\"pair-1\"") && page.contains("tally.most_common( howmany )"),
@@ -149,6 +164,7 @@ fn a_disguised_copy_is_flagged_and_independent_work_and_starter_code_are_not() {
         index.contains("<h2>Similarity</h2>") && index.contains("similarity.html#pair-1"),
         "{index}"
     );
+    assert!(index.contains("similar to bo ("), "{index}");
 
     // The same round with no starter left out: the helpers every candidate was given now make
     // every pair look alike, so leaving them out is what keeps independent work apart.

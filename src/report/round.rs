@@ -1,6 +1,7 @@
 //! The round's summary over many reports: `summary.csv` for spreadsheets and `index.html`, a
 //! sortable page rendered through the same template engine as report.html, from a typed view.
 
+use std::collections::HashMap;
 use std::rc::Rc;
 
 use base64::Engine;
@@ -77,8 +78,41 @@ pub fn spreadsheet_cell(text: &str) -> String {
     }
 }
 
+/// For each submission (by sha256), the flagged pairs it is in: "NAME (SCORE)". A
+/// submission is compared under the first name its files came under (rows are in name order).
+fn similar_to(rows: &[Row], similarity: Option<&Comparison>) -> HashMap<String, Vec<String>> {
+    let mut found: HashMap<String, Vec<String>> = HashMap::new();
+    let Some(comparison) = similarity else {
+        return found;
+    };
+    let mut sha_of: HashMap<&str, &str> = HashMap::new();
+    for row in rows {
+        let sha = row.report.submission.sha256.as_str();
+        if !sha_of.values().any(|s| *s == sha) {
+            sha_of.insert(&row.name, sha);
+        }
+    }
+    let percent = super::similarity::percent;
+    for pair in &comparison.pairs {
+        if let Some(sha) = sha_of.get(pair.a.as_str()) {
+            found
+                .entry(sha.to_string())
+                .or_default()
+                .push(format!("{} ({})", pair.b, percent(pair.score)));
+        }
+        if let Some(sha) = sha_of.get(pair.b.as_str()).filter(|_| !pair.b_corpus) {
+            found
+                .entry(sha.to_string())
+                .or_default()
+                .push(format!("{} ({})", pair.a, percent(pair.score)));
+        }
+    }
+    found
+}
+
 /// `summary.csv`: one line per name, a column per metric.
-pub fn summary_csv(rows: &[Row]) -> Result<Vec<u8>, RenderError> {
+pub fn summary_csv(rows: &[Row], similarity: Option<&Comparison>) -> Result<Vec<u8>, RenderError> {
+    let similar = similar_to(rows, similarity);
     let metric_names = metric_names(rows);
     let mut csv = csv::Writer::from_writer(Vec::new());
     let mut header = vec![
@@ -90,7 +124,12 @@ pub fn summary_csv(rows: &[Row]) -> Result<Vec<u8>, RenderError> {
         "max_score".into(),
     ];
     header.extend(metric_names.iter().cloned());
-    header.extend(["reproducibility".to_string(), "wall_seconds".into(), "report".into()]);
+    header.extend([
+        "reproducibility".to_string(),
+        "wall_seconds".into(),
+        "similar_to".into(),
+        "report".into(),
+    ]);
     csv.write_record(&header)?;
     for row in rows {
         let report = &row.report;
@@ -108,6 +147,11 @@ pub fn summary_csv(rows: &[Row]) -> Result<Vec<u8>, RenderError> {
         }
         line.push(report.reproducibility.status.as_str().to_string());
         line.push(format!("{:.3}", wall(report)));
+        let others = similar
+            .get(&report.submission.sha256)
+            .map(|o| o.join("; "))
+            .unwrap_or_default();
+        line.push(spreadsheet_cell(&others));
         line.push(row.report_json.clone());
         csv.write_record(&line)?;
     }
@@ -164,6 +208,8 @@ struct RowView {
     name: String,
     page: String,
     same_files_as: Vec<String>,
+    /// Flagged similar submissions, "NAME (SCORE)".
+    similar_to: Vec<String>,
     verdict: &'static str,
     verdict_tone: &'static str,
     score: String,
@@ -186,13 +232,14 @@ const TEMPLATE: &str = include_str!("templates/index.html");
 
 /// `index.html`: the sortable table, the score histogram and the share passing each test.
 pub fn index_html(rows: &[Row], round: &RoundExtras) -> Result<String, RenderError> {
+    let similar = similar_to(rows, round.similarity);
     let metric_names = metric_names(rows);
     let (histogram, unscored) = histogram(rows);
     let view = IndexView {
         count: rows.len(),
         script: SORT_SCRIPT,
         script_hash: base64::engine::general_purpose::STANDARD.encode(Sha256::digest(SORT_SCRIPT.as_bytes())),
-        rows: rows.iter().map(|row| row_view(row, &metric_names)).collect(),
+        rows: rows.iter().map(|row| row_view(row, &metric_names, &similar)).collect(),
         metric_names,
         histogram,
         unscored,
@@ -210,7 +257,7 @@ pub fn index_html(rows: &[Row], round: &RoundExtras) -> Result<String, RenderErr
     )
 }
 
-fn row_view(row: &Row, metric_names: &[String]) -> RowView {
+fn row_view(row: &Row, metric_names: &[String], similar: &HashMap<String, Vec<String>>) -> RowView {
     let report = &row.report;
     let verdict = report.verdict.as_str();
     let status = report.reproducibility.status.as_str();
@@ -219,6 +266,10 @@ fn row_view(row: &Row, metric_names: &[String]) -> RowView {
         name: plain(&row.name),
         page: row.report_html.clone(),
         same_files_as: row.same_files_as.iter().map(|n| plain(n)).collect(),
+        similar_to: similar
+            .get(&report.submission.sha256)
+            .map(|o| o.iter().map(|n| plain(n)).collect())
+            .unwrap_or_default(),
         verdict,
         verdict_tone: tone(verdict),
         score: report

@@ -115,7 +115,10 @@ pub fn write(out: &Path, spec: Option<&Spec>) -> Result<Written, StoreError> {
         Some(spec) => similarity(out, &rows, spec, &mut left_out)?,
         None => None,
     };
-    write_atomically(&out.join("summary.csv"), &crate::report::round::summary_csv(&rows)?)?;
+    write_atomically(
+        &out.join("summary.csv"),
+        &crate::report::round::summary_csv(&rows, similarity.as_ref())?,
+    )?;
     if spec.is_some() && similarity.is_none() {
         // An earlier comparison would pass for this round's.
         for stale in [SIMILARITY_JSON, SIMILARITY_HTML] {
