@@ -289,6 +289,62 @@ const PATTERNS: &[(&str, [u8; 5])] = &[
 const FUNCTIONS: [&str; 5] = ["always", "a", "b", "c", "inverse"];
 
 #[test]
+fn hostile_names_reach_no_terminal_and_no_page_as_markup() {
+    require_engine();
+    sandbox_image();
+    let assignment = word_count_assignment("");
+    let submissions = tempfile::tempdir().unwrap();
+    let helpers = fixture("starter/helpers.py");
+    // Folder names are candidates' names: a terminal title escape, markup, a bidi override.
+    let hostile = [
+        "\u{1b}]0;owned\u{7}ana",
+        "<img src=x onerror=alert(1)>",
+        "bo\u{202e}cod.py",
+    ];
+    for name in hostile {
+        write(
+            submissions.path(),
+            &format!("{name}/solution.py"),
+            &fixture("word_count/ana.py"),
+        );
+        write(submissions.path(), &format!("{name}/helpers.py"), &helpers);
+    }
+    // Three copies of one solution, each its own files (a comment apart).
+    for (i, name) in hostile.iter().enumerate() {
+        let path = submissions.path().join(name).join("solution.py");
+        let text = std::fs::read_to_string(&path).unwrap();
+        std::fs::write(&path, format!("# {i}\n{text}")).unwrap();
+    }
+    let out = tempfile::tempdir().unwrap();
+    let output = grade_round(assignment.path(), submissions.path(), out.path(), &[]);
+    assert!(output.status.success(), "{}", text(&output));
+    let output = assay(&[
+        "similarity",
+        out.path().to_str().unwrap(),
+        "-a",
+        assignment.path().to_str().unwrap(),
+    ]);
+    assert!(output.status.success(), "{}", text(&output));
+    let printed = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        printed.contains("3 pair(s)") && printed.contains("group: "),
+        "{printed}"
+    );
+    assert!(
+        !printed.contains('\u{1b}') && !printed.contains('\u{7}') && !printed.contains('\u{202e}'),
+        "{printed:?}"
+    );
+    for page in ["similarity.html", "index.html"] {
+        let html = std::fs::read_to_string(out.path().join(page)).unwrap();
+        assert!(
+            !html.contains("<img") && !html.contains('\u{1b}') && !html.contains('\u{202e}'),
+            "{page}"
+        );
+        assert!(html.contains("&lt;img src=x onerror=alert(1)&gt;"), "{page}");
+    }
+}
+
+#[test]
 fn test_discrimination_equals_scipy_on_a_round_with_known_answers() {
     require_engine();
     sandbox_image();

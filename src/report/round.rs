@@ -86,9 +86,10 @@ fn similar_to(rows: &[Row], similarity: Option<&Comparison>) -> HashMap<String, 
         return found;
     };
     let mut sha_of: HashMap<&str, &str> = HashMap::new();
+    let mut seen = std::collections::HashSet::new();
     for row in rows {
         let sha = row.report.submission.sha256.as_str();
-        if !sha_of.values().any(|s| *s == sha) {
+        if seen.insert(sha) {
             sha_of.insert(&row.name, sha);
         }
     }
