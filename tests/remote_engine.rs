@@ -386,6 +386,13 @@ fn a_worker_grades_on_a_remote_tls_engine_with_the_synced_image_and_refuses_anot
         reference.starts_with(&format!("{}/assay/python-ml@sha256:", registry.address)),
         "{reference}"
     );
+    // The registry's name was only for the push: no tag of it is left on this engine.
+    let here = std::process::Command::new("docker")
+        .args(["image", "ls", "--format", "{{.Repository}}:{{.Tag}}"])
+        .output()
+        .unwrap();
+    let here = String::from_utf8_lossy(&here.stdout).to_string();
+    assert!(!here.contains(&registry.address), "{here}");
     let tags = engine.docker(&["image", "ls", "--format", "{{.Repository}}:{{.Tag}}", "assay/python-ml"]);
     for tag in String::from_utf8_lossy(&tags.stdout).split_whitespace() {
         assert!(engine.docker(&["rmi", tag]).status.success());

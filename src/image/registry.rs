@@ -36,12 +36,27 @@ pub async fn push(docker: &Docker, name: &str, registry: &str) -> anyhow::Result
         }
     }
     let pushed = docker.inspect_image(&format!("{remote}:latest")).await?;
-    pushed
+    let reference = pushed
         .repo_digests
         .unwrap_or_default()
         .into_iter()
         .find(|d| d.starts_with(&format!("{remote}@sha256:")))
-        .with_context(|| format!("the engine knows no digest for {remote} after pushing it"))
+        .with_context(|| format!("the engine knows no digest for {remote} after pushing it"))?;
+    // The registry's name was only needed to push: untagged, so pushes leave no names behind
+    // (the image stays, under its own name).
+    docker
+        .remove_image(
+            &format!("{remote}:latest"),
+            Some(bollard::query_parameters::RemoveImageOptions {
+                force: false,
+                noprune: true,
+                ..Default::default()
+            }),
+            None,
+        )
+        .await
+        .with_context(|| format!("removing the tag {remote}:latest after pushing"))?;
+    Ok(reference)
 }
 
 /// Pulls `reference` (`HOST:PORT/assay/NAME@sha256:...`) and names it `assay/NAME:latest`
