@@ -86,6 +86,19 @@ fn grade_round(assignment: &Path, submissions: &Path, out: &Path, extra: &[&str]
     assay(&args)
 }
 
+/// `assay similarity OUT -a ASSIGNMENT --json`, which must succeed, read.
+fn similarity_json(out: &Path, assignment: &Path) -> serde_json::Value {
+    let output = assay(&[
+        "similarity",
+        out.to_str().unwrap(),
+        "-a",
+        assignment.to_str().unwrap(),
+        "--json",
+    ]);
+    assert!(output.status.success(), "{}", text(&output));
+    serde_json::from_slice(&output.stdout).unwrap()
+}
+
 fn pairs(comparison: &serde_json::Value) -> Vec<(String, String)> {
     comparison["pairs"]
         .as_array()
@@ -169,15 +182,7 @@ fn a_disguised_copy_is_flagged_and_independent_work_and_starter_code_are_not() {
     // The same round with no starter left out: the helpers every candidate was given now make
     // every pair look alike, so leaving them out is what keeps independent work apart.
     let no_starter = word_count_assignment("starter = \"nothing\"");
-    let output = assay(&[
-        "similarity",
-        out.path().to_str().unwrap(),
-        "-a",
-        no_starter.path().to_str().unwrap(),
-        "--json",
-    ]);
-    assert!(output.status.success(), "{}", text(&output));
-    let unexcluded: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    let unexcluded = similarity_json(out.path(), no_starter.path());
     assert_eq!(pairs(&unexcluded).len(), 6, "{unexcluded:#}");
     assert_eq!(unexcluded["clusters"][0].as_array().unwrap().len(), 4);
 
@@ -188,15 +193,7 @@ fn a_disguised_copy_is_flagged_and_independent_work_and_starter_code_are_not() {
         "public/tally-gist/solution.py",
         &fixture("word_count/bo.py"),
     );
-    let output = assay(&[
-        "similarity",
-        out.path().to_str().unwrap(),
-        "-a",
-        with_corpus.path().to_str().unwrap(),
-        "--json",
-    ]);
-    assert!(output.status.success(), "{}", text(&output));
-    let with_public: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    let with_public = similarity_json(out.path(), with_corpus.path());
     assert_eq!(with_public["corpus"], 1);
     let found: Vec<(String, String, bool)> = with_public["pairs"]
         .as_array()

@@ -162,16 +162,15 @@ fn check_round(out: &Path, json: bool) -> anyhow::Result<Exit> {
         return Err(input_error("the folder holds no reports; grade a round into it first"));
     }
     let reports = crate::store::round::distinct_reports(&round.rows);
-    let items = crate::round::discrimination::discrimination(reports.iter().copied());
-    let (canaries, unreadable) = crate::store::canaries::read(out);
-    for left_out in &unreadable {
-        eprintln!("warning: {}", terminal_safe(left_out));
-    }
     // The drift allowed is the spec's, when the assignment the reports name is still there.
     let drift = crate::spec::load(Path::new(&reports[0].assignment.path))
         .map(|spec| spec.round.drift)
         .unwrap_or(crate::spec::DEFAULT_DRIFT);
-    let conditions = crate::round::conditions::assess(&reports, &canaries, drift);
+    let mut unreadable = Vec::new();
+    let (items, conditions) = crate::store::round::tests_and_conditions(out, &reports, drift, &mut unreadable);
+    for left_out in &unreadable {
+        eprintln!("warning: {}", terminal_safe(left_out));
+    }
     if json {
         let found = serde_json::json!({"submissions": reports.len(), "items": items, "conditions": conditions});
         println!("{}", serde_json::to_string_pretty(&found)?);

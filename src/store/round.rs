@@ -139,11 +139,8 @@ pub fn write(out: &Path, spec: Option<&Spec>) -> Result<Written, StoreError> {
         )?;
     }
     let reports = distinct_reports(&rows);
-    let discrimination = crate::round::discrimination::discrimination(reports.iter().copied());
-    let (canaries, unreadable) = super::canaries::read(out);
-    left_out.extend(unreadable);
     let drift = spec.map(|s| s.round.drift).unwrap_or(crate::spec::DEFAULT_DRIFT);
-    let conditions = crate::round::conditions::assess(&reports, &canaries, drift);
+    let (discrimination, conditions) = tests_and_conditions(out, &reports, drift, &mut left_out);
     let extras = RoundExtras {
         similarity: similarity.as_ref(),
         discrimination: &discrimination,
@@ -159,6 +156,24 @@ pub fn write(out: &Path, spec: Option<&Spec>) -> Result<Written, StoreError> {
         discrimination,
         conditions,
     })
+}
+
+/// How well each hidden test and metric threshold told the round's `reports` apart, and the
+/// conditions they and the canaries kept in `out` were graded under; unreadable canary records
+/// are said in `left_out`.
+pub fn tests_and_conditions(
+    out: &Path,
+    reports: &[&Report],
+    drift: f64,
+    left_out: &mut Vec<String>,
+) -> (Vec<Item>, Conditions) {
+    let discrimination = crate::round::discrimination::discrimination(reports.iter().copied());
+    let (canaries, unreadable) = super::canaries::read(out);
+    left_out.extend(unreadable);
+    (
+        discrimination,
+        crate::round::conditions::assess(reports, &canaries, drift),
+    )
 }
 
 /// Each report of the round once, however many names its files came under.
