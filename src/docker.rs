@@ -45,15 +45,19 @@ pub async fn engine_version(docker: &Docker) -> String {
     }
 }
 
-/// Force-removes a container; failures are left for `assay gc` (it is labelled).
+/// Force-removes a container, trying again while a busy engine refuses (a removal already in
+/// progress, a mount still busy); what still fails is left for `assay gc` (it is labelled).
 pub async fn remove_container(docker: &Docker, id: &str) {
     let options = bollard::query_parameters::RemoveContainerOptionsBuilder::default()
         .force(true)
         .v(true)
         .build();
-    if let Err(e) = docker.remove_container(id, Some(options)).await
-        && !is_not_found(&e)
-    {
-        tracing::warn!("could not remove container {id}: {e}");
+    for attempt in 1..=4 {
+        match docker.remove_container(id, Some(options.clone())).await {
+            Ok(()) => return,
+            Err(e) if is_not_found(&e) => return,
+            Err(e) if attempt == 4 => tracing::warn!("could not remove container {id}: {e}"),
+            Err(_) => tokio::time::sleep(std::time::Duration::from_millis(250 * attempt)).await,
+        }
     }
 }

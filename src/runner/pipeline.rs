@@ -190,6 +190,13 @@ pub async fn run_submission(
     for removal in record.removals.drain(..) {
         let _ = removal.await;
     }
+    // Whatever a race left (a container made ahead as its phase ended, a removal the engine
+    // refused while busy), nothing of this run outlives it.
+    if let Backend::Docker(docker) = backend
+        && let Err(e) = crate::gc::sweep(docker, &crate::gc::Scope::Run(run_id.to_string())).await
+    {
+        tracing::warn!("could not sweep the containers of run {run_id}: {e:#}");
+    }
     scored?;
     Ok(record)
 }
@@ -373,9 +380,11 @@ async fn run_scorers(
             inputs,
             outputs: vec!["/out/scores.json".to_string()],
             junit: None,
+            gradescope: None,
             expected_tests: None,
             ok_exit_codes: vec![0],
             service: None,
+            notebook: None,
         };
         let sandbox = crate::spec::Sandbox {
             image: scorer.image.clone(),
