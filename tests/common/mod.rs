@@ -59,13 +59,28 @@ pub fn sandbox_image() {
 
 /// Names of containers and volumes labelled for this submission hash.
 pub fn leftovers(sha256: &str) -> String {
-    let filter = format!("label=assay.submission={sha256}");
+    leftovers_with(&[format!("label=assay.submission={sha256}")])
+}
+
+/// Like `leftovers`, of what one assay process (`host/pid`) made only: tests running side by
+/// side may grade the same archive.
+pub fn leftovers_of(sha256: &str, owner: &str) -> String {
+    leftovers_with(&[
+        format!("label=assay.submission={sha256}"),
+        format!("label=assay.owner={owner}"),
+    ])
+}
+
+fn leftovers_with(filters: &[String]) -> String {
+    let filter: Vec<&str> = filters.iter().flat_map(|f| ["--filter", f.as_str()]).collect();
     let containers = Command::new("docker")
-        .args(["ps", "-aq", "--filter", &filter])
+        .args(["ps", "-aq"])
+        .args(&filter)
         .output()
         .unwrap();
     let volumes = Command::new("docker")
-        .args(["volume", "ls", "-q", "--filter", &filter])
+        .args(["volume", "ls", "-q"])
+        .args(&filter)
         .output()
         .unwrap();
     format!(
@@ -73,6 +88,23 @@ pub fn leftovers(sha256: &str) -> String {
         String::from_utf8_lossy(&containers.stdout).trim(),
         String::from_utf8_lossy(&volumes.stdout).trim()
     )
+}
+
+/// Name, state and labels of the submission's containers, for a failure's message.
+pub fn describe_containers(sha256: &str) -> String {
+    let filter = format!("label=assay.submission={sha256}");
+    let listed = Command::new("docker")
+        .args([
+            "ps",
+            "-a",
+            "--filter",
+            &filter,
+            "--format",
+            "{{.ID}} {{.Names}} {{.Status}} {{.Labels}}",
+        ])
+        .output()
+        .unwrap();
+    String::from_utf8_lossy(&listed.stdout).into_owned()
 }
 
 pub fn write(root: &Path, relative: &str, content: &str) {
@@ -254,10 +286,11 @@ pub fn differences(report: &Report) -> Vec<String> {
         .collect()
 }
 
-/// Runs python3 in the sandbox image with `dir` mounted read-only at /m (test-side checks
-/// against scikit-learn only; grading never bind-mounts).
-pub fn sklearn(dir: &Path, script: &str) -> String {
-    let output = Command::new("docker")
+/// `docker run --rm --network none`, labelled as a test's own container: removed when it
+/// ends, and owned by this process, so a concurrent grade's sweep of dead owners leaves it be.
+pub fn docker_run() -> Command {
+    let mut command = Command::new("docker");
+    command
         .args([
             "run",
             "--rm",
@@ -266,9 +299,46 @@ pub fn sklearn(dir: &Path, script: &str) -> String {
             "--label",
             "assay.run=test-reference",
         ])
-        // Owned by this process, so a concurrent grade's sweep of dead owners leaves it alone.
         .arg("--label")
-        .arg(format!("assay.owner={}", assay::gc::owner_label()))
+        .arg(format!("assay.owner={}", assay::gc::owner_label()));
+    command
+}
+
+/// The DOM headless Chromium makes of a local HTML file, bounded so a page that hangs fails
+/// the test instead of stalling it; fails when Chromium is not installed.
+pub fn chromium_dom(page: &Path) -> String {
+    let chromium = ["chromium", "chromium-browser"]
+        .into_iter()
+        .find(|c| Command::new(c).arg("--version").output().is_ok())
+        .expect("this test needs chromium and none is installed (.ci/run installs it)");
+    let profile = tempfile::tempdir().unwrap();
+    let output = Command::new("timeout")
+        .args([
+            "60",
+            chromium,
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--virtual-time-budget=3000",
+            "--dump-dom",
+        ])
+        .arg(format!("--user-data-dir={}", profile.path().display()))
+        .arg(format!("file://{}", page.display()))
+        .output()
+        .unwrap();
+    let dom = String::from_utf8_lossy(&output.stdout).into_owned();
+    assert!(
+        dom.contains("</html>"),
+        "chromium printed no DOM: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    dom
+}
+
+/// Runs python3 in the sandbox image with `dir` mounted read-only at /m (test-side checks
+/// against scikit-learn only; grading never bind-mounts).
+pub fn sklearn(dir: &Path, script: &str) -> String {
+    let output = docker_run()
         .arg("-v")
         .arg(format!("{}:/m:ro", dir.display()))
         .args(["-w", "/m", "assay/python-ml", "python3", "-c", script])

@@ -19,7 +19,7 @@ use sha2::{Digest, Sha256};
 
 use assay::store::ReportDir;
 
-use crate::common::{PhaseOutcome, Report, RunVerdict, leftovers, repo, sandbox_image};
+use crate::common::{PhaseOutcome, Report, RunVerdict, leftovers, leftovers_of, repo, sandbox_image};
 
 /// The most a grade of one case may take before the harness counts as hung.
 const DEADLINE: Duration = Duration::from_secs(180);
@@ -173,7 +173,7 @@ impl Corpus {
             .collect();
         assert!(!reports.is_empty(), "no report:\n{log}");
         for report in &reports {
-            self.check_invariants(report, &run.stdout, &run.stderr);
+            self.check_invariants(report, &run.owner, &run.stdout, &run.stderr);
         }
         if run.exit == 2 {
             assert!(
@@ -194,7 +194,7 @@ impl Corpus {
         }
     }
 
-    fn check_invariants(&self, report: &Report, stdout: &str, stderr: &str) {
+    fn check_invariants(&self, report: &Report, owner: &str, stdout: &str, stderr: &str) {
         let sha = report.submission.sha256.as_str();
         let folder = ReportDir::in_out(&self.out(), sha).path().to_path_buf();
         assert!(
@@ -203,7 +203,13 @@ impl Corpus {
             folder.display()
         );
         crate::common::assert_valid_report(&folder.join("report.json"));
-        assert_eq!(leftovers(sha), "", "containers or volumes of the submission were left");
+        // Only what this process made: another test may be grading the same archive right now.
+        let left = leftovers_of(sha, owner);
+        assert!(
+            left.is_empty(),
+            "containers or volumes of the submission were left: {left}\n{}\nstderr:\n{stderr}",
+            crate::common::describe_containers(sha)
+        );
         let networks = Command::new("docker")
             .args([
                 "network",
@@ -306,6 +312,8 @@ impl Corpus {
 }
 
 struct Measured {
+    /// The owner label of what this assay process made (`host/pid`).
+    owner: String,
     exit: i32,
     stdout: String,
     stderr: String,
@@ -338,7 +346,11 @@ fn run_measured(args: &[String], tmp: &Path) -> Measured {
     });
     let pid = child.id() as libc::pid_t;
     let started = Instant::now();
-    let (status, usage) = loop {
+    // The child's own peak, read while it lives: wait4's ru_maxrss would also count this test
+    // process's peak, which a spawned child inherits at exec (other cases read large outputs).
+    let mut peak_kib = 0;
+    let (status, _usage) = loop {
+        peak_kib = peak_kib.max(resident_peak_kib(pid));
         let mut status = 0;
         let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
         // SAFETY: wait4 on our own child with valid out-pointers.
@@ -359,11 +371,23 @@ fn run_measured(args: &[String], tmp: &Path) -> Measured {
         -libc::WTERMSIG(status)
     };
     Measured {
+        owner: format!("{}/{pid}", assay::gc::hostname()),
         exit,
         stdout: stdout.join().unwrap(),
         stderr: stderr.join().unwrap(),
-        max_rss_kib: usage.ru_maxrss,
+        max_rss_kib: peak_kib,
     }
+}
+
+/// VmHWM of a live process (0 once it has exited).
+fn resident_peak_kib(pid: libc::pid_t) -> i64 {
+    std::fs::read_to_string(format!("/proc/{pid}/status"))
+        .ok()
+        .and_then(|status| {
+            let line = status.lines().find(|l| l.starts_with("VmHWM:"))?.to_string();
+            line.split_whitespace().nth(1)?.parse().ok()
+        })
+        .unwrap_or(0)
 }
 
 fn random_hex() -> String {
