@@ -14,6 +14,7 @@ pub mod intake;
 pub mod live;
 pub mod metrics;
 pub mod model;
+pub mod notebook;
 pub mod path_error;
 pub mod report;
 pub mod round;

@@ -21,6 +21,7 @@ const LAYERS: &[&str] = &[
     "metrics",
     "spec",
     "similarity",
+    "notebook",
     "gc",
     "docker",
     "temp_dirs",

@@ -1,5 +1,5 @@
 //! A worker grading on a second Docker engine reached over TCP with TLS client certificates,
-//! started by the test with its own data root and no bridge: the sandbox image copied to it
+//! started by the test with its own data root and bridge: the sandbox image copied to it
 //! without a registry (`assay image sync`) or through Debian's docker-registry (`assay image
 //! push`, `assay worker --pull` by digest), and a job refused while that engine holds another
 //! image under the same name.
@@ -22,6 +22,30 @@ struct SecondEngine {
     dir: tempfile::TempDir,
     daemon: Child,
     host: String,
+    /// A bridge of its own: dockerd started with `--bridge none` deletes the host's docker0,
+    /// which the first engine's builds and containers then lack.
+    bridge: String,
+}
+
+/// Makes a bridge for the second engine (removed when it is dropped).
+fn own_bridge() -> String {
+    let name = format!("assayrt{}", std::process::id() % 100_000);
+    let ip = |args: &[&str]| {
+        let output = Command::new("ip")
+            .args(args)
+            .output()
+            .expect("this test needs iproute2's ip");
+        assert!(
+            output.status.success(),
+            "ip {args:?}: {}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+    };
+    let _ = Command::new("ip").args(["link", "delete", &name]).output();
+    ip(&["link", "add", &name, "type", "bridge"]);
+    ip(&["addr", "add", "192.168.213.1/24", "dev", &name]);
+    ip(&["link", "set", &name, "up"]);
+    name
 }
 
 fn openssl(dir: &Path, args: &[&str]) {
@@ -144,6 +168,7 @@ impl SecondEngine {
         let host = format!("tcp://127.0.0.1:{port}");
         std::fs::write(dir.path().join("daemon.json"), "{}").unwrap();
         let at = |name: &str| dir.path().join(name);
+        let bridge = own_bridge();
         let daemon = Command::new("dockerd")
             .arg("--config-file")
             .arg(at("daemon.json"))
@@ -158,7 +183,7 @@ impl SecondEngine {
                 &host,
                 "--tlsverify",
                 "--bridge",
-                "none",
+                &bridge,
                 "--iptables=false",
                 "--ip-masq=false",
             ])
@@ -173,7 +198,12 @@ impl SecondEngine {
             .stderr(std::fs::File::create(at("dockerd.log")).unwrap())
             .spawn()
             .expect("starting a second dockerd");
-        let engine = SecondEngine { dir, daemon, host };
+        let engine = SecondEngine {
+            dir,
+            daemon,
+            host,
+            bridge,
+        };
         let started = Instant::now();
         while !engine.docker(&["info"]).status.success() {
             assert!(
@@ -228,6 +258,7 @@ impl Drop for SecondEngine {
         }
         let _ = self.daemon.kill();
         let _ = self.daemon.wait();
+        let _ = Command::new("ip").args(["link", "delete", &self.bridge]).output();
     }
 }
 

@@ -92,7 +92,7 @@ fn missing_required_key() {
     expect_line("[assignment]\nid = \"t\"\n", "1:1: assignment: missing field `title`");
     expect_line(
         &format!("{HEAD}[[phase]]\nname = \"a\"\n"),
-        "4:1: phase[0]: missing field `run`",
+        "4:1: phase[0]: a phase needs run = \"COMMAND\" (or notebook = \"PATH.ipynb\")",
     );
 }
 
@@ -364,4 +364,34 @@ fn similarity_and_round_settings_are_checked() {
         &format!("{HEAD}[[phase]]\nname = \"a\"\nrun = \"true\"\n[similarity]\nlevel = 3\n"),
         "8:1: similarity.level: unknown field `level`, expected one of `starter`, `corpus`, `threshold`",
     );
+}
+
+#[test]
+fn notebook_phases_are_checked() {
+    let spec = format!(
+        "{HEAD}[[phase]]\nname = \"nb\"\nnotebook = \"../x.ipynb\"\nrun = \"true\"\nclaims_tolerance = -1.0\n[[phase]]\nname = \"plain\"\nrun = \"true\"\ncell_timeout = \"5s\"\n[[metric]]\nname = \"r\"\nkind = \"notebook_reproduced\"\nphase = \"plain\"\n[[phase]]\nname = \"none\"\n"
+    );
+    let (code, out, dir) = validate(&spec);
+    assert_eq!(code, 2, "{out}");
+    let file = dir.path().join("assignment.toml").display().to_string();
+    for wanted in [
+        "6:1: phase[0].notebook: \"../x.ipynb\" is not a notebook path in the submission: give a relative path ending in .ipynb, of letters, digits, spaces and ._-/",
+        "7:1: phase[0].run: a notebook phase runs the notebook itself; leave out run",
+        "8:1: phase[0].claims_tolerance: must be zero or more, not -1",
+        "12:1: phase[1].cell_timeout: cell_timeout is for a notebook phase: set notebook = \"PATH.ipynb\"",
+        "16:1: metric[0].phase: phase \"plain\" runs no notebook (set notebook = \"PATH.ipynb\" on it)",
+    ] {
+        let wanted = format!("{file}:{wanted}");
+        assert!(out.lines().any(|l| l == wanted), "wanted line\n  {wanted}\ngot\n{out}");
+    }
+    assert!(
+        out.contains("17:1: phase[2]: a phase needs run = \"COMMAND\" (or notebook = \"PATH.ipynb\")"),
+        "{out}"
+    );
+    assert!(!out.contains("must not be empty"), "a missing run is said once: {out}");
+    let good = format!(
+        "{HEAD}[[phase]]\nname = \"nb\"\nnotebook = \"work/analysis.ipynb\"\ncell_timeout = \"30s\"\n[[metric]]\nname = \"r\"\nkind = \"notebook_reproduced\"\nphase = \"nb\"\n"
+    );
+    let (code, out, _dir) = validate(&good);
+    assert_eq!(code, 0, "{out}");
 }

@@ -7,6 +7,7 @@ mod check;
 mod gc;
 mod grade;
 mod image;
+mod import;
 mod metric;
 mod new;
 mod password;
@@ -54,6 +55,11 @@ pub enum Command {
     Check(check::CheckOptions),
     /// Make a new assignment folder from a template; it passes `assay check` as made.
     New(new::NewArgs),
+    /// Make an assignment from another grader's autograder (a Gradescope zip), run unchanged.
+    Import {
+        #[command(subcommand)]
+        command: import::ImportCommand,
+    },
     /// Grade the submission of a report again and print what changed (exit 1 when anything
     /// did, 2 when the spec or the image changed).
     Regrade(regrade::RegradeOptions),
@@ -123,6 +129,7 @@ pub fn run(cli: Cli) -> anyhow::Result<Exit> {
         Command::Review { command } => review::run(command),
         Command::Check(options) => runtime()?.block_on(check::run(options)),
         Command::New(args) => new::run(args),
+        Command::Import { command } => import::run(command),
         Command::Regrade(options) => runtime()?.block_on(regrade::run(options)),
         Command::Gc(args) => runtime()?.block_on(gc::run(args)),
         Command::Ats { command } => runtime()?.block_on(ats::run(command)),

@@ -69,11 +69,7 @@ pub struct NewArgs {
 
 pub fn run(options: NewArgs) -> anyhow::Result<Exit> {
     let id = &options.id;
-    let valid = !id.is_empty()
-        && id
-            .chars()
-            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-' || c == '_');
-    if !valid {
+    if !crate::spec::is_identifier(id) {
         return Err(input_error(format!(
             "{id:?} is not a valid assignment id: use lowercase letters, digits, '-' and '_'"
         )));

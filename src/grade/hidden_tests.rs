@@ -56,6 +56,7 @@ pub fn score_tests(spec: &Spec, record: &mut RunRecord) -> (Vec<TestResult>, Vec
                 candidate_influenced: true,
                 visibility: crate::spec::Visibility::Hidden,
                 trusted,
+                score: None,
             };
             if spec.test_names.is_some() && !trusted {
                 // Not a test the reference produced: whatever it says, it counts for nothing.
@@ -81,6 +82,7 @@ pub fn score_tests(spec: &Spec, record: &mut RunRecord) -> (Vec<TestResult>, Vec
                     candidate_influenced: false,
                     visibility: crate::spec::Visibility::Hidden,
                     trusted: true,
+                    score: None,
                 });
             }
         }

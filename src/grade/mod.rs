@@ -2,8 +2,10 @@
 //! machine has room), scoring, the reproducibility assessment, and what is kept on disk.
 
 mod canary;
+mod gradescope;
 mod hidden_tests;
 pub mod junit;
+mod notebooks;
 pub mod reproducibility;
 pub mod review;
 mod same_files;
@@ -192,6 +194,14 @@ impl Grader<'_> {
             .collect();
         let assessment = assess(self.spec, &reports, &seeded);
         let mut report = reports.swap_remove(0);
+        for (k, notebook) in report.notebooks.iter_mut().enumerate() {
+            let others: Vec<&crate::notebook::NotebookCheck> = reports
+                .iter()
+                .chain(seeded.iter().map(|(_, r)| r))
+                .filter_map(|r| r.notebooks.get(k))
+                .collect();
+            crate::notebook::claims::settle(notebook, &others);
+        }
         explain(&mut report, &assessment);
         report.reproducibility = assessment;
         report.provenance.finished_at = model::timestamp(SystemTime::now());
@@ -242,11 +252,19 @@ impl Grader<'_> {
         // One run scores at a time in this process: scoring holds a whole predictions file
         // in memory, so concurrent runs and submissions must not each hold one. The waiting
         // and the work block this thread, so the runtime moves its other tasks elsewhere.
-        let (metrics, tests, test_groups) = tokio::task::block_in_place(|| {
+        let (metrics, tests, test_groups, notebooks, autograders) = tokio::task::block_in_place(|| {
             let _scoring = SCORING.lock().unwrap_or_else(|e| e.into_inner());
-            let metrics = scoring::score_metrics(spec, &mut record);
-            let (tests, test_groups) = hidden_tests::score_tests(spec, &mut record);
-            (metrics, tests, test_groups)
+            let notebooks = notebooks::check_notebooks(spec, &submission.root, &record);
+            let mut metrics = scoring::score_metrics(spec, &mut record, &notebooks);
+            let (mut tests, mut test_groups) = hidden_tests::score_tests(spec, &mut record);
+            let mut autograders = Vec::new();
+            for scored in gradescope::score_gradescope(spec, &mut record) {
+                tests.extend(scored.tests);
+                test_groups.push(scored.group);
+                metrics.extend(scored.leaderboard);
+                autograders.push(scored.autograder);
+            }
+            (metrics, tests, test_groups, notebooks, autograders)
         });
         let (verdict, summary) = scoring::verdict(&record.phases, &metrics, &test_groups);
         let score = (verdict != RunVerdict::HarnessError).then(|| scoring::score(&metrics, &test_groups));
@@ -258,6 +276,8 @@ impl Grader<'_> {
             metrics,
             tests,
             test_groups,
+            notebooks,
+            autograders,
             outputs: digests(&record.outputs)?,
             submission: model::SubmissionInfo {
                 sha256: submission.sha256.clone(),
@@ -311,6 +331,8 @@ impl Grader<'_> {
             metrics: Vec::new(),
             tests: Vec::new(),
             test_groups: Vec::new(),
+            notebooks: Vec::new(),
+            autograders: Vec::new(),
             reproducibility: Assessment::skipped(),
             outputs: Vec::new(),
             isolation: self.backend.isolation().to_string(),

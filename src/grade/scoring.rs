@@ -3,6 +3,7 @@
 
 use crate::metrics::{MetricError, evaluate};
 use crate::model::{MetricResult, PhaseOutcome, PhaseVerdict, RunVerdict, Score, TestGroupResult};
+use crate::notebook::{NotebookCheck, NotebookStatus};
 use crate::runner::RunRecord;
 use crate::spec::{Metric, MetricKind, MetricSource, Spec};
 
@@ -13,21 +14,25 @@ enum Value {
     Missing(String),
     /// Not computed because of the assignment (labels, spec): never the candidate's fault.
     AssignmentError(String),
+    /// Nothing to measure, and not the candidate's failure: it earns nothing and fails nothing
+    /// (a notebook handed in without outputs claims nothing).
+    NotApplicable(String),
 }
 
 /// Computes each metric. Malformed predictions mark the phase that wrote them `invalid_output`.
-pub fn score_metrics(spec: &Spec, record: &mut RunRecord) -> Vec<MetricResult> {
+pub fn score_metrics(spec: &Spec, record: &mut RunRecord, notebooks: &[NotebookCheck]) -> Vec<MetricResult> {
     spec.metrics
         .iter()
         .map(|metric| {
-            let value = value_of(spec, metric, record);
+            let value = value_of(spec, metric, record, notebooks);
             result(metric, value, &record.phases)
         })
         .collect()
 }
 
-fn value_of(spec: &Spec, metric: &Metric, record: &mut RunRecord) -> Value {
+fn value_of(spec: &Spec, metric: &Metric, record: &mut RunRecord, notebooks: &[NotebookCheck]) -> Value {
     match &metric.source {
+        MetricSource::Notebook { phase } => notebook_value(phase, notebooks),
         MetricSource::Predictions {
             predictions,
             labels,
@@ -93,6 +98,18 @@ fn value_of(spec: &Spec, metric: &Metric, record: &mut RunRecord) -> Value {
     }
 }
 
+/// The share of a notebook phase's cells that reproduce.
+fn notebook_value(phase: &str, notebooks: &[NotebookCheck]) -> Value {
+    match notebooks.iter().find(|n| n.phase == phase) {
+        None => Value::Missing(format!("phase {phase} was not checked")),
+        Some(check) => match (check.status, check.share) {
+            (NotebookStatus::Unverifiable, _) => Value::NotApplicable(check.summary.clone()),
+            (_, Some(share)) => Value::Computed(share, None, None),
+            (_, None) => Value::Missing(check.summary.clone()),
+        },
+    }
+}
+
 /// Data rows of a predictions file, counted in fixed memory.
 fn count_rows(path: &std::path::Path) -> Result<u64, String> {
     crate::metrics::scan::scan(path).map_err(|why| format!("the predictions: {why}"))
@@ -145,6 +162,10 @@ fn result(metric: &Metric, value: Value, phases: &[PhaseOutcome]) -> MetricResul
             }
         }
         Value::Missing(why) => result.message = Some(why),
+        Value::NotApplicable(why) => {
+            result.passed = true;
+            result.message = Some(why);
+        }
         Value::AssignmentError(why) => {
             result.assignment_error = true;
             result.message = Some(format!("assignment error: {why}"));

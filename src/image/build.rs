@@ -52,7 +52,17 @@ pub async fn build(
     name: &str,
     progress: &mut dyn FnMut(&str),
 ) -> anyhow::Result<BuiltImage> {
-    let dir = images_dir.join(name);
+    build_folder(docker, &images_dir.join(name), name, progress).await
+}
+
+/// Builds the folder `dir` (holding a Dockerfile) into `assay/NAME` unless an image of the
+/// same content exists.
+pub async fn build_folder(
+    docker: &Docker,
+    dir: &Path,
+    name: &str,
+    progress: &mut dyn FnMut(&str),
+) -> anyhow::Result<BuiltImage> {
     let dockerfile_path = dir.join("Dockerfile");
     let dockerfile = std::fs::read_to_string(&dockerfile_path).map_err(|e| {
         crate::exit::input_error(format!(
@@ -60,7 +70,7 @@ pub async fn build(
             dockerfile_path.display()
         ))
     })?;
-    let context = BuildContext::from_dir(&dir)?;
+    let context = BuildContext::from_dir(dir)?;
     let repo = repository(name);
     let content_tag = format!("ctx-{}", &context.sha256[..16]);
     let content_name = format!("{repo}:{content_tag}");

@@ -17,6 +17,9 @@ pub async fn ensure(
     images_dir: Option<&Path>,
     progress: &mut dyn FnMut(&str),
 ) -> anyhow::Result<String> {
+    if let Some(folder) = &spec.sandbox.build {
+        return build_own(docker, spec, folder, images_dir, progress).await;
+    }
     match docker.inspect_image(&spec.sandbox.image).await {
         Ok(image) => return Ok(image.id.unwrap_or_default()),
         Err(e) if crate::docker::is_not_found(&e) => {}
@@ -44,4 +47,34 @@ pub async fn ensure(
             spec.sandbox.image
         ))),
     }
+}
+
+/// The assignment's own image, built from its folder (a no-op when the folder is unchanged),
+/// after the `assay/NAME` sandbox image it starts from, when it starts from one.
+async fn build_own(
+    docker: &Docker,
+    spec: &Spec,
+    folder: &Path,
+    images_dir: Option<&Path>,
+    progress: &mut dyn FnMut(&str),
+) -> anyhow::Result<String> {
+    let dir = spec.dir.join(folder);
+    let dockerfile = std::fs::read_to_string(dir.join("Dockerfile"))
+        .with_context(|| format!("reading {}", dir.join("Dockerfile").display()))?;
+    let images_dir = super::ImagesDir::resolve(images_dir)?;
+    if let Some(base) = super::base_image(&dockerfile)
+        && let Some(base) = base
+            .strip_prefix("assay/")
+            .map(|b| b.split(':').next().unwrap_or(b).to_string())
+        && images_dir.path().join(&base).join("Dockerfile").is_file()
+    {
+        super::build(docker, images_dir.path(), &base, &mut |line| {
+            progress(&format!("  {line}"))
+        })
+        .await?;
+    }
+    let name = spec.sandbox.image.trim_start_matches("assay/");
+    let name = name.split(':').next().unwrap_or(name);
+    let built = super::build_folder(docker, &dir, name, &mut |line| progress(&format!("  {line}"))).await?;
+    Ok(built.id)
 }

@@ -9,7 +9,7 @@ mod registry;
 mod sync;
 
 pub use bootstrap::{base_image, bootstrap, debian_suite};
-pub use build::{BuiltImage, build, ensure_base, list, repository};
+pub use build::{BuiltImage, build, build_folder, ensure_base, list, repository};
 pub use bundled::ImagesDir;
 pub use context::BuildContext;
 pub use ensure::ensure;

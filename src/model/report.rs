@@ -62,6 +62,12 @@ pub struct Report {
     pub metrics: Vec<MetricResult>,
     pub tests: Vec<TestResult>,
     pub test_groups: Vec<TestGroupResult>,
+    /// The claims check of each notebook phase: the notebook handed in against its re-run.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub notebooks: Vec<crate::notebook::NotebookCheck>,
+    /// What each Gradescope autograder phase said besides its tests.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub autograders: Vec<AutograderResult>,
     pub reproducibility: Assessment,
     /// The declared outputs as scored, by content hash.
     pub outputs: Vec<OutputDigest>,
@@ -145,6 +151,24 @@ pub struct TestResult {
     /// The name is one `tests.lock` lists; only trusted names are ever shown to a candidate.
     #[serde(default)]
     pub trusted: bool,
+    /// Points earned, for a test of a Gradescope autograder (its `weight` is the max_score).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub score: Option<f64>,
+}
+
+/// What a Gradescope autograder said besides its tests.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct AutograderResult {
+    pub phase: String,
+    /// Its overall `score`, when it gave one.
+    pub score: Option<f64>,
+    /// Its overall `output`, made plain and cut at 16 KiB.
+    pub output: String,
+    /// Its `stdout_visibility`: whether feedback.md shows the output.
+    pub output_visibility: Visibility,
+    /// Its `extra_data`, as JSON, when at most 64 KiB.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub extra_data: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]

@@ -70,30 +70,69 @@ pub fn render(report: &Report) -> String {
     if !groups.is_empty() {
         let _ = writeln!(md, "## Tests\n");
         for group in groups {
-            let _ = writeln!(
-                md,
-                "- {}: {} of {} passed",
-                group.name, group.passed_tests, group.total_tests
-            );
+            let members = || {
+                report
+                    .tests
+                    .iter()
+                    .filter(|t| t.group.as_deref() == Some(group.name.as_str()))
+            };
+            // A Gradescope autograder marks each test's visibility: hidden ones are not even
+            // counted here.
+            let autograder = members().any(|t| t.score.is_some());
+            if autograder {
+                let visible: Vec<_> = members().filter(|t| shown(t.visibility)).collect();
+                let passed = visible
+                    .iter()
+                    .filter(|t| t.status == crate::model::TestStatus::Passed)
+                    .count();
+                let _ = writeln!(
+                    md,
+                    "- {}: {passed} of {} tests shown here passed",
+                    group.name,
+                    visible.len()
+                );
+            } else {
+                let _ = writeln!(
+                    md,
+                    "- {}: {} of {} passed",
+                    group.name, group.passed_tests, group.total_tests
+                );
+            }
             // Names only where the spec shows them, and only names tests.lock trusts: a
             // JUnit file is written where candidate code ran and could carry anything.
             if !group.show_names {
                 continue;
             }
-            for test in report
-                .tests
-                .iter()
-                .filter(|t| t.trusted && t.group.as_deref() == Some(group.name.as_str()))
-            {
+            for test in members().filter(|t| t.trusted && shown(t.visibility)) {
                 let status = test.status.as_str();
+                let score = match test.score {
+                    Some(score) => format!(
+                        " ({} / {})",
+                        super::view::points(score),
+                        super::view::points(test.weight)
+                    ),
+                    None => String::new(),
+                };
                 let _ = writeln!(
                     md,
-                    "  - {}: {status}",
+                    "  - {}: {status}{score}",
                     super::markdown::inline(&crate::text::plain(&test.name))
                 );
             }
         }
         md.push('\n');
+    }
+    for autograder in report
+        .autograders
+        .iter()
+        .filter(|a| shown(a.output_visibility) && !a.output.is_empty())
+    {
+        let _ = writeln!(
+            md,
+            "## What the autograder said ({})\n\n{}",
+            autograder.phase,
+            super::markdown::fenced(&autograder.output)
+        );
     }
     if let Some(review) = &report.review {
         let _ = writeln!(md, "## Review\n");

@@ -145,6 +145,20 @@ pub fn render(report: &Report) -> String {
             .iter()
             .map(|s| cells([&s.metric, &s.min, &s.max, &s.std_dev, &s.values])),
     );
+    for notebook in &v.notebooks {
+        let _ = writeln!(
+            md,
+            "The notebook {}, run again top to bottom: {} ({}).\n",
+            inline(&notebook.notebook),
+            notebook.hint,
+            inline(&notebook.summary)
+        );
+        table(
+            &mut md,
+            &["cell that changed"],
+            notebook.changed.iter().map(|line| cells([line.as_str()])),
+        );
+    }
     if !v.phases.is_empty() {
         let _ = writeln!(md, "## Logs (last 4 KiB of each)\n");
         for phase in v.phases.iter().filter(|p| p.ran) {

@@ -2,11 +2,14 @@
 //! They write nothing; `store` decides where the text goes.
 
 mod error;
+pub mod escape;
 pub mod exports;
 mod feedback;
+pub mod highlight;
 pub mod html;
 mod junit_xml;
 pub mod markdown;
+pub mod notebook;
 pub mod round;
 pub mod safe_markdown;
 pub mod similarity;

@@ -66,6 +66,11 @@ pub struct ReportView<'a> {
     pub groups: Vec<GroupView>,
     pub ungrouped: Vec<TestView>,
     pub reproducibility: ReproducibilityView,
+    pub notebooks: Vec<NotebookView>,
+    /// What each Gradescope autograder said besides its tests.
+    pub autograders: Vec<AutograderView>,
+    /// Styles for the notebooks' cells and highlighting; filled by report.html only.
+    pub notebook_css: String,
     pub rubric: Vec<CriterionView<'a>>,
     pub review: Option<ReviewView>,
     pub isolation: &'a str,
@@ -167,6 +172,32 @@ pub struct SeedView {
 }
 
 #[derive(Serialize)]
+pub struct AutograderView {
+    pub phase: String,
+    pub score: String,
+    pub output: String,
+    pub extra_data: String,
+}
+
+/// A notebook phase's claims check.
+#[derive(Serialize)]
+pub struct NotebookView {
+    pub phase: String,
+    pub notebook: String,
+    pub status: &'static str,
+    pub tone: &'static str,
+    /// In a few words, for the reproducibility section.
+    pub hint: &'static str,
+    pub summary: String,
+    /// The cells as inert HTML (`report::notebook`); filled by report.html only, the one
+    /// rendering that shows them.
+    pub html: String,
+    pub shortened: bool,
+    /// Cells that did not reproduce, one line each, for text renderings.
+    pub changed: Vec<String>,
+}
+
+#[derive(Serialize)]
 pub struct CriterionView<'a> {
     pub criterion: &'a str,
     pub weight: String,
@@ -190,6 +221,41 @@ pub struct CriterionReviewView {
     pub ratings: String,
     pub comments: Vec<String>,
     pub disagreement: bool,
+}
+
+fn notebook_view(check: &crate::notebook::NotebookCheck) -> NotebookView {
+    use crate::notebook::{CellOutcome, NotebookStatus};
+    let (tone, hint) = match check.status {
+        NotebookStatus::Reproduced => ("good", "reproduces its own claims"),
+        NotebookStatus::Differs => ("bad", "does not reproduce all its claims"),
+        NotebookStatus::Unverifiable => ("neutral", "unverifiable: handed in without outputs"),
+        NotebookStatus::NotChecked => ("bad", "could not be checked"),
+    };
+    NotebookView {
+        phase: check.phase.clone(),
+        notebook: plain(&check.notebook),
+        status: check.status.as_str(),
+        tone,
+        hint,
+        summary: plain(&check.summary),
+        html: String::new(),
+        shortened: check.shortened,
+        changed: check
+            .cells
+            .iter()
+            .filter(|c| {
+                c.outcome
+                    .is_some_and(|o| !matches!(o, CellOutcome::Same | CellOutcome::NoClaim))
+            })
+            .map(|c| {
+                let outcome = c.outcome.map(super::notebook::label).unwrap_or_default();
+                match &c.note {
+                    Some(note) => format!("cell {}: {outcome}: {}", c.number, plain(note)),
+                    None => format!("cell {}: {outcome}", c.number),
+                }
+            })
+            .collect(),
+    }
 }
 
 pub fn build(report: &Report) -> ReportView<'_> {
@@ -267,6 +333,18 @@ pub fn build(report: &Report) -> ReportView<'_> {
                 })
                 .collect(),
         },
+        notebooks: report.notebooks.iter().map(notebook_view).collect(),
+        autograders: report
+            .autograders
+            .iter()
+            .map(|a| AutograderView {
+                phase: a.phase.clone(),
+                score: a.score.map(points).unwrap_or_else(|| "—".to_string()),
+                output: plain(&a.output),
+                extra_data: a.extra_data.as_deref().map(plain).unwrap_or_default(),
+            })
+            .collect(),
+        notebook_css: String::new(),
         rubric: report
             .rubric
             .iter()
@@ -398,7 +476,11 @@ fn test_view(test: &TestResult) -> TestView {
         name: plain(&test.name),
         status,
         tone: tone(status),
-        seconds: seconds(test.seconds),
+        // An autograder's test shows its points where a JUnit test shows its time.
+        seconds: match test.score {
+            Some(score) => format!("{} / {} points", points(score), points(test.weight)),
+            None => seconds(test.seconds),
+        },
         message: test.message.as_deref().map(plain).unwrap_or_default(),
     }
 }
@@ -428,10 +510,4 @@ fn bar_chart(bars: Vec<(&str, f64, String)>) -> String {
     svg
 }
 
-pub fn xml_escape(text: &str) -> String {
-    text.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
-        .replace('"', "&quot;")
-        .replace('\'', "&#39;")
-}
+pub use super::escape::xml_escape;

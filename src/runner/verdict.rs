@@ -189,6 +189,7 @@ mod tests {
     fn sandbox() -> Sandbox {
         Sandbox {
             image: "x".into(),
+            build: None,
             memory_bytes: 1 << 20,
             cpus: 1.0,
             pids: 10,
@@ -209,9 +210,11 @@ mod tests {
             inputs: Vec::new(),
             outputs: Vec::new(),
             junit: None,
+            gradescope: None,
             expected_tests: None,
             ok_exit_codes: vec![0],
             service: None,
+            notebook: None,
         };
         decide(ending, code, &measured, &phase, &sandbox()).verdict
     }

@@ -3,14 +3,9 @@
 //! Markdown without raw HTML, notebooks as cells with images only as data URIs made here.
 
 use std::path::Path;
-use std::sync::LazyLock;
-
-use base64::Engine;
-use syntect::html::{ClassStyle, ClassedHTMLGenerator};
-use syntect::parsing::SyntaxSet;
-use syntect::util::LinesWithEndings;
 
 use crate::path_error::PathError;
+pub use crate::report::highlight::{highlight_css, highlighted};
 use crate::report::view::xml_escape;
 
 /// Files larger than this are listed but not shown.
@@ -18,8 +13,6 @@ pub const SHOWN_BYTES: u64 = 512 * 1024;
 
 /// One file of the submission.
 pub use crate::store::stored_copy::StoredFile as CandidateFile;
-
-static SYNTAXES: LazyLock<SyntaxSet> = LazyLock::new(SyntaxSet::load_defaults_newlines);
 
 /// The files of a stored copy (`submission.tar.gz`), in path order.
 pub fn read_stored_copy(path: &Path) -> Result<Vec<CandidateFile>, PathError> {
@@ -71,36 +64,6 @@ pub fn render(file: &CandidateFile) -> String {
     }
 }
 
-/// Source as `<pre>` with highlighting classes; every character of the text is escaped.
-pub fn highlighted(text: &str, extension: &str) -> String {
-    let syntax = SYNTAXES
-        .find_syntax_by_extension(extension)
-        .unwrap_or_else(|| SYNTAXES.find_syntax_plain_text());
-    let mut generator =
-        ClassedHTMLGenerator::new_with_class_style(syntax, &SYNTAXES, ClassStyle::SpacedPrefixed { prefix: "hl-" });
-    for line in LinesWithEndings::from(text) {
-        if generator.parse_html_for_line_which_includes_newline(line).is_err() {
-            return format!("<pre class=\"code\">{}</pre>", xml_escape(text));
-        }
-    }
-    format!("<pre class=\"code\">{}</pre>", generator.finalize())
-}
-
-/// The style sheet for the highlighting classes, made once rather than on every page.
-pub fn highlight_css() -> &'static str {
-    static CSS: LazyLock<String> = LazyLock::new(|| {
-        let themes = syntect::highlighting::ThemeSet::load_defaults();
-        themes
-            .themes
-            .get("InspiredGitHub")
-            .and_then(|theme| {
-                syntect::html::css_for_theme_with_class_style(theme, ClassStyle::SpacedPrefixed { prefix: "hl-" }).ok()
-            })
-            .unwrap_or_default()
-    });
-    &CSS
-}
-
 /// The file against the starter file of the same path, as a unified diff in HTML; `None`
 /// when the starter has no such file or the two are the same.
 pub fn starter_diff(starter: &Path, file: &CandidateFile) -> Option<String> {
@@ -143,88 +106,19 @@ pub fn starter_diff(starter: &Path, file: &CandidateFile) -> Option<String> {
 /// A notebook's cells and outputs; its metadata (kernel, authors) is never shown. `None` when
 /// the file is not a notebook.
 fn notebook(text: &str) -> Option<String> {
-    let notebook: serde_json::Value = serde_json::from_str(text).ok()?;
-    let cells = notebook.get("cells")?.as_array()?;
-    let mut html = String::from("<div class=\"notebook\">");
-    for cell in cells {
-        let source = joined(cell.get("source"));
-        match cell.get("cell_type").and_then(|t| t.as_str()) {
-            Some("markdown") => {
-                html.push_str("<div class=\"cell markdown\">");
-                html.push_str(&crate::report::safe_markdown::to_html(&source));
-                html.push_str("</div>");
-            }
-            Some("code") => {
-                html.push_str("<div class=\"cell code\">");
-                html.push_str(&highlighted(&source, "py"));
-                for output in cell.get("outputs").and_then(|o| o.as_array()).into_iter().flatten() {
-                    html.push_str(&cell_output(output));
-                }
-                html.push_str("</div>");
-            }
-            _ => {
-                html.push_str(&format!("<div class=\"cell\"><pre>{}</pre></div>", xml_escape(&source)));
-            }
-        }
+    let notebook = crate::notebook::parse(text.as_bytes()).ok()?;
+    let (cells, shortened) = crate::notebook::claims::shown(&notebook);
+    let mut html = crate::report::notebook::render(&cells);
+    if shortened {
+        html.push_str("<p class=\"muted\">Long cells, outputs or many pictures were shortened.</p>");
     }
-    html.push_str("</div>");
     Some(html)
-}
-
-fn cell_output(output: &serde_json::Value) -> String {
-    if let Some(text) = output.get("text") {
-        return format!(
-            "<pre class=\"output\">{}</pre>",
-            xml_escape(&crate::text::plain(&joined(Some(text))))
-        );
-    }
-    let data = output.get("data");
-    if let Some(image) = data.and_then(|d| d.get("image/png")).and_then(png_data_uri) {
-        return format!("<img class=\"output\" alt=\"an image the notebook made\" src=\"{image}\">");
-    }
-    if let Some(text) = data.and_then(|d| d.get("text/plain")) {
-        return format!(
-            "<pre class=\"output\">{}</pre>",
-            xml_escape(&crate::text::plain(&joined(Some(text))))
-        );
-    }
-    if let Some(name) = output.get("ename").and_then(|n| n.as_str()) {
-        let value = output.get("evalue").and_then(|v| v.as_str()).unwrap_or("");
-        return format!(
-            "<pre class=\"output error\">{}: {}</pre>",
-            xml_escape(&crate::text::plain(name)),
-            xml_escape(&crate::text::plain(value))
-        );
-    }
-    String::new()
-}
-
-/// A notebook's PNG as a data URI encoded here from bytes that are a PNG, or nothing.
-fn png_data_uri(value: &serde_json::Value) -> Option<String> {
-    let encoded: String = joined(Some(value)).chars().filter(|c| !c.is_whitespace()).collect();
-    let bytes = base64::engine::general_purpose::STANDARD.decode(encoded).ok()?;
-    const SIGNATURE: &[u8] = b"\x89PNG\r\n\x1a\n";
-    if !bytes.starts_with(SIGNATURE) || bytes.len() > SHOWN_BYTES as usize {
-        return None;
-    }
-    Some(format!(
-        "data:image/png;base64,{}",
-        base64::engine::general_purpose::STANDARD.encode(bytes)
-    ))
-}
-
-/// A notebook string field: one string, or a list of lines.
-fn joined(value: Option<&serde_json::Value>) -> String {
-    match value {
-        Some(serde_json::Value::String(s)) => s.clone(),
-        Some(serde_json::Value::Array(lines)) => lines.iter().filter_map(|l| l.as_str()).collect(),
-        _ => String::new(),
-    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use base64::Engine;
 
     fn file(path: &str, content: &str) -> CandidateFile {
         CandidateFile {
@@ -275,7 +169,9 @@ mod tests {
 
     #[test]
     fn notebooks_show_cells_and_only_real_pngs() {
-        let png = base64::engine::general_purpose::STANDARD.encode(b"\x89PNG\r\n\x1a\nrest");
+        let png =
+            base64::engine::general_purpose::STANDARD.encode(crate::notebook::png::tests::picture(3, 3, |x, _| x == 1));
+        let broken = base64::engine::general_purpose::STANDARD.encode(b"\x89PNG\r\n\x1a\nrest");
         let fake = base64::engine::general_purpose::STANDARD.encode(b"<svg onload=alert(1)>");
         let notebook = serde_json::json!({
             "metadata": {"authors": [{"name": "Jane Candidate"}]},
@@ -285,6 +181,7 @@ mod tests {
                     {"output_type": "execute_result", "data": {"text/plain": ["2"]}},
                     {"output_type": "display_data", "data": {"image/png": png}},
                     {"output_type": "display_data", "data": {"image/png": fake}},
+                    {"output_type": "display_data", "data": {"image/png": broken}},
                 ]},
             ]
         });

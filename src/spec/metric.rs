@@ -47,10 +47,11 @@ pub enum MetricKind {
     PeakMemoryBytes,
     LatencyPerRow,
     Scorer,
+    NotebookReproduced,
 }
 
 impl MetricKind {
-    pub const ALL: [(&'static str, MetricKind); 15] = [
+    pub const ALL: [(&'static str, MetricKind); 16] = [
         ("accuracy", MetricKind::Accuracy),
         ("balanced_accuracy", MetricKind::BalancedAccuracy),
         ("precision", MetricKind::Precision),
@@ -66,6 +67,7 @@ impl MetricKind {
         ("peak_memory_bytes", MetricKind::PeakMemoryBytes),
         ("latency_per_row", MetricKind::LatencyPerRow),
         ("scorer", MetricKind::Scorer),
+        ("notebook_reproduced", MetricKind::NotebookReproduced),
     ];
 
     pub fn parse(name: &str) -> Option<MetricKind> {
@@ -82,7 +84,7 @@ impl MetricKind {
 
     /// Computed from predictions joined to hidden labels.
     pub fn uses_labels(self) -> bool {
-        !self.is_resource() && self != MetricKind::Scorer
+        !self.is_resource() && !matches!(self, MetricKind::Scorer | MetricKind::NotebookReproduced)
     }
 
     /// Measured from a phase's resource use.
@@ -104,6 +106,7 @@ impl MetricKind {
                 | MetricKind::F1
                 | MetricKind::RocAuc
                 | MetricKind::R2
+                | MetricKind::NotebookReproduced
         )
     }
 
@@ -142,6 +145,8 @@ pub enum MetricSource {
     Resource { phase: String, rows: Option<OutputRef> },
     /// A value in `scores.json` written by a scorer container.
     Scorer { scorer: String, value: String },
+    /// The share of a notebook phase's cells whose claims reproduce.
+    Notebook { phase: String },
 }
 
 /// An objective measure and how it earns credit.

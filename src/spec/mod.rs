@@ -13,7 +13,7 @@ use std::time::Duration;
 use serde::{Deserialize, Serialize};
 
 pub use diagnostic::{KeyPath, SpecError};
-pub use load::{InvalidSpec, SPEC_FILE, load, load_valid};
+pub use load::{InvalidSpec, SPEC_FILE, is_identifier, load, load_valid};
 pub use metric::{Average, Direction, Metric, MetricKind, MetricSource};
 pub use test_names::{LOCK_FILE, TestNames};
 
@@ -47,11 +47,12 @@ pub struct Spec {
 }
 
 impl Spec {
-    /// The names of the phases that write hidden test results (a JUnit file).
+    /// The names of the phases that write hidden test results (a JUnit file or a Gradescope
+    /// results.json).
     pub fn junit_phases(&self) -> Vec<&str> {
         self.phases
             .iter()
-            .filter(|p| p.junit.is_some())
+            .filter(|p| p.junit.is_some() || p.gradescope.is_some())
             .map(|p| p.name.as_str())
             .collect()
     }
@@ -85,6 +86,9 @@ pub struct RoundSettings {
 #[derive(Debug, Clone, PartialEq)]
 pub struct Sandbox {
     pub image: String,
+    /// A folder of the assignment holding a Dockerfile that `image` is built from (the
+    /// assignment's own image, e.g. an imported Gradescope autograder).
+    pub build: Option<PathBuf>,
     pub memory_bytes: u64,
     pub cpus: f64,
     pub pids: i64,
@@ -126,11 +130,37 @@ pub struct Phase {
     pub outputs: Vec<String>,
     /// A JUnit XML file the phase writes (one of its outputs): its hidden test results.
     pub junit: Option<String>,
+    /// A Gradescope `results.json` the phase writes (one of its outputs): its hidden test
+    /// results with their scores, leaderboard and output.
+    pub gradescope: Option<String>,
     /// How many test cases the JUnit file must hold; another count is invalid output.
     pub expected_tests: Option<u64>,
     /// Exit codes that count as the phase completing (a test run that found failures
     /// exits 1 and still reports them).
     pub ok_exit_codes: Vec<i64>,
+    /// A notebook phase: the candidate's notebook run top to bottom, its claims checked.
+    pub notebook: Option<NotebookPhase>,
+}
+
+/// Where a notebook phase writes the executed notebook.
+pub const EXECUTED_NOTEBOOK: &str = "/out/notebook.ipynb";
+
+/// The runner script in the sandbox image (`sandbox-images/python-ml/assay_notebook.py`).
+pub const NOTEBOOK_RUNNER: &str = "/usr/local/lib/assay/notebook.py";
+
+/// The claims tolerance of a notebook phase that sets none.
+pub const DEFAULT_CLAIMS_TOLERANCE: f64 = 1e-6;
+
+/// `notebook = "PATH"` on a phase: the kernel runs as the candidate (the phase's service), the
+/// runner as the grader's user, which alone writes the executed notebook.
+#[derive(Debug, Clone, PartialEq)]
+pub struct NotebookPhase {
+    /// The notebook's path in the submission.
+    pub path: String,
+    pub cell_timeout: Duration,
+    /// How far a printed number may move and still reproduce: absolute up to 1, relative to
+    /// the claimed value above.
+    pub tolerance: f64,
 }
 
 /// What feedback.md, the report safe to send to the candidate, may show.

@@ -67,6 +67,7 @@ pub struct RawAssignment {
 #[serde(deny_unknown_fields)]
 pub struct RawSandbox {
     pub image: Option<String>,
+    pub build: Option<String>,
     pub memory: Option<String>,
     pub cpus: Option<f64>,
     pub pids: Option<i64>,
@@ -91,14 +92,18 @@ pub struct RawIntake {
 #[serde(deny_unknown_fields)]
 pub struct RawPhase {
     pub name: String,
-    pub run: String,
+    pub run: Option<String>,
     pub service: Option<String>,
+    pub notebook: Option<String>,
+    pub cell_timeout: Option<String>,
+    pub claims_tolerance: Option<f64>,
     pub timeout: Option<String>,
     #[serde(default)]
     pub inputs: BTreeMap<String, String>,
     #[serde(default)]
     pub outputs: Vec<String>,
     pub junit: Option<String>,
+    pub gradescope: Option<String>,
     pub expected_tests: Option<i64>,
     pub ok_exit_codes: Option<Vec<i64>>,
 }

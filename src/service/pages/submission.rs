@@ -251,7 +251,7 @@ pub async fn show(
         PAGE,
         &minijinja::context! {
             title => name.clone(), me => session.reviewer, csrf => session.csrf,
-            extra_css => candidate_files::highlight_css(),
+            extra_css => format!("{}\n{}", candidate_files::highlight_css(), crate::report::notebook::NOTEBOOK_CSS),
             id => submission.id, name, email, identity => visibility.identity,
             assignment => submission.assignment, status => submission.status.as_str(),
             verdict => submission.verdict.unwrap_or_default(),

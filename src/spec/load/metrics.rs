@@ -27,6 +27,8 @@ impl Checker<'_> {
             self.predictions_source(raw, path, kind, phases)
         } else if kind.is_resource() {
             self.resource_source(raw, path, kind, phases)
+        } else if kind == MetricKind::NotebookReproduced {
+            self.notebook_source(raw, path, kind, phases)
         } else {
             self.scorer_source(raw, path, kind, scorers)
         };
@@ -161,6 +163,48 @@ impl Checker<'_> {
             key: raw.key.clone().unwrap_or_else(|| "id".to_string()),
             column: raw.column.clone().unwrap_or_else(|| "label".to_string()),
         })
+    }
+
+    /// The share of a notebook phase's cells that reproduce.
+    fn notebook_source(
+        &mut self,
+        raw: &RawMetric,
+        path: &KeyPath,
+        kind: MetricKind,
+        phases: &[Phase],
+    ) -> Option<MetricSource> {
+        let unused = [
+            ("predictions", raw.predictions.is_some()),
+            ("labels", raw.labels.is_some()),
+            ("scorer", raw.scorer.is_some()),
+            ("value", raw.value.is_some()),
+        ];
+        self.unused(path, kind, &unused);
+        match raw.phase.as_deref() {
+            Some(name) => match phases.iter().find(|p| p.name == name) {
+                Some(phase) if phase.notebook.is_some() => Some(MetricSource::Notebook {
+                    phase: name.to_string(),
+                }),
+                Some(_) => {
+                    self.fail(
+                        &path.key("phase"),
+                        format!("phase {name:?} runs no notebook (set notebook = \"PATH.ipynb\" on it)"),
+                    );
+                    None
+                }
+                None => {
+                    self.fail(&path.key("phase"), format!("no phase is named {name:?}"));
+                    None
+                }
+            },
+            None => {
+                self.fail(
+                    path,
+                    format!("a {} metric needs phase = \"NAME\" of a notebook phase", kind.name()),
+                );
+                None
+            }
+        }
     }
 
     /// A metric on what a phase used (time, memory), per prediction row for latency.

@@ -210,7 +210,8 @@ impl Checker<'_> {
     }
 }
 
-fn is_identifier(text: &str) -> bool {
+/// An assignment id, phase or scorer name: lowercase letters, digits, '-' and '_', at most 64.
+pub fn is_identifier(text: &str) -> bool {
     !text.is_empty()
         && text.len() <= 64
         && text

@@ -28,12 +28,20 @@ impl Checker<'_> {
                     format!("a phase named {:?} is declared twice", p.name),
                 );
             }
-            if p.run.trim().is_empty() {
+            let timeout = self.duration(&p.timeout, &path.key("timeout"), sandbox.default_timeout);
+            let notebook = self.notebook_phase(p, &path, timeout);
+            let (run, service_command) = match &notebook {
+                Some(notebook) => notebook_commands(notebook, timeout),
+                None => (p.run.clone().unwrap_or_default(), p.service.clone()),
+            };
+            if notebook.is_none() && p.run.is_some() && run.trim().is_empty() {
                 self.fail(&path.key("run"), "the command to run must not be empty");
             }
-            let timeout = self.duration(&p.timeout, &path.key("timeout"), sandbox.default_timeout);
             let inputs = self.inputs(p, &path, &phases, labels);
             let mut outputs = Vec::new();
+            if notebook.is_some() {
+                outputs.push(crate::spec::EXECUTED_NOTEBOOK.to_string());
+            }
             for (j, output) in p.outputs.iter().enumerate() {
                 match check_output_path(output) {
                     Ok(()) => outputs.push(output.clone()),
@@ -55,7 +63,29 @@ impl Checker<'_> {
                 },
                 None => None,
             };
-            if junit.is_some() && shadowable_pytest(&p.run) {
+            let gradescope = match &p.gradescope {
+                Some(results) => match check_output_path(results) {
+                    Ok(()) if junit.is_some() => {
+                        self.fail(
+                            &path.key("gradescope"),
+                            "a phase writes one kind of test results: junit or gradescope",
+                        );
+                        None
+                    }
+                    Ok(()) => {
+                        if !outputs.contains(results) {
+                            outputs.push(results.clone());
+                        }
+                        Some(results.clone())
+                    }
+                    Err(message) => {
+                        self.fail(&path.key("gradescope"), message);
+                        None
+                    }
+                },
+                None => None,
+            };
+            if junit.is_some() && shadowable_pytest(&run) {
                 self.warn(
                     &path.key("run"),
                     "`python3 -m pytest` puts the workspace first on sys.path, so a pytest.py the candidate ships would run instead and write the results; use `python3 -P -m pytest`",
@@ -64,13 +94,13 @@ impl Checker<'_> {
             let expected_tests = p
                 .expected_tests
                 .map(|n| self.positive(Some(n), &path.key("expected_tests"), 1, bounds::MAX_TESTS) as u64);
-            if expected_tests.is_some() && junit.is_none() {
+            if expected_tests.is_some() && junit.is_none() && gradescope.is_none() {
                 self.fail(
                     &path.key("expected_tests"),
                     "counts the tests of a JUnit file: set junit = \"/out/junit.xml\" too",
                 );
             }
-            let service = match &p.service {
+            let service = match &service_command {
                 Some(service) if service.trim().is_empty() => {
                     self.fail(&path.key("service"), "the service command must not be empty");
                     None
@@ -78,7 +108,8 @@ impl Checker<'_> {
                 Some(service) => {
                     // Results must be where only the trusted client can write.
                     if let Some((j, outside)) = outputs.iter().enumerate().find(|(_, o)| !o.starts_with("/out/")) {
-                        // The JUnit file is appended to the outputs after those written out.
+                        // The executed notebook comes first, the JUnit file last.
+                        let j = j.saturating_sub(notebook.is_some() as usize);
                         let key = if j < p.outputs.len() {
                             path.key("outputs").index(j)
                         } else {
@@ -91,7 +122,7 @@ impl Checker<'_> {
                             ),
                         );
                     }
-                    if runs_python_without_isolation(&p.run) {
+                    if runs_python_without_isolation(&run) {
                         self.warn(
                             &path.key("run"),
                             "the client runs beside the candidate's service: start trusted Python as `python3 -I` (isolated: no user site, no PYTHON* variables, not the working folder), so nothing the service plants can load into it",
@@ -108,22 +139,86 @@ impl Checker<'_> {
                 }
                 Some(codes) => codes.clone(),
                 // A test runner exits 1 when tests fail; the JUnit file still holds the results.
-                None if junit.is_some() => vec![0, 1],
+                None if junit.is_some() || gradescope.is_some() => vec![0, 1],
                 None => vec![0],
             };
             phases.push(Phase {
                 name: p.name.clone(),
-                run: p.run.clone(),
+                run,
                 timeout,
                 inputs,
                 outputs,
                 junit,
+                gradescope,
                 expected_tests,
                 ok_exit_codes,
                 service,
+                notebook,
             });
         }
         phases
+    }
+
+    /// `notebook = "PATH"`: checked, with its cell timeout and claims tolerance; the keys a
+    /// notebook phase sets itself (`run`, `service`, `junit`) refused beside it.
+    fn notebook_phase(&mut self, p: &RawPhase, path: &KeyPath, timeout: Duration) -> Option<NotebookPhase> {
+        let Some(notebook) = &p.notebook else {
+            for (key, present) in [
+                ("cell_timeout", p.cell_timeout.is_some()),
+                ("claims_tolerance", p.claims_tolerance.is_some()),
+            ] {
+                if present {
+                    self.fail(
+                        &path.key(key),
+                        format!("{key} is for a notebook phase: set notebook = \"PATH.ipynb\""),
+                    );
+                }
+            }
+            if p.run.is_none() {
+                self.fail(path, "a phase needs run = \"COMMAND\" (or notebook = \"PATH.ipynb\")");
+            }
+            return None;
+        };
+        for (key, present) in [
+            ("run", p.run.is_some()),
+            ("service", p.service.is_some()),
+            ("junit", p.junit.is_some()),
+            ("gradescope", p.gradescope.is_some()),
+        ] {
+            if present {
+                self.fail(
+                    &path.key(key),
+                    format!("a notebook phase runs the notebook itself; leave out {key}"),
+                );
+            }
+        }
+        let safe = |c: char| c.is_ascii_alphanumeric() || "._-/ ".contains(c);
+        let relative = std::path::Path::new(notebook);
+        let ok = notebook.ends_with(".ipynb")
+            && notebook.chars().all(safe)
+            && relative
+                .components()
+                .all(|c| matches!(c, std::path::Component::Normal(_)));
+        if !ok {
+            self.fail(
+                &path.key("notebook"),
+                format!("{notebook:?} is not a notebook path in the submission: give a relative path ending in .ipynb, of letters, digits, spaces and ._-/"),
+            );
+        }
+        let cell_timeout = self.duration(&p.cell_timeout, &path.key("cell_timeout"), timeout);
+        let tolerance = match p.claims_tolerance {
+            Some(t) if !t.is_finite() || t < 0.0 => {
+                self.fail(&path.key("claims_tolerance"), format!("must be zero or more, not {t}"));
+                0.0
+            }
+            Some(t) => t,
+            None => crate::spec::DEFAULT_CLAIMS_TOLERANCE,
+        };
+        ok.then(|| NotebookPhase {
+            path: notebook.clone(),
+            cell_timeout: cell_timeout.min(timeout),
+            tolerance,
+        })
     }
 
     pub(super) fn inputs(
@@ -281,4 +376,24 @@ pub(super) fn check_output_path(output: &str) -> Result<(), String> {
         ));
     }
     Ok(())
+}
+
+/// The commands of a notebook phase: the runner as `run` (the grader's user), the kernel as
+/// the candidate's service. The runner stops short of the phase's timeout so the executed
+/// notebook is written even when the candidate's cells use all the time.
+fn notebook_commands(notebook: &NotebookPhase, timeout: Duration) -> (String, Option<String>) {
+    let margin = (timeout / 10).min(Duration::from_secs(10));
+    let run = format!(
+        "python3 -I {runner} run '/workspace/{path}' {out} --cell-timeout {cell} --deadline {deadline}",
+        runner = crate::spec::NOTEBOOK_RUNNER,
+        path = notebook.path,
+        out = crate::spec::EXECUTED_NOTEBOOK,
+        cell = notebook.cell_timeout.as_secs_f64(),
+        deadline = (timeout - margin).as_secs_f64(),
+    );
+    let kernel = format!(
+        "python3 -I {} kernel /tmp/assay-kernel.json",
+        crate::spec::NOTEBOOK_RUNNER
+    );
+    (run, Some(kernel))
 }

@@ -79,8 +79,27 @@ impl Checker<'_> {
         if image.trim().is_empty() {
             self.fail(&path.key("image"), "the image name must not be empty");
         }
+        let build = s.build.as_deref().and_then(|folder| {
+            let relative = self.assignment_file(folder, &path.key("build"), PathKind::Any)?;
+            if !self.real_dir.join(&relative).join("Dockerfile").is_file() {
+                self.fail(
+                    &path.key("build"),
+                    format!("{folder:?} must be a folder holding a Dockerfile"),
+                );
+                return None;
+            }
+            if s.image.is_none() || !image.starts_with("assay/") {
+                self.fail(
+                    &path.key("image"),
+                    "an image built from the assignment needs its own name: image = \"assay/NAME\"",
+                );
+                return None;
+            }
+            Some(relative)
+        });
         Sandbox {
             image,
+            build,
             memory_bytes: self.size(&s.memory, &path.key("memory"), 1024 * MIB, bounds::MEMORY),
             cpus,
             pids: self.positive(s.pids, &path.key("pids"), 256, bounds::MAX_PIDS),
