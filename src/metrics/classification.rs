@@ -13,16 +13,22 @@ pub struct ConfusionMatrix {
 }
 
 pub fn confusion_matrix(truth: &[&str], predicted: &[&str]) -> ConfusionMatrix {
+    confusion_and_truth_classes(encode(truth, predicted)).0
+}
+
+/// The matrix of encoded columns, and the truth's own classes (see `Encoded`).
+pub fn confusion_and_truth_classes(encoded: Encoded) -> (ConfusionMatrix, Vec<String>) {
     let Encoded {
         classes,
         truth,
         predicted,
-    } = encode(truth, predicted);
+        truth_classes,
+    } = encoded;
     let mut counts = vec![vec![0u64; classes.len()]; classes.len()];
     for (&t, &p) in truth.iter().zip(&predicted) {
         counts[t][p] += 1;
     }
-    ConfusionMatrix { classes, counts }
+    (ConfusionMatrix { classes, counts }, truth_classes)
 }
 
 /// The name of the row and column that gather the classes a report leaves out.

@@ -12,6 +12,8 @@ pub struct Encoded {
     pub classes: Vec<String>,
     pub truth: Vec<usize>,
     pub predicted: Vec<usize>,
+    /// The classes of the first column alone, spelled and sorted as if it were encoded alone.
+    pub truth_classes: Vec<String>,
 }
 
 fn as_number(text: &str) -> Option<f64> {
@@ -27,22 +29,65 @@ pub fn canonical(label: &str) -> String {
     }
 }
 
-/// Encodes both columns; the work per row is one hash lookup of the raw text.
 pub fn encode<'a>(truth: &[&'a str], predicted: &[&'a str]) -> Encoded {
+    encode_iter(truth.iter().copied(), predicted.iter().copied())
+}
+
+/// Below this many distinct values, a value's code is found by comparing it with each seen
+/// one (labels of a few classes): cheaper than hashing it.
+const FEW: usize = 8;
+
+/// Encodes both columns; the work per row is one lookup of the raw text.
+pub fn encode_iter<'a>(truth: impl Iterator<Item = &'a str>, predicted: impl Iterator<Item = &'a str>) -> Encoded {
     let mut raw_index: FxHashMap<&'a str, usize> = FxHashMap::default();
     let mut raw: Vec<&'a str> = Vec::new();
     let mut code = |value: &'a str| -> usize {
+        if raw.len() <= FEW
+            && let Some(found) = raw.iter().position(|&seen| seen == value)
+        {
+            return found;
+        }
         let next = raw.len();
         *raw_index.entry(value).or_insert_with(|| {
             raw.push(value);
             next
         })
     };
-    let truth_raw: Vec<usize> = truth.iter().map(|v| code(v)).collect();
-    let predicted_raw: Vec<usize> = predicted.iter().map(|v| code(v)).collect();
+    let mut truth: Vec<usize> = truth.map(&mut code).collect();
+    let mut predicted: Vec<usize> = predicted.map(&mut code).collect();
+    let (classes, class_of) = classes_of(&raw);
+    let mut in_truth = vec![false; raw.len()];
+    for code in truth.iter_mut() {
+        in_truth[*code] = true;
+        *code = class_of[*code];
+    }
+    for code in predicted.iter_mut() {
+        *code = class_of[*code];
+    }
+    let truth_raw: Vec<&str> = raw
+        .iter()
+        .zip(&in_truth)
+        .filter(|(_, t)| **t)
+        .map(|(v, _)| *v)
+        .collect();
+    let truth_classes = if truth_raw.len() == raw.len() {
+        classes.clone()
+    } else {
+        classes_of(&truth_raw).0
+    };
+    Encoded {
+        classes,
+        truth,
+        predicted,
+        truth_classes,
+    }
+}
+
+/// The distinct classes of distinct raw values, sorted, and each raw value's class.
+fn classes_of(raw: &[&str]) -> (Vec<String>, Vec<usize>) {
     let numeric = raw.iter().all(|v| as_number(v).is_some());
     // Text labels are borrowed, not copied: a candidate's labels can be large.
-    let spelled: Vec<std::borrow::Cow<'a, str>> = raw
+    let spelled: Vec<std::borrow::Cow<'_, str>> = raw
         .iter()
         .map(|v| {
             if numeric {
@@ -64,11 +109,7 @@ pub fn encode<'a>(truth: &[&'a str], predicted: &[&'a str]) -> Encoded {
         }
         class_of[i] = classes.len() - 1;
     }
-    Encoded {
-        classes,
-        truth: truth_raw.iter().map(|&r| class_of[r]).collect(),
-        predicted: predicted_raw.iter().map(|&r| class_of[r]).collect(),
-    }
+    (classes, class_of)
 }
 
 /// The longest class name kept: classes are told apart by index, so a longer name (from a
@@ -105,5 +146,21 @@ mod tests {
         assert_eq!(e.classes, ["0"]);
         let e = encode(&["cat", "2"], &["dog", "2"]);
         assert_eq!(e.classes, ["2", "cat", "dog"]);
+    }
+
+    #[test]
+    fn the_truths_classes_are_its_own() {
+        // Alone, the truth is numeric: 3.0 is spelled 3; with the predictions it is text.
+        let e = encode(&["3.0", "1"], &["cat"]);
+        assert_eq!(e.classes, ["1", "3.0", "cat"]);
+        assert_eq!(e.truth_classes, ["1", "3"]);
+        assert_eq!(encode(&["3.0", "1"], &[]).classes, e.truth_classes);
+        // Many distinct values go through the hash map, few through the list: same codes.
+        let many: Vec<String> = (0..40).map(|i| (i % 20).to_string()).collect();
+        let many: Vec<&str> = many.iter().map(String::as_str).collect();
+        let e = encode(&many, &many[..5]);
+        assert_eq!(e.classes.len(), 20);
+        assert_eq!(e.truth[..20], e.truth[20..]);
+        assert_eq!(e.predicted, [0, 1, 2, 3, 4]);
     }
 }

@@ -3,6 +3,7 @@
 
 mod classification;
 mod labels;
+mod plain;
 mod ranking;
 mod regression;
 pub mod scan;
@@ -13,12 +14,12 @@ use std::path::Path;
 
 pub use crate::spec::Average;
 pub use classification::{ConfusionMatrix, OTHER_CLASSES, confusion_matrix};
-pub use table::{Joined, join};
+pub use table::{Joined, Wanted, join};
 
 use crate::spec::{Metric, MetricKind};
 use classification::Score;
 use labels::canonical;
-use table::{Problems, numbers};
+use table::Problems;
 
 /// A computed value, with the confusion matrix for metrics on classes. `value` is NaN where
 /// scikit-learn's is (R² of one row).
@@ -64,8 +65,9 @@ pub fn evaluate(
         | MetricKind::Precision
         | MetricKind::Recall
         | MetricKind::F1 => {
-            let joined = join(predictions, labels, key, column, &[column]).map_err(invalid)?;
-            let matrix = confusion_matrix(&joined.labels(), &joined.column(0));
+            let joined = join(predictions, labels, key, column, &[column], Wanted::Text).map_err(invalid)?;
+            let encoded = labels::encode_iter(joined.labels_iter(), joined.column_iter(0));
+            let (matrix, truth_classes) = classification::confusion_and_truth_classes(encoded);
             let mut pos_label = None;
             let value = match metric.kind {
                 MetricKind::Accuracy => classification::accuracy(&matrix),
@@ -77,7 +79,6 @@ pub fn evaluate(
                         _ => Score::F1,
                     };
                     if metric.average == Average::Binary {
-                        let truth_classes = labels::encode(&joined.labels(), &[]).classes;
                         pos_label = Some(binary_positive(metric, &truth_classes, &matrix.classes)?);
                     }
                     let positive = pos_label.clone().unwrap_or_default();
@@ -93,10 +94,11 @@ pub fn evaluate(
         }
         MetricKind::RocAuc | MetricKind::LogLoss => probabilistic(metric, predictions, labels, key, column),
         MetricKind::Rmse | MetricKind::Mae | MetricKind::R2 => {
-            let joined = join(predictions, labels, key, column, &[column]).map_err(invalid)?;
-            let truth = numbers(&joined.labels(), &joined.lines, column)
+            let mut joined = join(predictions, labels, key, column, &[column], Wanted::Numbers).map_err(invalid)?;
+            let truth = joined
+                .label_numbers(column)
                 .map_err(|e| MetricError::Assignment(format!("the hidden labels: {e}")))?;
-            let predicted = numbers(&joined.column(0), &joined.lines, column).map_err(MetricError::InvalidOutput)?;
+            let predicted = joined.numbers(0, column).map_err(MetricError::InvalidOutput)?;
             let value = match metric.kind {
                 MetricKind::Rmse => regression::rmse(&truth, &predicted),
                 MetricKind::Mae => regression::mae(&truth, &predicted),
@@ -169,7 +171,7 @@ fn probabilistic(
     column: &str,
 ) -> Result<Evaluation, MetricError> {
     let truth_table = table::read_labels(labels, key, column).map_err(MetricError::Assignment)?;
-    let classes = labels::encode(&truth_table.values(), &[]).classes;
+    let classes = labels::encode_iter(truth_table.values(), std::iter::empty()).classes;
     if classes.len() < 2 {
         return Err(MetricError::Assignment(format!(
             "{} needs at least two classes in the labels",
@@ -200,12 +202,12 @@ fn probabilistic(
             .collect()
     };
     let wanted: Vec<&str> = names.iter().map(String::as_str).collect();
-    let joined = table::join_labels(predictions, truth_table, key, &wanted).map_err(invalid)?;
-    let truth = labels::encode(&joined.labels(), &[]).truth;
+    let mut joined = table::join_labels(predictions, truth_table, key, &wanted, Wanted::Numbers).map_err(invalid)?;
+    let truth = labels::encode_iter(joined.labels_iter(), std::iter::empty()).truth;
     let mut columns = Vec::new();
     let mut problems = Problems::default();
     for (c, name) in names.iter().enumerate() {
-        match numbers(&joined.column(c), &joined.lines, name) {
+        match joined.numbers(c, name) {
             Ok(column) => columns.push(column),
             Err(why) => problems.add(why),
         }

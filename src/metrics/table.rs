@@ -15,6 +15,8 @@ pub struct Joined {
     predicted: Table,
     /// The predictions row of each labels row.
     order: Vec<usize>,
+    /// The predictions come in the labels' order: `order` is 0, 1, 2...
+    aligned: bool,
     /// The line of each row in the predictions file, for messages.
     pub lines: Vec<usize>,
 }
@@ -30,17 +32,42 @@ impl Joined {
 
     /// The hidden labels, in the labels' order.
     pub fn labels(&self) -> Vec<&str> {
-        (0..self.truth.lines.len())
-            .map(|i| self.truth.columns[0].get(i))
-            .collect()
+        self.labels_iter().collect()
+    }
+
+    /// The hidden labels, in the labels' order.
+    pub fn labels_iter(&self) -> impl Iterator<Item = &str> {
+        let labels = self.truth.columns[0].text();
+        (0..self.truth.lines.len()).map(|i| labels.get(i))
+    }
+
+    /// Prediction column `c`, in the labels' order.
+    pub fn column_iter(&self, c: usize) -> impl Iterator<Item = &str> {
+        let column = self.predicted.columns[c].text();
+        self.order.iter().map(move |&row| column.get(row))
     }
 
     /// Prediction column `c` (in the order the columns were asked for), in the labels' order.
     pub fn column(&self, c: usize) -> Vec<&str> {
-        self.order
-            .iter()
-            .map(|&row| self.predicted.columns[c].get(row))
-            .collect()
+        self.column_iter(c).collect()
+    }
+
+    /// Prediction column `c` as finite numbers, in the labels' order; `Err` names each row
+    /// that is not one. Numbers already read are taken out, not copied: ask once per column.
+    pub fn numbers(&mut self, c: usize, name: &str) -> Result<Vec<f64>, String> {
+        match &mut self.predicted.columns[c] {
+            Cells::Numbers(values) if self.aligned => Ok(std::mem::take(values)),
+            Cells::Numbers(values) => Ok(self.order.iter().map(|&row| values[row]).collect()),
+            Cells::Text(_) => numbers(&self.column(c), &self.lines, name),
+        }
+    }
+
+    /// The hidden labels as finite numbers; like `numbers`, ask once.
+    pub fn label_numbers(&mut self, name: &str) -> Result<Vec<f64>, String> {
+        match &mut self.truth.columns[0] {
+            Cells::Numbers(values) => Ok(std::mem::take(values)),
+            Cells::Text(_) => numbers(&self.labels(), &self.lines, name),
+        }
     }
 }
 
@@ -73,8 +100,8 @@ impl Problems {
 }
 
 /// Text values stored end to end, so a million rows cost two allocations, not a million.
-#[derive(Debug, Default)]
-struct Column {
+#[derive(Debug, Default, PartialEq)]
+pub(super) struct Column {
     text: String,
     ends: Vec<usize>,
 }
@@ -138,23 +165,71 @@ impl RawColumn {
 }
 
 impl Column {
+    pub(super) fn from_parts(text: String, ends: Vec<usize>) -> Column {
+        Column { text, ends }
+    }
+
+    #[cfg(test)]
+    pub(super) fn len(&self) -> usize {
+        self.ends.len()
+    }
+
     fn push(&mut self, value: &str) {
         self.text.push_str(value);
         self.ends.push(self.text.len());
     }
 
-    fn get(&self, i: usize) -> &str {
+    pub(super) fn get(&self, i: usize) -> &str {
         let start = if i == 0 { 0 } else { self.ends[i - 1] };
         &self.text[start..self.ends[i]]
     }
 }
 
 /// The wanted columns of a CSV file, column by column.
-#[derive(Debug)]
-struct Table {
-    lines: Vec<usize>,
-    keys: Column,
-    columns: Vec<Column>,
+#[derive(Debug, PartialEq)]
+pub(super) struct Table {
+    pub(super) lines: Vec<usize>,
+    pub(super) keys: Column,
+    pub(super) columns: Vec<Cells>,
+}
+
+/// A wanted column as read: text, or finite numbers when it was asked for as numbers and
+/// the plain-file path read it (the full reader keeps text, parsed later with messages).
+#[derive(Debug, PartialEq)]
+pub(super) enum Cells {
+    Text(Column),
+    Numbers(Vec<f64>),
+}
+
+/// What a column read as numbers offers where text is asked for: nothing. Only metrics on
+/// classes read text, and they never ask for numbers.
+static NO_TEXT: Column = Column {
+    text: String::new(),
+    ends: Vec::new(),
+};
+
+impl Cells {
+    pub(super) fn text(&self) -> &Column {
+        match self {
+            Cells::Text(column) => column,
+            Cells::Numbers(_) => &NO_TEXT,
+        }
+    }
+
+    fn is_missing(&self, i: usize) -> bool {
+        match self {
+            Cells::Text(column) => is_missing(column.get(i)),
+            // Only finite numbers are read as numbers.
+            Cells::Numbers(_) => false,
+        }
+    }
+}
+
+/// How the wanted columns (not the key) are asked for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Wanted {
+    Text,
+    Numbers,
 }
 
 /// Which file a table comes from, for messages: a problem in the labels is the author's.
@@ -182,7 +257,28 @@ fn quoted(value: &str) -> String {
 
 /// Reads `key` and `columns` from a CSV; `Err` names the file's problem. Rows are named by
 /// the line of the file they start on.
-fn read(path: &Path, side: Side, key: &str, columns: &[&str]) -> Result<Table, String> {
+fn read(path: &Path, side: Side, key: &str, columns: &[&str], wanted: Wanted) -> Result<Table, String> {
+    let (table, mut problems) = match read_plain(path, key, columns, wanted) {
+        Some(table) => (table, Problems::default()),
+        None => read_csv(path, side, key, columns)?,
+    };
+    if let Side::Labels(_) = side {
+        check_labels(&table, key, columns, &mut problems);
+    }
+    problems.into_result(table).map_err(|problems| match side {
+        Side::Labels(_) => format!("{side}: {problems}"),
+        Side::Predictions => problems,
+    })
+}
+
+/// The table by the fast path for plain files (see `plain`), or `None` for the full reader.
+fn read_plain(path: &Path, key: &str, columns: &[&str], wanted: Wanted) -> Option<Table> {
+    let file = std::fs::File::open(path).ok()?;
+    super::plain::read(file, key, columns, wanted)
+}
+
+/// The full CSV reader: any file, and every problem named by its line.
+fn read_csv(path: &Path, side: Side, key: &str, columns: &[&str]) -> Result<(Table, Problems), String> {
     // Read through a guard: a line too long to hold stops the parse (see `scan`).
     let file = std::fs::File::open(path).map_err(|e| format!("{side} cannot be read: {e}"))?;
     let mut reader = csv::ReaderBuilder::new()
@@ -257,16 +353,13 @@ fn read(path: &Path, side: Side, key: &str, columns: &[&str]) -> Result<Table, S
     }
     let table = Table {
         keys: keys.finish(&lines, &mut problems),
-        columns: raw.into_iter().map(|c| c.finish(&lines, &mut problems)).collect(),
+        columns: raw
+            .into_iter()
+            .map(|c| Cells::Text(c.finish(&lines, &mut problems)))
+            .collect(),
         lines,
     };
-    if let Side::Labels(_) = side {
-        check_labels(&table, key, columns, &mut problems);
-    }
-    problems.into_result(table).map_err(|problems| match side {
-        Side::Labels(_) => format!("{side}: {problems}"),
-        Side::Predictions => problems,
-    })
+    Ok((table, problems))
 }
 
 /// The labels are the author's: every row needs an id, once, and a value in every column.
@@ -277,16 +370,12 @@ fn check_labels(table: &Table, key: &str, columns: &[&str], problems: &mut Probl
     }
     for (c, column) in table.columns.iter().enumerate() {
         for (i, &line) in table.lines.iter().enumerate() {
-            if is_missing(column.get(i)) {
+            if column.is_missing(i) {
                 problems.add(format!("line {line}: no value in {}", quoted(columns[c])));
             }
         }
     }
-    // Ids are checked with a set first; lines are looked up only when one repeats.
-    let mut seen: rustc_hash::FxHashSet<&str> = rustc_hash::FxHashSet::default();
-    seen.reserve(table.lines.len());
-    let all_distinct = (0..table.lines.len()).all(|i| seen.insert(table.keys.get(i)));
-    if all_distinct && !seen.contains("") {
+    if ids_are_distinct_and_present(&table.keys) {
         return;
     }
     let mut first_line: FxHashMap<&str, usize> = FxHashMap::default();
@@ -303,6 +392,20 @@ fn check_labels(table: &Table, key: &str, columns: &[&str], problems: &mut Probl
     }
 }
 
+/// True when every id is there and none repeats. A set of the ids' 64-bit hashes is half the
+/// size of a set of the ids, and a probe compares no text; two ids of one hash (a repeat,
+/// almost always) send the caller to the exact check.
+fn ids_are_distinct_and_present(keys: &Column) -> bool {
+    use std::hash::BuildHasher;
+    let hasher = rustc_hash::FxBuildHasher;
+    let mut seen: rustc_hash::FxHashSet<u64> = rustc_hash::FxHashSet::default();
+    seen.reserve(keys.ends.len());
+    (0..keys.ends.len()).all(|i| {
+        let id = keys.get(i);
+        !id.is_empty() && seen.insert(hasher.hash_one(id))
+    })
+}
+
 /// An empty cell or NaN is no value, in the labels and in the predictions alike.
 fn is_missing(value: &str) -> bool {
     value.is_empty() || value.eq_ignore_ascii_case("nan")
@@ -315,16 +418,15 @@ pub struct Labels {
 
 impl Labels {
     /// The label column, in file order.
-    pub fn values(&self) -> Vec<&str> {
-        (0..self.table.lines.len())
-            .map(|i| self.table.columns[0].get(i))
-            .collect()
+    pub fn values(&self) -> impl Iterator<Item = &str> {
+        let labels = self.table.columns[0].text();
+        (0..self.table.lines.len()).map(|i| labels.get(i))
     }
 }
 
 pub fn read_labels(labels: &Path, key: &str, column: &str) -> Result<Labels, String> {
     Ok(Labels {
-        table: read(labels, Side::Labels(labels), key, &[column])?,
+        table: read(labels, Side::Labels(labels), key, &[column], Wanted::Text)?,
     })
 }
 
@@ -336,11 +438,12 @@ pub fn join(
     key: &str,
     label_column: &str,
     columns: &[&str],
+    wanted: Wanted,
 ) -> Result<Joined, String> {
     // The two files are parsed side by side: parsing is most of the time on large files.
     let (truth, predicted) = std::thread::scope(|scope| {
-        let truth = scope.spawn(|| read(labels, Side::Labels(labels), key, &[label_column]));
-        let predicted = read(predictions, Side::Predictions, key, columns);
+        let truth = scope.spawn(|| read(labels, Side::Labels(labels), key, &[label_column], wanted));
+        let predicted = read(predictions, Side::Predictions, key, columns, wanted);
         (
             truth
                 .join()
@@ -353,15 +456,23 @@ pub fn join(
 }
 
 /// Like `join`, with labels already read.
-pub fn join_labels(predictions: &Path, labels: Labels, key: &str, columns: &[&str]) -> Result<Joined, String> {
-    let predicted = read(predictions, Side::Predictions, key, columns)?;
+pub fn join_labels(
+    predictions: &Path,
+    labels: Labels,
+    key: &str,
+    columns: &[&str],
+    wanted: Wanted,
+) -> Result<Joined, String> {
+    let predicted = read(predictions, Side::Predictions, key, columns, wanted)?;
     join_tables(labels.table, predicted, key, columns)
 }
 
 fn join_tables(truth: Table, predicted: Table, key: &str, columns: &[&str]) -> Result<Joined, String> {
     let mut problems = Problems::default();
     let rows = predicted.lines.len();
-    let aligned = rows == truth.lines.len() && (0..rows).all(|i| predicted.keys.get(i) == truth.keys.get(i));
+    // Ids stored end to end are the same ids in the same order when the bytes and the ends
+    // are: two comparisons of whole buffers, not a million of short strings.
+    let aligned = predicted.keys == truth.keys;
     if aligned {
         // The usual case: the ids come in the labels' order, so no lookup is needed. A repeated
         // id here can only mirror one in the labels, and rows are then matched by position.
@@ -369,7 +480,7 @@ fn join_tables(truth: Table, predicted: Table, key: &str, columns: &[&str]) -> R
             let (line, id) = (predicted.lines[index], predicted.keys.get(index));
             if id.is_empty() {
                 problems.add(format!("line {line}: empty {}", quoted(key)));
-            } else if let Some(c) = predicted.columns.iter().position(|c| is_missing(c.get(index))) {
+            } else if let Some(c) = predicted.columns.iter().position(|c| c.is_missing(index)) {
                 problems.add(format!(
                     "line {line}: no value in {} for id {}",
                     quoted(columns[c]),
@@ -382,6 +493,7 @@ fn join_tables(truth: Table, predicted: Table, key: &str, columns: &[&str]) -> R
             truth,
             predicted,
             order: (0..rows).collect(),
+            aligned: true,
             lines,
         });
     }
@@ -393,7 +505,7 @@ fn join_tables(truth: Table, predicted: Table, key: &str, columns: &[&str]) -> R
             problems.add(format!("line {line}: empty {}", quoted(key)));
             continue;
         }
-        if let Some(c) = predicted.columns.iter().position(|c| is_missing(c.get(index))) {
+        if let Some(c) = predicted.columns.iter().position(|c| c.is_missing(index)) {
             problems.add(format!(
                 "line {line}: no value in {} for id {}",
                 quoted(columns[c]),
@@ -437,6 +549,7 @@ fn join_tables(truth: Table, predicted: Table, key: &str, columns: &[&str]) -> R
         truth,
         predicted,
         order,
+        aligned: false,
         lines,
     })
 }
@@ -475,7 +588,15 @@ mod tests {
     fn joins_on_the_key_in_label_order() {
         let labels = csv("id,label\na,1\nb,2\n");
         let predictions = csv("label,id\n2,b\n1,a\n");
-        let joined = join(predictions.path(), labels.path(), "id", "label", &["label"]).unwrap();
+        let joined = join(
+            predictions.path(),
+            labels.path(),
+            "id",
+            "label",
+            &["label"],
+            Wanted::Text,
+        )
+        .unwrap();
         assert_eq!(joined.labels(), ["1", "2"]);
         assert_eq!(joined.column(0), ["1", "2"]);
         assert_eq!(joined.lines, [3, 2]);
@@ -485,10 +606,26 @@ mod tests {
     fn ids_in_the_labels_order_join_by_position() {
         let labels = csv("id,label\na,1\nb,2\n");
         let predictions = csv("id,label\na,2\nb,nan\n");
-        let why = join(predictions.path(), labels.path(), "id", "label", &["label"]).unwrap_err();
+        let why = join(
+            predictions.path(),
+            labels.path(),
+            "id",
+            "label",
+            &["label"],
+            Wanted::Text,
+        )
+        .unwrap_err();
         assert_eq!(why, "line 3: no value in \"label\" for id \"b\"");
         let predictions = csv("id,label\na,2\nb,1\n");
-        let joined = join(predictions.path(), labels.path(), "id", "label", &["label"]).unwrap();
+        let joined = join(
+            predictions.path(),
+            labels.path(),
+            "id",
+            "label",
+            &["label"],
+            Wanted::Text,
+        )
+        .unwrap();
         assert_eq!(joined.column(0), ["2", "1"]);
         assert_eq!(joined.lines, [2, 3]);
     }
@@ -497,13 +634,21 @@ mod tests {
     fn names_each_problem_by_row() {
         let labels = csv("id,label\na,1\nb,2\nc,3\n");
         let predictions = csv("id,label\na,1\na,2\nz,3\nb,nan\n");
-        let why = join(predictions.path(), labels.path(), "id", "label", &["label"]).unwrap_err();
+        let why = join(
+            predictions.path(),
+            labels.path(),
+            "id",
+            "label",
+            &["label"],
+            Wanted::Text,
+        )
+        .unwrap_err();
         assert!(why.contains("line 3: duplicate id \"a\" (first at line 2)"), "{why}");
         assert!(why.contains("line 4: id \"z\" is not in the test set"), "{why}");
         assert!(why.contains("line 5: no value in \"label\" for id \"b\""), "{why}");
         assert!(why.contains("id \"c\" has no prediction"), "{why}");
         let missing = csv("id,prediction\na,1\n");
-        let why = join(missing.path(), labels.path(), "id", "label", &["label"]).unwrap_err();
+        let why = join(missing.path(), labels.path(), "id", "label", &["label"], Wanted::Text).unwrap_err();
         assert!(why.contains("no column \"label\""), "{why}");
     }
 
@@ -511,7 +656,15 @@ mod tests {
     fn counts_problems_past_the_first_few() {
         let labels = csv("id,label\nx0,1\n");
         let predictions = csv(&(0..20).fold("id,label\n".to_string(), |s, i| s + &format!("x{i},1\n")));
-        let why = join(predictions.path(), labels.path(), "id", "label", &["label"]).unwrap_err();
+        let why = join(
+            predictions.path(),
+            labels.path(),
+            "id",
+            "label",
+            &["label"],
+            Wanted::Text,
+        )
+        .unwrap_err();
         assert!(why.ends_with("and 14 more problem(s)"), "{why}");
     }
 
@@ -520,10 +673,10 @@ mod tests {
         let labels = csv("id,label\na,x\nb,y\nc,z\n");
         let file = tempfile::NamedTempFile::new().unwrap();
         std::fs::write(file.path(), b"id,label\n a ,\xc2\xa0x\xc2\xa0\nb, y\nc,\xff\n").unwrap();
-        let why = join(file.path(), labels.path(), "id", "label", &["label"]).unwrap_err();
+        let why = join(file.path(), labels.path(), "id", "label", &["label"], Wanted::Text).unwrap_err();
         assert_eq!(why, "line 4: a value is not valid UTF-8");
         std::fs::write(file.path(), "id,label\n a ,\u{a0}x\u{a0}\nb, y\nc,z\n").unwrap();
-        let joined = join(file.path(), labels.path(), "id", "label", &["label"]).unwrap();
+        let joined = join(file.path(), labels.path(), "id", "label", &["label"], Wanted::Text).unwrap();
         assert_eq!(joined.column(0), ["x", "y", "z"]);
     }
 
@@ -531,7 +684,15 @@ mod tests {
     fn label_problems_name_the_labels_file_and_its_lines() {
         let labels = csv("id,label\na,1\n\"b\nb\",2\na,3\nc,\nd,NaN\n");
         let predictions = csv("id,label\na,1\n");
-        let why = join(predictions.path(), labels.path(), "id", "label", &["label"]).unwrap_err();
+        let why = join(
+            predictions.path(),
+            labels.path(),
+            "id",
+            "label",
+            &["label"],
+            Wanted::Text,
+        )
+        .unwrap_err();
         let name = labels.path().display().to_string();
         assert!(
             why.starts_with(&format!("assignment error: the hidden labels {name}: ")),
@@ -542,7 +703,15 @@ mod tests {
         assert!(why.contains("line 6: no value in \"label\""), "{why}");
         assert!(why.contains("line 7: no value in \"label\""), "{why}");
         let empty = csv("id,label\n");
-        let why = join(predictions.path(), empty.path(), "id", "label", &["label"]).unwrap_err();
+        let why = join(
+            predictions.path(),
+            empty.path(),
+            "id",
+            "label",
+            &["label"],
+            Wanted::Text,
+        )
+        .unwrap_err();
         assert!(why.ends_with("hold no rows"), "{why}");
     }
 
@@ -551,7 +720,15 @@ mod tests {
         let labels = csv("id,label\na,1\n");
         let long = "x".repeat(100_000);
         let predictions = csv(&format!("id,label\n{long},1\n"));
-        let why = join(predictions.path(), labels.path(), "id", "label", &["label"]).unwrap_err();
+        let why = join(
+            predictions.path(),
+            labels.path(),
+            "id",
+            "label",
+            &["label"],
+            Wanted::Text,
+        )
+        .unwrap_err();
         assert!(why.len() < 400, "{} bytes", why.len());
         assert!(why.contains("more bytes"), "{why}");
     }
@@ -564,5 +741,78 @@ mod tests {
             "{why}"
         );
         assert!(why.contains("line 4: \"inf\""), "{why}");
+    }
+
+    /// What the full reader makes of `bytes`: the table when it names no problem.
+    fn full_reader(bytes: &[u8], columns: &[&str]) -> Option<Table> {
+        let file = tempfile::NamedTempFile::new().unwrap();
+        std::fs::write(file.path(), bytes).unwrap();
+        let (table, problems) = read_csv(file.path(), Side::Predictions, "id", columns).ok()?;
+        problems.into_result(table).ok()
+    }
+
+    /// A CSV file of rows of `id`, `label` and `p`, most of them plain, some with a stray
+    /// quote, carriage return, blank line, non-ASCII letter or comma.
+    fn csv_files() -> impl proptest::strategy::Strategy<Value = Vec<u8>> {
+        let field = "[ a-cinfIN0-9.eE+-]{0,5}";
+        let row = (
+            field,
+            field,
+            field,
+            proptest::option::weighted(0.05, "[\"\r\n,\u{e9}]"),
+            0..12usize,
+        );
+        proptest::collection::vec(row, 0..40).prop_map(|rows| {
+            let mut text = String::from("id,label,p\n");
+            for (id, label, p, noise, at) in rows {
+                let mut line = format!("{id},{label},{p}\n");
+                if let Some(noise) = noise {
+                    let at = line.char_indices().nth(at).map_or(line.len(), |(i, _)| i);
+                    line.insert_str(at, &noise);
+                }
+                text.push_str(&line);
+            }
+            text.into_bytes()
+        })
+    }
+
+    use proptest::strategy::Strategy;
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(3000))]
+
+        /// The plain-file path gives the full reader's table on every file it accepts, and
+        /// numbers as `numbers` parses the full reader's text.
+        #[test]
+        fn the_plain_path_agrees_with_the_full_reader(bytes in csv_files()) {
+            let columns = ["label", "p"];
+            if let Some(plain) = super::super::plain::read(&bytes[..], "id", &columns, Wanted::Text) {
+                proptest::prop_assert_eq!(Some(plain), full_reader(&bytes, &columns));
+            }
+            if let Some(plain) = super::super::plain::read(&bytes[..], "id", &columns, Wanted::Numbers) {
+                let full = full_reader(&bytes, &columns).unwrap();
+                proptest::prop_assert_eq!(&plain.keys, &full.keys);
+                proptest::prop_assert_eq!(&plain.lines, &full.lines);
+                for (ours, theirs) in plain.columns.iter().zip(&full.columns) {
+                    let text: Vec<&str> = (0..full.lines.len()).map(|i| theirs.text().get(i)).collect();
+                    let parsed = numbers(&text, &full.lines, "p").unwrap();
+                    proptest::prop_assert_eq!(ours, &Cells::Numbers(parsed));
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn the_plain_path_takes_most_generated_files() {
+        use proptest::strategy::ValueTree;
+        let mut runner = proptest::test_runner::TestRunner::deterministic();
+        let taken = (0..500)
+            .filter(|_| {
+                let bytes = csv_files().new_tree(&mut runner).unwrap().current();
+                super::super::plain::read(&bytes[..], "id", &["label", "p"], Wanted::Text).is_some()
+            })
+            .count();
+        // The property above is only as good as the files it is checked on.
+        assert!(taken > 100, "{taken} of 500");
     }
 }
