@@ -171,7 +171,8 @@ fn probabilistic(
     column: &str,
 ) -> Result<Evaluation, MetricError> {
     let truth_table = table::read_labels(labels, key, column).map_err(MetricError::Assignment)?;
-    let classes = labels::encode_iter(truth_table.values(), std::iter::empty()).classes;
+    // The labels' classes, and each row's: the join keeps the labels' rows in their order.
+    let labels::Encoded { classes, truth, .. } = labels::encode_iter(truth_table.values(), std::iter::empty());
     if classes.len() < 2 {
         return Err(MetricError::Assignment(format!(
             "{} needs at least two classes in the labels",
@@ -203,7 +204,6 @@ fn probabilistic(
     };
     let wanted: Vec<&str> = names.iter().map(String::as_str).collect();
     let mut joined = table::join_labels(predictions, truth_table, key, &wanted, Wanted::Numbers).map_err(invalid)?;
-    let truth = labels::encode_iter(joined.labels_iter(), std::iter::empty()).truth;
     let mut columns = Vec::new();
     let mut problems = Problems::default();
     for (c, name) in names.iter().enumerate() {

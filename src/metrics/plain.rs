@@ -33,7 +33,7 @@ pub fn read(mut source: impl Read, key: &str, columns: &[&str], wanted: Wanted) 
     let mut buffer = vec![0u8; BLOCK_BYTES];
     let (mut filled, mut eof) = (0, false);
     let mut layout: Option<Layout> = None;
-    let mut parts = Vec::new();
+    let mut table = Part::empty(columns.len(), wanted == Wanted::Numbers);
     loop {
         while filled < buffer.len() && !eof {
             match source.read(&mut buffer[filled..]).ok()? {
@@ -59,14 +59,16 @@ pub fn read(mut source: impl Read, key: &str, columns: &[&str], wanted: Wanted) 
                 layout.insert(header)
             }
         };
-        parts.extend(read_parts(chunk, layout)?);
+        for part in read_parts(chunk, layout)? {
+            table.append(part);
+        }
         if eof {
             break;
         }
         buffer.copy_within(complete..filled, 0);
         filled -= complete;
     }
-    Part::join(parts, columns.len(), wanted == Wanted::Numbers)
+    table.into_table()
 }
 
 fn read_header(line: &[u8], key: &str, columns: &[&str], wanted: Wanted) -> Option<Layout> {
@@ -159,21 +161,8 @@ impl Values {
         self.ends.extend(other.ends.iter().map(|end| end + offset));
     }
 
-    /// The parts' values as one column: moved when there is one part, else copied once into
-    /// room of the exact size (appending would regrow and touch the memory twice).
-    fn joined(mut parts: Vec<Values>) -> Option<Column> {
-        let values = if parts.len() == 1 {
-            parts.pop()?
-        } else {
-            let bytes = parts.iter().map(|p| p.bytes.len()).sum();
-            let rows = parts.iter().map(|p| p.ends.len()).sum();
-            let mut joined = Values::with_capacity(bytes, rows);
-            for part in &parts {
-                joined.append(part);
-            }
-            joined
-        };
-        Some(Column::from_parts(String::from_utf8(values.bytes).ok()?, values.ends))
+    fn into_column(self) -> Option<Column> {
+        Some(Column::from_parts(String::from_utf8(self.bytes).ok()?, self.ends))
     }
 }
 
@@ -249,32 +238,49 @@ impl Part {
         Some(())
     }
 
-    /// The parts' rows in order, as one table; rows are named by line (the header is line 1).
-    fn join(parts: Vec<Part>, columns: usize, numbers: bool) -> Option<Table> {
-        let rows: usize = parts.iter().map(|p| p.rows).sum();
-        let mut keys = Vec::with_capacity(parts.len());
-        let mut texts: Vec<Vec<Values>> = (0..columns).map(|_| Vec::new()).collect();
-        let mut cells: Vec<Vec<f64>> = (0..columns).map(|_| Vec::new()).collect();
-        for part in parts {
-            keys.push(part.keys);
-            for (into, from) in texts.iter_mut().zip(part.texts) {
-                into.push(from);
-            }
-            for (into, from) in cells.iter_mut().zip(part.numbers) {
-                into.extend_from_slice(&from);
-            }
+    fn empty(columns: usize, numbers: bool) -> Part {
+        Part {
+            rows: 0,
+            keys: Values::default(),
+            texts: if numbers {
+                Vec::new()
+            } else {
+                (0..columns).map(|_| Values::default()).collect()
+            },
+            numbers: if numbers {
+                (0..columns).map(|_| Vec::new()).collect()
+            } else {
+                Vec::new()
+            },
         }
-        let columns = if numbers {
-            cells.into_iter().map(Cells::Numbers).collect()
+    }
+
+    /// Adds the rows of the part read next. The columns grow as the file is read (a large
+    /// vector grows in place), and each block's parts are freed for the next block's to use.
+    fn append(&mut self, other: Part) {
+        self.rows += other.rows;
+        self.keys.append(&other.keys);
+        for (into, from) in self.texts.iter_mut().zip(&other.texts) {
+            into.append(from);
+        }
+        for (into, from) in self.numbers.iter_mut().zip(&other.numbers) {
+            into.extend_from_slice(from);
+        }
+    }
+
+    /// The rows read, as a table; rows are named by line (the header is line 1).
+    fn into_table(self) -> Option<Table> {
+        let columns = if self.texts.is_empty() {
+            self.numbers.into_iter().map(Cells::Numbers).collect()
         } else {
-            texts
+            self.texts
                 .into_iter()
-                .map(|parts| Values::joined(parts).map(Cells::Text))
+                .map(|values| values.into_column().map(Cells::Text))
                 .collect::<Option<_>>()?
         };
         Some(Table {
-            lines: (2..rows + 2).collect(),
-            keys: Values::joined(keys)?,
+            lines: (2..self.rows + 2).collect(),
+            keys: self.keys.into_column()?,
             columns,
         })
     }
