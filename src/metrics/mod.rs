@@ -2,6 +2,7 @@
 //! with scikit-learn's definitions and edge cases.
 
 mod classification;
+mod columns;
 mod labels;
 mod plain;
 mod ranking;

@@ -9,8 +9,8 @@
 
 use std::io::Read;
 
+use super::columns::{Cells, Column, Table, Wanted};
 use super::scan::{MAX_FIELDS, MAX_RECORD_BYTES};
-use super::table::{Cells, Column, Table, Wanted};
 
 /// Parts smaller than this are not worth a thread.
 const MIN_PART_BYTES: usize = 1 << 20;

@@ -5,6 +5,9 @@ use std::path::Path;
 
 use rustc_hash::FxHashMap;
 
+pub use super::columns::Wanted;
+use super::columns::{Cells, Column, Table};
+
 /// How many problems are spelled out before the rest are only counted.
 const SHOWN: usize = 5;
 
@@ -99,13 +102,6 @@ impl Problems {
     }
 }
 
-/// Text values stored end to end, so a million rows cost two allocations, not a million.
-#[derive(Debug, Default, PartialEq)]
-pub(super) struct Column {
-    text: String,
-    ends: Vec<usize>,
-}
-
 /// A column as it is read: raw bytes, checked as UTF-8 once at the end rather than value by
 /// value (most of the time on large files went to per-value checks).
 #[derive(Default)]
@@ -142,7 +138,7 @@ impl RawColumn {
         } = self;
         let bytes = match String::from_utf8(bytes) {
             Ok(text) if !unicode_edges && ends.iter().all(|&end| text.is_char_boundary(end)) => {
-                return Column { text, ends };
+                return Column::from_parts(text, ends);
             }
             Ok(text) => text.into_bytes(),
             Err(e) => e.into_bytes(),
@@ -162,74 +158,6 @@ impl RawColumn {
         }
         column
     }
-}
-
-impl Column {
-    pub(super) fn from_parts(text: String, ends: Vec<usize>) -> Column {
-        Column { text, ends }
-    }
-
-    #[cfg(test)]
-    pub(super) fn len(&self) -> usize {
-        self.ends.len()
-    }
-
-    fn push(&mut self, value: &str) {
-        self.text.push_str(value);
-        self.ends.push(self.text.len());
-    }
-
-    pub(super) fn get(&self, i: usize) -> &str {
-        let start = if i == 0 { 0 } else { self.ends[i - 1] };
-        &self.text[start..self.ends[i]]
-    }
-}
-
-/// The wanted columns of a CSV file, column by column.
-#[derive(Debug, PartialEq)]
-pub(super) struct Table {
-    pub(super) lines: Vec<usize>,
-    pub(super) keys: Column,
-    pub(super) columns: Vec<Cells>,
-}
-
-/// A wanted column as read: text, or finite numbers when it was asked for as numbers and
-/// the plain-file path read it (the full reader keeps text, parsed later with messages).
-#[derive(Debug, PartialEq)]
-pub(super) enum Cells {
-    Text(Column),
-    Numbers(Vec<f64>),
-}
-
-/// What a column read as numbers offers where text is asked for: nothing. Only metrics on
-/// classes read text, and they never ask for numbers.
-static NO_TEXT: Column = Column {
-    text: String::new(),
-    ends: Vec::new(),
-};
-
-impl Cells {
-    pub(super) fn text(&self) -> &Column {
-        match self {
-            Cells::Text(column) => column,
-            Cells::Numbers(_) => &NO_TEXT,
-        }
-    }
-
-    fn is_missing(&self, i: usize) -> bool {
-        match self {
-            Cells::Text(column) => is_missing(column.get(i)),
-            // Only finite numbers are read as numbers.
-            Cells::Numbers(_) => false,
-        }
-    }
-}
-
-/// How the wanted columns (not the key) are asked for.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Wanted {
-    Text,
-    Numbers,
 }
 
 /// Which file a table comes from, for messages: a problem in the labels is the author's.
@@ -398,7 +326,7 @@ fn check_labels(table: &Table, key: &str, columns: &[&str], problems: &mut Probl
 /// the hashes, so the sets are filled side by side.
 fn ids_are_distinct_and_present(keys: &Column) -> bool {
     use std::hash::BuildHasher;
-    let rows = keys.ends.len();
+    let rows = keys.len();
     let shares = std::thread::available_parallelism()
         .map_or(1, usize::from)
         .min(rows / 100_000)
@@ -422,11 +350,6 @@ fn ids_are_distinct_and_present(keys: &Column) -> bool {
         let first = share(0);
         others.into_iter().all(|t| t.join().unwrap_or(false)) && first
     })
-}
-
-/// An empty cell or NaN is no value, in the labels and in the predictions alike.
-fn is_missing(value: &str) -> bool {
-    value.is_empty() || value.eq_ignore_ascii_case("nan")
 }
 
 /// The hidden labels, read once, for metrics that need the classes before the join.
