@@ -519,6 +519,11 @@ pub fn numbers(values: &[&str], lines: &[usize], column: &str) -> Result<Vec<f64
 mod tests {
     use super::*;
 
+    /// Joins the "label" column of both files on "id", as text.
+    fn join_text(predictions: &Path, labels: &Path) -> Result<Joined, String> {
+        join(predictions, labels, "id", "label", &["label"], Wanted::Text)
+    }
+
     fn csv(text: &str) -> tempfile::NamedTempFile {
         let file = tempfile::NamedTempFile::new().unwrap();
         std::fs::write(file.path(), text).unwrap();
@@ -529,15 +534,7 @@ mod tests {
     fn joins_on_the_key_in_label_order() {
         let labels = csv("id,label\na,1\nb,2\n");
         let predictions = csv("label,id\n2,b\n1,a\n");
-        let joined = join(
-            predictions.path(),
-            labels.path(),
-            "id",
-            "label",
-            &["label"],
-            Wanted::Text,
-        )
-        .unwrap();
+        let joined = join_text(predictions.path(), labels.path()).unwrap();
         assert_eq!(joined.labels(), ["1", "2"]);
         assert_eq!(joined.column(0), ["1", "2"]);
         assert_eq!(joined.lines, [3, 2]);
@@ -547,26 +544,10 @@ mod tests {
     fn ids_in_the_labels_order_join_by_position() {
         let labels = csv("id,label\na,1\nb,2\n");
         let predictions = csv("id,label\na,2\nb,nan\n");
-        let why = join(
-            predictions.path(),
-            labels.path(),
-            "id",
-            "label",
-            &["label"],
-            Wanted::Text,
-        )
-        .unwrap_err();
+        let why = join_text(predictions.path(), labels.path()).unwrap_err();
         assert_eq!(why, "line 3: no value in \"label\" for id \"b\"");
         let predictions = csv("id,label\na,2\nb,1\n");
-        let joined = join(
-            predictions.path(),
-            labels.path(),
-            "id",
-            "label",
-            &["label"],
-            Wanted::Text,
-        )
-        .unwrap();
+        let joined = join_text(predictions.path(), labels.path()).unwrap();
         assert_eq!(joined.column(0), ["2", "1"]);
         assert_eq!(joined.lines, [2, 3]);
     }
@@ -575,21 +556,13 @@ mod tests {
     fn names_each_problem_by_row() {
         let labels = csv("id,label\na,1\nb,2\nc,3\n");
         let predictions = csv("id,label\na,1\na,2\nz,3\nb,nan\n");
-        let why = join(
-            predictions.path(),
-            labels.path(),
-            "id",
-            "label",
-            &["label"],
-            Wanted::Text,
-        )
-        .unwrap_err();
+        let why = join_text(predictions.path(), labels.path()).unwrap_err();
         assert!(why.contains("line 3: duplicate id \"a\" (first at line 2)"), "{why}");
         assert!(why.contains("line 4: id \"z\" is not in the test set"), "{why}");
         assert!(why.contains("line 5: no value in \"label\" for id \"b\""), "{why}");
         assert!(why.contains("id \"c\" has no prediction"), "{why}");
         let missing = csv("id,prediction\na,1\n");
-        let why = join(missing.path(), labels.path(), "id", "label", &["label"], Wanted::Text).unwrap_err();
+        let why = join_text(missing.path(), labels.path()).unwrap_err();
         assert!(why.contains("no column \"label\""), "{why}");
     }
 
@@ -597,15 +570,7 @@ mod tests {
     fn counts_problems_past_the_first_few() {
         let labels = csv("id,label\nx0,1\n");
         let predictions = csv(&(0..20).fold("id,label\n".to_string(), |s, i| s + &format!("x{i},1\n")));
-        let why = join(
-            predictions.path(),
-            labels.path(),
-            "id",
-            "label",
-            &["label"],
-            Wanted::Text,
-        )
-        .unwrap_err();
+        let why = join_text(predictions.path(), labels.path()).unwrap_err();
         assert!(why.ends_with("and 14 more problem(s)"), "{why}");
     }
 
@@ -614,10 +579,10 @@ mod tests {
         let labels = csv("id,label\na,x\nb,y\nc,z\n");
         let file = tempfile::NamedTempFile::new().unwrap();
         std::fs::write(file.path(), b"id,label\n a ,\xc2\xa0x\xc2\xa0\nb, y\nc,\xff\n").unwrap();
-        let why = join(file.path(), labels.path(), "id", "label", &["label"], Wanted::Text).unwrap_err();
+        let why = join_text(file.path(), labels.path()).unwrap_err();
         assert_eq!(why, "line 4: a value is not valid UTF-8");
         std::fs::write(file.path(), "id,label\n a ,\u{a0}x\u{a0}\nb, y\nc,z\n").unwrap();
-        let joined = join(file.path(), labels.path(), "id", "label", &["label"], Wanted::Text).unwrap();
+        let joined = join_text(file.path(), labels.path()).unwrap();
         assert_eq!(joined.column(0), ["x", "y", "z"]);
     }
 
@@ -625,15 +590,7 @@ mod tests {
     fn label_problems_name_the_labels_file_and_its_lines() {
         let labels = csv("id,label\na,1\n\"b\nb\",2\na,3\nc,\nd,NaN\n");
         let predictions = csv("id,label\na,1\n");
-        let why = join(
-            predictions.path(),
-            labels.path(),
-            "id",
-            "label",
-            &["label"],
-            Wanted::Text,
-        )
-        .unwrap_err();
+        let why = join_text(predictions.path(), labels.path()).unwrap_err();
         let name = labels.path().display().to_string();
         assert!(
             why.starts_with(&format!("assignment error: the hidden labels {name}: ")),
@@ -644,15 +601,7 @@ mod tests {
         assert!(why.contains("line 6: no value in \"label\""), "{why}");
         assert!(why.contains("line 7: no value in \"label\""), "{why}");
         let empty = csv("id,label\n");
-        let why = join(
-            predictions.path(),
-            empty.path(),
-            "id",
-            "label",
-            &["label"],
-            Wanted::Text,
-        )
-        .unwrap_err();
+        let why = join_text(predictions.path(), empty.path()).unwrap_err();
         assert!(why.ends_with("hold no rows"), "{why}");
     }
 
@@ -661,15 +610,7 @@ mod tests {
         let labels = csv("id,label\na,1\n");
         let long = "x".repeat(100_000);
         let predictions = csv(&format!("id,label\n{long},1\n"));
-        let why = join(
-            predictions.path(),
-            labels.path(),
-            "id",
-            "label",
-            &["label"],
-            Wanted::Text,
-        )
-        .unwrap_err();
+        let why = join_text(predictions.path(), labels.path()).unwrap_err();
         assert!(why.len() < 400, "{} bytes", why.len());
         assert!(why.contains("more bytes"), "{why}");
     }
