@@ -171,7 +171,13 @@ fn probabilistic(
     key: &str,
     column: &str,
 ) -> Result<Evaluation, MetricError> {
-    let truth_table = table::read_labels(labels, key, column).map_err(MetricError::Assignment)?;
+    // The predictions' probability columns are read while the labels are: which of them are
+    // needed is known only from the labels' classes.
+    let (truth_table, ahead) = std::thread::scope(|scope| {
+        let ahead = scope.spawn(|| table::read_ahead(predictions, key, &metric.probability_prefix));
+        (table::read_labels(labels, key, column), ahead.join().ok())
+    });
+    let truth_table = truth_table.map_err(MetricError::Assignment)?;
     // The labels' classes, and each row's: the join keeps the labels' rows in their order.
     let labels::Encoded { classes, truth, .. } = labels::encode_iter(truth_table.values(), std::iter::empty());
     if classes.len() < 2 {
@@ -204,7 +210,11 @@ fn probabilistic(
             .collect()
     };
     let wanted: Vec<&str> = names.iter().map(String::as_str).collect();
-    let mut joined = table::join_labels(predictions, truth_table, key, &wanted, Wanted::Numbers).map_err(invalid)?;
+    let mut joined = match ahead {
+        Some(ahead) => table::join_ahead(predictions, truth_table, key, &wanted, ahead),
+        None => table::join_labels(predictions, truth_table, key, &wanted, Wanted::Numbers),
+    }
+    .map_err(invalid)?;
     let mut columns = Vec::new();
     let mut problems = Problems::default();
     for (c, name) in names.iter().enumerate() {

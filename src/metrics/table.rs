@@ -408,6 +408,68 @@ pub fn join_labels(
     join_tables(labels.table, predicted, key, columns)
 }
 
+/// The most columns read ahead: past it, the predictions are read once the classes are known.
+const AHEAD_MAX_COLUMNS: usize = 64;
+
+/// Probability columns read before the classes are known (see `read_ahead`).
+pub struct ReadAhead {
+    names: Vec<String>,
+    table: Option<Table>,
+}
+
+/// Reads, as numbers, every column of the predictions whose name starts with `prefix`, so
+/// the probability metrics can read them while the labels are read. Anything short of a
+/// clean read leaves `join_ahead` to read the file again, as `join_labels` would.
+pub fn read_ahead(predictions: &Path, key: &str, prefix: &str) -> ReadAhead {
+    let mut names: Vec<String> = Vec::new();
+    if let Ok(mut reader) = std::fs::File::open(predictions).map(|f| csv::Reader::from_reader(LineGuardedFile::new(f)))
+        && let Ok(headers) = reader.byte_headers()
+    {
+        for header in headers {
+            let name = String::from_utf8_lossy(header).trim().to_string();
+            if name.starts_with(prefix) && !names.contains(&name) {
+                names.push(name);
+            }
+        }
+    }
+    if names.is_empty() || names.len() > AHEAD_MAX_COLUMNS {
+        return ReadAhead { names, table: None };
+    }
+    let wanted: Vec<&str> = names.iter().map(String::as_str).collect();
+    let table = read(predictions, Side::Predictions, key, &wanted, Wanted::Numbers).ok();
+    ReadAhead { names, table }
+}
+
+type LineGuardedFile = super::scan::LineGuard<std::fs::File>;
+
+/// `join_labels` of numbers, taking the columns from `ahead` when it read them all cleanly.
+pub fn join_ahead(
+    predictions: &Path,
+    labels: Labels,
+    key: &str,
+    columns: &[&str],
+    ahead: ReadAhead,
+) -> Result<Joined, String> {
+    let at: Option<Vec<usize>> = columns
+        .iter()
+        .map(|c| ahead.names.iter().position(|n| n == c))
+        .collect();
+    let (Some(at), Some(mut table)) = (at, ahead.table) else {
+        return join_labels(predictions, labels, key, columns, Wanted::Numbers);
+    };
+    let mut taken: Vec<Option<Cells>> = std::mem::take(&mut table.columns).into_iter().map(Some).collect();
+    let mut selected = Vec::with_capacity(at.len());
+    for i in at {
+        // A column asked for twice is read twice by `join_labels`; here it is copied.
+        selected.push(match taken[i].take() {
+            Some(cells) => cells,
+            None => return join_labels(predictions, labels, key, columns, Wanted::Numbers),
+        });
+    }
+    table.columns = selected;
+    join_tables(labels.table, table, key, columns)
+}
+
 fn join_tables(truth: Table, predicted: Table, key: &str, columns: &[&str]) -> Result<Joined, String> {
     let mut problems = Problems::default();
     let rows = predicted.lines.len();
@@ -714,5 +776,40 @@ mod tests {
         }
         ids[150_000] = String::new();
         assert!(!ids_are_distinct_and_present(&column(&ids)));
+    }
+
+    #[test]
+    fn columns_read_ahead_join_as_columns_read_after() {
+        let labels_file = csv("id,label\na,0\nb,1\nc,1\n");
+        let labels = || read_labels(labels_file.path(), "id", "label").unwrap();
+        let wanted = ["p_1"];
+        for text in [
+            // Plain; an extra column of the prefix that is no number; ids out of order.
+            "id,p_0,p_1\na,0.9,0.1\nb,0.2,0.8\nc,0.3,0.7\n",
+            "id,p_x,p_1\na,zz,0.1\nb,zz,0.8\nc,zz,0.7\n",
+            "id,p_1\nc,0.7\na,0.1\nb,0.8\n",
+            // Problems: a needed value missing, no number, a bad byte in another column, no column.
+            "id,p_1\na,0.1\nb,\nc,0.7\n",
+            "id,p_1\na,0.1\nb,x\nc,0.7\n",
+            "id,p_0,p_1\na,\u{ff},0.1\nb,0.2,0.8\nc,0.3,0.7\n",
+            "id,p_0\na,0.1\nb,0.8\nc,0.7\n",
+        ] {
+            let predictions = csv(text);
+            let after = join_labels(predictions.path(), labels(), "id", &wanted, Wanted::Numbers)
+                .and_then(|mut joined| joined.numbers(0, "p_1"));
+            let ahead = read_ahead(predictions.path(), "id", "p_");
+            let ahead = join_ahead(predictions.path(), labels(), "id", &wanted, ahead)
+                .and_then(|mut joined| joined.numbers(0, "p_1"));
+            assert_eq!(ahead, after, "{text:?}");
+        }
+        let bad_byte = tempfile::NamedTempFile::new().unwrap();
+        std::fs::write(bad_byte.path(), b"id,p_0,p_1\na,\xff,0.1\nb,0.2,0.8\nc,0.3,0.7\n").unwrap();
+        let ahead = read_ahead(bad_byte.path(), "id", "p_");
+        assert!(
+            ahead.table.is_none(),
+            "an unneeded column's bad byte is not this read's to report"
+        );
+        let joined = join_ahead(bad_byte.path(), labels(), "id", &wanted, ahead);
+        assert_eq!(joined.unwrap().numbers(0, "p_1").unwrap(), [0.1, 0.8, 0.7]);
     }
 }
