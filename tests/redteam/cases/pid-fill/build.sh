@@ -1,8 +1,10 @@
 # Case 38: a daemon takes every process slot and keeps them, then the build exits 0. The
-# phase's peak memory and CPU time must still be measured.
+# phase's peak memory and CPU time must still be measured. The build waits inside python, not
+# with `sleep`: once the slots are gone, the shell could not fork a sleep.
 python3 - <<'PY'
 import os, time
 if os.fork():
+    time.sleep(1)
     os._exit(0)
 os.setsid()
 if os.fork():
@@ -15,5 +17,4 @@ while True:
     except OSError:
         time.sleep(1000)
 PY
-sleep 1
 echo filled
