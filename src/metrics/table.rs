@@ -16,9 +16,9 @@ const SHOWN: usize = 5;
 pub struct Joined {
     truth: Table,
     predicted: Table,
-    /// The predictions row of each labels row.
+    /// The predictions row of each labels row; empty when `aligned`.
     order: Vec<usize>,
-    /// The predictions come in the labels' order: `order` is 0, 1, 2...
+    /// The predictions come in the labels' order: row `i` is the predictions' row `i`.
     aligned: bool,
     /// The line of each row in the predictions file, for messages.
     pub lines: Vec<usize>,
@@ -26,11 +26,16 @@ pub struct Joined {
 
 impl Joined {
     pub fn len(&self) -> usize {
-        self.order.len()
+        self.lines.len()
     }
 
     pub fn is_empty(&self) -> bool {
-        self.order.is_empty()
+        self.lines.is_empty()
+    }
+
+    /// The predictions row of labels row `i`.
+    fn row(&self, i: usize) -> usize {
+        if self.aligned { i } else { self.order[i] }
     }
 
     /// The hidden labels, in the labels' order.
@@ -47,7 +52,7 @@ impl Joined {
     /// Prediction column `c`, in the labels' order.
     pub fn column_iter(&self, c: usize) -> impl Iterator<Item = &str> {
         let column = self.predicted.columns[c].text();
-        self.order.iter().map(move |&row| column.get(row))
+        (0..self.len()).map(move |i| column.get(self.row(i)))
     }
 
     /// Prediction column `c` (in the order the columns were asked for), in the labels' order.
@@ -470,7 +475,7 @@ pub fn join_ahead(
     join_tables(labels.table, table, key, columns)
 }
 
-fn join_tables(truth: Table, predicted: Table, key: &str, columns: &[&str]) -> Result<Joined, String> {
+fn join_tables(truth: Table, mut predicted: Table, key: &str, columns: &[&str]) -> Result<Joined, String> {
     let mut problems = Problems::default();
     let rows = predicted.lines.len();
     // Ids stored end to end are the same ids in the same order when the bytes and the ends
@@ -491,11 +496,12 @@ fn join_tables(truth: Table, predicted: Table, key: &str, columns: &[&str]) -> R
                 ));
             }
         }
-        let lines = predicted.lines.clone();
+        // The predictions' line numbers are the join's: moved, not copied.
+        let lines = std::mem::take(&mut predicted.lines);
         return problems.into_result(Joined {
             truth,
             predicted,
-            order: (0..rows).collect(),
+            order: Vec::new(),
             aligned: true,
             lines,
         });
