@@ -794,7 +794,8 @@ mod tests {
             "id,p_0,p_1\na,0.9,0.1\nb,0.2,0.8\nc,0.3,0.7\n",
             "id,p_x,p_1\na,zz,0.1\nb,zz,0.8\nc,zz,0.7\n",
             "id,p_1\nc,0.7\na,0.1\nb,0.8\n",
-            // Problems: a needed value missing, no number, a bad byte in another column, no column.
+            // Problems: a needed value missing, no number; a non-ASCII value in another column
+            // (the full reader's path); no column. A bad byte follows below.
             "id,p_1\na,0.1\nb,\nc,0.7\n",
             "id,p_1\na,0.1\nb,x\nc,0.7\n",
             "id,p_0,p_1\na,\u{ff},0.1\nb,0.2,0.8\nc,0.3,0.7\n",

@@ -90,21 +90,21 @@ fn leftovers_with(filters: &[String]) -> String {
     )
 }
 
-/// Name, state and labels of the submission's containers, for a failure's message.
-pub fn describe_containers(sha256: &str) -> String {
-    let filter = format!("label=assay.submission={sha256}");
+/// `docker ps -a` of the containers `filter` selects, one line each in `format`.
+pub fn list_containers(filter: &str, format: &str) -> String {
     let listed = Command::new("docker")
-        .args([
-            "ps",
-            "-a",
-            "--filter",
-            &filter,
-            "--format",
-            "{{.ID}} {{.Names}} {{.Status}} {{.Labels}}",
-        ])
+        .args(["ps", "-a", "--filter", filter, "--format", format])
         .output()
         .unwrap();
     String::from_utf8_lossy(&listed.stdout).into_owned()
+}
+
+/// Name, state and labels of the submission's containers, for a failure's message.
+pub fn describe_containers(sha256: &str) -> String {
+    list_containers(
+        &format!("label=assay.submission={sha256}"),
+        "{{.ID}} {{.Names}} {{.Status}} {{.Labels}}",
+    )
 }
 
 pub fn write(root: &Path, relative: &str, content: &str) {

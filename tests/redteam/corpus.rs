@@ -19,7 +19,7 @@ use sha2::{Digest, Sha256};
 
 use assay::store::ReportDir;
 
-use crate::common::{PhaseOutcome, Report, RunVerdict, leftovers, leftovers_of, repo, sandbox_image};
+use crate::common::{PhaseOutcome, Report, RunVerdict, leftovers, leftovers_of, list_containers, repo, sandbox_image};
 
 /// The most a grade of one case may take before the harness counts as hung.
 const DEADLINE: Duration = Duration::from_secs(180);
@@ -278,22 +278,11 @@ impl Corpus {
             .stderr(Stdio::null())
             .spawn()
             .unwrap();
-        let host = std::fs::read_to_string("/proc/sys/kernel/hostname").unwrap();
-        let filter = format!("label=assay.owner={}/{}", host.trim(), child.id());
+        let filter = format!("label=assay.owner={}/{}", assay::gc::hostname(), child.id());
         let deadline = Instant::now() + Duration::from_secs(60);
         let sha = loop {
-            let listed = Command::new("docker")
-                .args([
-                    "ps",
-                    "-a",
-                    "--filter",
-                    &filter,
-                    "--format",
-                    "{{.Label \"assay.submission\"}}",
-                ])
-                .output()
-                .unwrap();
-            let listed = String::from_utf8_lossy(&listed.stdout).trim().to_string();
+            let listed = list_containers(&filter, "{{.Label \"assay.submission\"}}");
+            let listed = listed.trim();
             if !listed.is_empty() {
                 break listed.lines().next().unwrap().to_string();
             }
