@@ -12,6 +12,14 @@ pub fn parse_duration(text: &str) -> Result<Duration, String> {
     Ok(parsed)
 }
 
+/// `parse_duration`, or zero for `0` or `off` (a feature turned off).
+pub fn parse_duration_or_off(text: &str) -> Result<Duration, String> {
+    match text.trim() {
+        "0" | "off" => Ok(Duration::ZERO),
+        _ => parse_duration(text),
+    }
+}
+
 /// Parses a byte size such as `512MiB`, `1GiB` or `64kB`; a bare number is bytes.
 pub fn parse_size(text: &str) -> Result<u64, String> {
     let size: bytesize::ByteSize = text
@@ -42,6 +50,10 @@ mod tests {
         assert!(parse_duration("5 minutes please").is_err());
         assert!(parse_duration("0s").unwrap_err().contains("longer than zero"));
         assert!(parse_duration("").is_err());
+        assert_eq!(parse_duration_or_off("off").unwrap(), Duration::ZERO);
+        assert_eq!(parse_duration_or_off("0").unwrap(), Duration::ZERO);
+        assert_eq!(parse_duration_or_off("2m").unwrap(), Duration::from_secs(120));
+        assert!(parse_duration_or_off("0s").is_err());
     }
 
     #[test]

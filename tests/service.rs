@@ -808,3 +808,141 @@ fn a_harness_failure_is_retried_then_reported_as_ours() {
         "{done}"
     );
 }
+
+/// The warm containers of one server process for assignment `t`: full ids.
+fn warm_containers(server: &Server) -> Vec<String> {
+    let host = std::fs::read_to_string("/proc/sys/kernel/hostname").unwrap();
+    let owner = format!("label=assay.owner={}/{}", host.trim(), server.pid());
+    let listed = std::process::Command::new("docker")
+        .args([
+            "ps",
+            "-a",
+            "--no-trunc",
+            "-q",
+            "--filter",
+            "label=assay.warm=t",
+            "--filter",
+            &owner,
+        ])
+        .output()
+        .unwrap();
+    String::from_utf8_lossy(&listed.stdout)
+        .split_whitespace()
+        .map(String::from)
+        .collect()
+}
+
+/// Waits up to `limit` for the server's warm containers to be `wanted`; gives the last list.
+fn wait_warm(server: &Server, wanted: impl Fn(&[String]) -> bool, limit: Duration) -> Vec<String> {
+    let started = std::time::Instant::now();
+    loop {
+        let warm = warm_containers(server);
+        if wanted(&warm) || started.elapsed() > limit {
+            return warm;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+#[test]
+fn a_warm_first_phase_is_taken_by_one_submission_replaced_and_removed_in_time() {
+    require_engine();
+    sandbox_image();
+    // The phase prints its host name (its container's short id), the candidate's file and an
+    // input of the assignment's, which a warm container must already hold.
+    let assignment = one_phase(
+        "cat /proc/sys/kernel/hostname; cat /workspace/main.txt; echo; cat /data/x.csv",
+        "inputs = { \"/data\" = \"hidden/features\" }",
+        "[reproducibility]\nruns = 1\n",
+    );
+    let data = tempfile::tempdir().unwrap();
+    let admin = token(data.path(), "admin");
+    let mut server = Server::start(
+        data.path(),
+        &[assignment.path()],
+        &["--workers", "1", "--warm-ttl", "8s"],
+    );
+    assert!(warm_containers(&server).is_empty(), "no assignment is busy yet");
+    let grade = |text: &str| -> Report {
+        let (status, body) = upload(&server, &admin, "t", "Wu", zip_of(&[("main.txt", text)]));
+        assert_eq!(status, 202, "{body}");
+        let done = wait_final(&server, &admin, body["id"].as_str().unwrap(), Duration::from_secs(120));
+        assert_eq!(done["verdict"], "passed", "{done}");
+        client()
+            .get(server.url(done["report_url"].as_str().unwrap()))
+            .bearer_auth(&admin)
+            .send()
+            .unwrap()
+            .json()
+            .unwrap()
+    };
+    let first = grade("first");
+    assert!(phase(&first, "main").stdout_tail.contains("first\nid\na\nb"));
+    let warm = wait_warm(&server, |w| w.len() == 1, Duration::from_secs(30));
+    assert_eq!(warm.len(), 1, "one warm container after a grade: {warm:?}");
+    let running = list_containers(&format!("id={}", warm[0]), "{{.State}}");
+    assert_eq!(running.trim(), "running");
+
+    let second = grade("second");
+    let output = &phase(&second, "main").stdout_tail;
+    assert!(
+        output.starts_with(&warm[0][..12]),
+        "the second submission's phase ran in the warm container {}: {output}",
+        warm[0]
+    );
+    assert!(output.contains("second\nid\na\nb"), "{output}");
+    assert!(
+        list_containers(&format!("id={}", warm[0]), "{{.ID}}").trim().is_empty(),
+        "a used warm container is removed with its run"
+    );
+    let refilled = wait_warm(&server, |w| w.len() == 1 && w[0] != warm[0], Duration::from_secs(30));
+    assert!(
+        refilled.len() == 1 && refilled[0] != warm[0],
+        "a new warm container replaces the used one: {refilled:?}"
+    );
+    let third = grade("third");
+    assert!(
+        phase(&third, "main").stdout_tail.starts_with(&refilled[0][..12]),
+        "the replacement is used by the next submission"
+    );
+
+    // Not taken within its time: removed, and no other made in its place.
+    let unused = wait_warm(&server, |w| w.len() == 1, Duration::from_secs(30));
+    assert_eq!(unused.len(), 1, "{unused:?}");
+    let gone = wait_warm(&server, |w| w.is_empty(), Duration::from_secs(20));
+    assert!(gone.is_empty(), "a warm container past its time is removed: {gone:?}");
+    std::thread::sleep(Duration::from_secs(2));
+    assert!(warm_containers(&server).is_empty());
+
+    // A server asked to stop removes its warm container.
+    grade("fourth");
+    let before_stop = wait_warm(&server, |w| w.len() == 1, Duration::from_secs(30));
+    assert_eq!(before_stop.len(), 1);
+    let status = server
+        .stop(Duration::from_secs(30))
+        .expect("the server stops on SIGTERM");
+    assert!(status.success(), "{status:?}");
+    let host = std::fs::read_to_string("/proc/sys/kernel/hostname").unwrap();
+    let owner = format!("label=assay.owner={}/{}", host.trim(), server.pid());
+    assert_eq!(
+        list_containers(&owner, "{{.ID}} {{.Names}}"),
+        "",
+        "the server left containers"
+    );
+}
+
+#[test]
+fn no_warm_container_is_kept_when_the_time_is_zero() {
+    require_engine();
+    sandbox_image();
+    let assignment = service_assignment(0);
+    let data = tempfile::tempdir().unwrap();
+    let admin = token(data.path(), "admin");
+    let server = Server::start(data.path(), &[assignment.path()], &["--warm-ttl", "0"]);
+    let (status, body) = upload(&server, &admin, "t", "Li", zip_of(&[("main.txt", "cold")]));
+    assert_eq!(status, 202, "{body}");
+    let done = wait_final(&server, &admin, body["id"].as_str().unwrap(), Duration::from_secs(120));
+    assert_eq!(done["verdict"], "passed", "{done}");
+    std::thread::sleep(Duration::from_secs(2));
+    assert!(warm_containers(&server).is_empty());
+}

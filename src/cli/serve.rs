@@ -44,6 +44,11 @@ pub struct ServeArgs {
     /// Sandbox image folders (default: the ones built into assay).
     #[arg(long, env = "ASSAY_IMAGES_DIR")]
     images_dir: Option<PathBuf>,
+    /// How long a warm container waits: after a grade, the assignment's first phase is made
+    /// ahead (created, started, holding its inputs) for the next submission; one not taken
+    /// within this time is removed. `0` keeps none.
+    #[arg(long, default_value = "10m", value_parser = crate::units::parse_duration_or_off)]
+    warm_ttl: std::time::Duration,
 }
 
 pub async fn run(args: ServeArgs) -> anyhow::Result<Exit> {
@@ -63,6 +68,7 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<Exit> {
         lease: crate::service::DEFAULT_LEASE,
         docker_host: None,
         pull: Vec::new(),
+        warm_ttl: args.warm_ttl,
     };
     crate::service::serve(options, |address| {
         // Scripts and tests read the address from this line.

@@ -41,6 +41,11 @@ pub struct WorkerArgs {
     /// Sandbox image folders (default: the ones built into assay).
     #[arg(long, env = "ASSAY_IMAGES_DIR")]
     images_dir: Option<PathBuf>,
+    /// How long a warm container waits: after a grade, the assignment's first phase is made
+    /// ahead (created, started, holding its inputs) for the next submission; one not taken
+    /// within this time is removed. `0` keeps none.
+    #[arg(long, default_value = "10m", value_parser = crate::units::parse_duration_or_off)]
+    warm_ttl: std::time::Duration,
 }
 
 pub async fn run(args: WorkerArgs) -> anyhow::Result<Exit> {
@@ -60,6 +65,7 @@ pub async fn run(args: WorkerArgs) -> anyhow::Result<Exit> {
         lease: args.lease,
         docker_host: args.docker_host,
         pull: args.pull,
+        warm_ttl: args.warm_ttl,
     };
     crate::service::work(options, args.name, |id| {
         // Scripts and tests read the id from this line.

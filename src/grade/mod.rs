@@ -51,6 +51,8 @@ pub struct Grader<'a> {
     /// The name the submission came under, when it is not its path's last part (the service
     /// keeps uploads as `ID-NAME`).
     pub name: Option<String>,
+    /// Containers made for the first phase before the submission came (`assay serve`).
+    pub warm: Option<&'a crate::runner::WarmPool>,
 }
 
 impl<'a> Grader<'a> {
@@ -70,6 +72,7 @@ impl<'a> Grader<'a> {
             exports: Vec::new(),
             same_files: SameFiles::default(),
             name: None,
+            warm: None,
         }
     }
 }
@@ -164,7 +167,7 @@ impl Grader<'_> {
             let dir = &dir;
             async move {
                 let mut sink = self.sink(dir, &submission.name, run)?;
-                let run_id = new_run_id();
+                let run_id = crate::runner::new_run_id();
                 let result = self.run_once(submission, &run_id, run, started, &mut sink).await;
                 if let Ok((report, _)) = &result {
                     sink.event(&Event::RunFinished {
@@ -248,7 +251,11 @@ impl Grader<'_> {
         sink: &mut dyn Sink,
     ) -> anyhow::Result<(Report, RunRecord)> {
         let spec = self.spec;
-        let mut record = run_submission(self.backend, spec, submission, run_id, run, sink).await?;
+        let first = match run.kind {
+            RunKind::First => self.warm.and_then(|pool| pool.take(spec, &self.image_id, run.seed)),
+            _ => None,
+        };
+        let mut record = run_submission(self.backend, spec, submission, run_id, run, first, sink).await?;
         // One run scores at a time in this process: scoring holds a whole predictions file
         // in memory, so concurrent runs and submissions must not each hold one. The waiting
         // and the work block this thread, so the runtime moves its other tasks elsewhere.
@@ -424,17 +431,6 @@ fn total_memory() -> Option<u64> {
     let line = text.lines().find(|l| l.starts_with("MemTotal:"))?;
     let kib: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
     Some(kib * 1024)
-}
-
-pub fn new_run_id() -> String {
-    static COUNTER: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
-    let nanos = SystemTime::now()
-        .duration_since(SystemTime::UNIX_EPOCH)
-        .unwrap_or_default()
-        .as_nanos();
-    let count = COUNTER.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-    let seed = format!("{nanos}-{}-{count}", std::process::id());
-    crate::sha256::of_bytes(seed.as_bytes())[..12].to_string()
 }
 
 fn digests(outputs: &HashMap<OutputRef, PathBuf>) -> anyhow::Result<Vec<OutputDigest>> {

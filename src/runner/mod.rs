@@ -10,6 +10,8 @@ mod process_phase;
 mod sandbox;
 mod transfer;
 mod verdict;
+mod warm;
 
 pub use events::{Event, Fanout, RunInfo, RunKind, Sink, Stream};
-pub use pipeline::{Backend, DEFAULT_SEED, RunRecord, ScorerRun, run_submission};
+pub use pipeline::{Backend, DEFAULT_SEED, Prepared, RunRecord, ScorerRun, new_run_id, run_submission};
+pub use warm::{WARM_LABEL, WarmPool};

@@ -18,6 +18,19 @@ use crate::spec::{OutputRef, Source, Spec};
 /// The seed every phase sees as ASSAY_SEED, the same for every run.
 pub const DEFAULT_SEED: u64 = 42;
 
+/// A fresh id for a run (or a warm container), unique across processes and hosts in practice:
+/// containers and logs are named by it.
+pub fn new_run_id() -> String {
+    static COUNTER: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::SystemTime::UNIX_EPOCH)
+        .unwrap_or_default()
+        .as_nanos();
+    let count = COUNTER.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let seed = format!("{nanos}-{}-{count}", std::process::id());
+    crate::sha256::of_bytes(seed.as_bytes())[..12].to_string()
+}
+
 /// What one run produced: phase outcomes and, on the host, the declared outputs.
 pub struct RunRecord {
     pub phases: Vec<PhaseOutcome>,
@@ -57,13 +70,24 @@ impl Backend {
     }
 }
 
-/// Runs every phase of `spec` on `submission`. An `Err` is the harness failing outright.
+/// A phase's container made before its phase starts: created, started, holding the phase's
+/// inputs, waiting for the workspace.
+pub struct Prepared {
+    pub id: String,
+    /// The tmpfs areas of its inputs, as the phase's request names them.
+    pub areas: Vec<Area>,
+}
+
+/// Runs every phase of `spec` on `submission`. `first` is a container made for the first
+/// phase before the submission came (a warm one, see `warm.rs`). An `Err` is the harness
+/// failing outright.
 pub async fn run_submission(
     backend: &Backend,
     spec: &Spec,
     submission: &Submission,
     run_id: &str,
     run: RunInfo,
+    first: Option<Prepared>,
     sink: &mut dyn Sink,
 ) -> anyhow::Result<RunRecord> {
     sink.event(&Event::RunStarted {
@@ -83,8 +107,8 @@ pub async fn run_submission(
     };
     let mut workspace: Option<PathBuf> = None;
     let mut stopped: Option<String> = None;
-    // The next phase's container, created while the current phase runs, with its input areas.
-    let mut ahead: Option<(String, Vec<Area>)> = None;
+    // The next phase's container, created while the current phase runs.
+    let mut ahead: Option<Prepared> = first;
     for (index, phase) in spec.phases.iter().enumerate() {
         let prepared = ahead.take();
         if let Some(reason) = &stopped {
@@ -109,7 +133,7 @@ pub async fn run_submission(
             return Err(e);
         }
         let (prepared, input_areas) = match prepared {
-            Some((id, areas)) => (Some(id), areas),
+            Some(Prepared { id, areas }) => (Some(id), areas),
             None => (None, write_inputs(&inputs, spec, phase, &record.outputs)?),
         };
         let (workspace_out, outputs_out) = (paths.workspace_out.clone(), paths.outputs_out.clone());
@@ -277,14 +301,13 @@ impl Step<'_> {
 }
 
 /// Removes a container made ahead for a phase that will not run.
-async fn discard(backend: &Backend, prepared: Option<(String, Vec<Area>)>) {
-    if let (Some((id, _)), Backend::Docker(docker)) = (prepared, backend) {
-        crate::docker::remove_container(docker, &id).await;
+async fn discard(backend: &Backend, prepared: Option<Prepared>) {
+    if let (Some(prepared), Backend::Docker(docker)) = (prepared, backend) {
+        crate::docker::remove_container(docker, &prepared.id).await;
     }
 }
 
-/// Creates the container of phase `index` while the phase before it runs, when its inputs
-/// come from the assignment alone (their sizes are known before that phase ends).
+/// Creates the container of phase `index` while the phase before it runs.
 async fn prepare_ahead(
     backend: &Backend,
     spec: &Spec,
@@ -293,10 +316,34 @@ async fn prepare_ahead(
     run_id: &str,
     submission_sha: &str,
     seed: u64,
-) -> Option<(String, Vec<Area>)> {
+) -> Option<Prepared> {
     let Backend::Docker(docker) = backend else {
         return None;
     };
+    prepare_phase(
+        docker,
+        spec,
+        scratch,
+        index,
+        run_id,
+        labels(run_id, submission_sha),
+        seed,
+    )
+    .await
+}
+
+/// Creates, starts and fills the container of phase `index`, when its inputs come from the
+/// assignment alone (so they are known before any earlier phase ends); `None` when it cannot
+/// be made ahead (the phase then makes its own).
+pub(super) async fn prepare_phase(
+    docker: &Docker,
+    spec: &Spec,
+    scratch: &Path,
+    index: usize,
+    run_id: &str,
+    labels: HashMap<String, String>,
+    seed: u64,
+) -> Option<Prepared> {
     let phase = spec.phases.get(index)?;
     if phase.inputs.iter().any(|i| !matches!(i.source, Source::Assignment(_))) {
         return None;
@@ -315,7 +362,7 @@ async fn prepare_ahead(
     let request = PhaseRequest {
         phase,
         sandbox: &spec.sandbox,
-        labels: labels(run_id, submission_sha),
+        labels,
         container_name: format!("assay-{run_id}-{}-1", phase.name),
         upload: &paths.upload,
         inputs_upload: (!areas.is_empty()).then_some(paths.inputs.as_path()),
@@ -327,7 +374,7 @@ async fn prepare_ahead(
         prepared: None,
     };
     match super::docker_phase::prepare(docker, &request).await {
-        Ok(id) => Some((id, areas)),
+        Ok(id) => Some(Prepared { id, areas }),
         Err(e) => {
             tracing::debug!("not preparing {} ahead: {e:#}", phase.name);
             None

@@ -74,6 +74,9 @@ pub struct Options {
     pub docker_host: Option<String>,
     /// Sandbox images to pull by digest before grading (`REGISTRY/assay/NAME@sha256:...`).
     pub pull: Vec<String>,
+    /// How long a warm first-phase container waits for a submission before it is removed;
+    /// zero keeps none.
+    pub warm_ttl: std::time::Duration,
 }
 
 /// An assignment the server grades, ready: its spec and its sandbox image.
@@ -110,6 +113,8 @@ pub struct Service {
     pub lease: std::time::Duration,
     /// Grades this process holds now.
     pub load: std::sync::atomic::AtomicUsize,
+    /// A first-phase container per recently graded assignment, made before its submission.
+    pub warm: Option<Arc<crate::runner::WarmPool>>,
     /// On SQLite, records the uploads that arrive together in one commit.
     uploads_writer: Option<group_commit::Writer>,
     rate_limit: rate_limit::RateLimit,
@@ -212,6 +217,8 @@ async fn prepare(options: &Options, public_url: String) -> anyhow::Result<(Arc<S
             .max(1)
     });
     let uploads_writer = db.is_sqlite().then(|| group_commit::Writer::start(db.clone()));
+    let warm = (workers > 0 && !options.warm_ttl.is_zero())
+        .then(|| crate::runner::WarmPool::new(docker.clone(), options.warm_ttl));
     let service = Arc::new(Service {
         uploads_writer,
         db,
@@ -233,6 +240,7 @@ async fn prepare(options: &Options, public_url: String) -> anyhow::Result<(Arc<S
         worker_id: clock::random_id("wk_").map_err(|e| anyhow::anyhow!("no randomness from the OS: {e}"))?,
         lease: options.lease,
         load: Default::default(),
+        warm,
         metrics: Default::default(),
     });
     Ok((service, workers))
@@ -249,6 +257,9 @@ async fn start_workers(service: &Arc<Service>, name: &str, count: usize) -> anyh
     }
     tokio::spawn(worker::beat(service.clone()));
     tokio::spawn(worker::reap(service.clone()));
+    if let Some(pool) = &service.warm {
+        tokio::spawn(pool.clone().expire());
+    }
     Ok(())
 }
 
@@ -284,8 +295,37 @@ pub async fn serve(options: Options, ready: impl FnOnce(SocketAddr)) -> anyhow::
     ));
     tokio::spawn(ats::deliver::run(service.clone(), options.webhook_retry));
     ready(address);
-    axum::serve(listener, api::router(service)).await?;
+    tokio::select! {
+        served = axum::serve(listener, api::router(service.clone())) => served?,
+        () = stop_signal() => stop(&service).await,
+    }
     Ok(())
+}
+
+/// SIGTERM or SIGINT: how a server or worker is asked to stop.
+async fn stop_signal() {
+    use tokio::signal::unix::{SignalKind, signal};
+    let (Ok(mut term), Ok(mut interrupt)) = (signal(SignalKind::terminate()), signal(SignalKind::interrupt())) else {
+        tracing::warn!("cannot listen for SIGTERM or SIGINT; stop this process with SIGKILL");
+        return std::future::pending().await;
+    };
+    tokio::select! {
+        _ = term.recv() => {}
+        _ = interrupt.recv() => {}
+    }
+}
+
+/// Removes every container this process made (warm ones, and those of grades cut short,
+/// which are queued again: at the next start on SQLite, when their lease runs out on
+/// PostgreSQL), so a stopped server leaves nothing running.
+async fn stop(service: &Service) {
+    tracing::info!("stopping: removing this process's containers");
+    if let Backend::Docker(docker) = &service.backend {
+        let owner = crate::gc::Scope::Owner(crate::gc::owner_label());
+        if let Err(error) = crate::gc::sweep(docker, &owner).await {
+            tracing::error!("removing this process's containers: {error:#}");
+        }
+    }
 }
 
 /// Grades from a shared PostgreSQL queue until stopped, serving nothing: `assay worker`.
@@ -306,7 +346,8 @@ pub async fn work(options: Options, name: Option<String>, ready: impl FnOnce(&st
     let name = name.unwrap_or_else(|| format!("{}/{}", crate::gc::hostname(), std::process::id()));
     start_workers(&service, &name, workers.max(1)).await?;
     ready(&service.worker_id);
-    std::future::pending::<()>().await;
+    stop_signal().await;
+    stop(&service).await;
     Ok(())
 }
 

@@ -32,6 +32,7 @@ pub async fn run(service: Arc<Service>) {
                 let graded = grade(&service, &submission).await;
                 renewing.abort();
                 service.load.fetch_sub(1, Ordering::SeqCst);
+                warm_up(&service, &submission.assignment);
                 if let Err(error) = graded {
                     tracing::error!("grading submission {}: {error:#}", submission.id);
                     // Back in the queue; should that fail too, its lease runs out and it is put back.
@@ -51,6 +52,20 @@ pub async fn run(service: Arc<Service>) {
             }
         }
     }
+}
+
+/// Makes the assignment's first phase ahead for its next submission (when the server keeps
+/// warm containers and has none for it), beside the next grade.
+fn warm_up(service: &Arc<Service>, assignment: &str) {
+    let Some(pool) = service.warm.clone() else {
+        return;
+    };
+    let (service, assignment) = (service.clone(), assignment.to_string());
+    tokio::spawn(async move {
+        if let Some(served) = service.assignments.get(&assignment) {
+            pool.fill(&served.spec, &served.image_id).await;
+        }
+    });
 }
 
 /// Puts back the grades whose lease ran out (their worker is gone or stopped), every third of
@@ -138,6 +153,7 @@ async fn grade(service: &Service, submission: &Submission) -> anyhow::Result<()>
         service.engine.clone(),
         out.clone(),
     );
+    grader.warm = service.warm.as_deref();
     let upload = service.data.join(&submission.upload);
     grader.name = crate::service::uploads::original_name(&submission.id, &upload);
     let started = std::time::Instant::now();

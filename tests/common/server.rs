@@ -1,5 +1,6 @@
 //! A real `assay serve` on 127.0.0.1 for the tests: started on a free port with its own data
-//! folder, killed (with SIGKILL) when dropped.
+//! folder, stopped with SIGTERM when dropped (so it removes its containers), SIGKILL if it
+//! does not end.
 
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
@@ -59,6 +60,16 @@ impl Server {
         let _ = self.child.wait();
     }
 
+    /// The server's process id (its containers' owner label is `HOST/PID`).
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
+    /// Asks the server to stop (SIGTERM) and waits up to `limit`; `None` if it did not end.
+    pub fn stop(&mut self, limit: Duration) -> Option<std::process::ExitStatus> {
+        stop_child(&mut self.child, limit)
+    }
+
     pub fn url(&self, path: &str) -> String {
         format!("{}{path}", self.url)
     }
@@ -66,9 +77,29 @@ impl Server {
 
 impl Drop for Server {
     fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
+        if stop_child(&mut self.child, Duration::from_secs(15)).is_none() {
+            let _ = self.child.kill();
+            let _ = self.child.wait();
+        }
     }
+}
+
+/// SIGTERM, then the exit status once the process ends within `limit`.
+pub fn stop_child(child: &mut Child, limit: Duration) -> Option<std::process::ExitStatus> {
+    if let Ok(Some(status)) = child.try_wait() {
+        return Some(status);
+    }
+    // A paused process (SIGSTOP) is woken to take the signal.
+    let _ = Command::new("kill").args(["-TERM", &child.id().to_string()]).status();
+    let _ = Command::new("kill").args(["-CONT", &child.id().to_string()]).status();
+    let started = Instant::now();
+    while started.elapsed() < limit {
+        if let Ok(Some(status)) = child.try_wait() {
+            return Some(status);
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    None
 }
 
 /// A new token of `scope` for the server's data folder: the last line `token create` prints.

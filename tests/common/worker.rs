@@ -1,5 +1,5 @@
 //! `assay worker` processes for the tests: started on a shared PostgreSQL queue, their id read
-//! from their first line, killed (and reaped) when dropped.
+//! from their first line, stopped with SIGTERM (SIGKILL if they do not end) when dropped.
 
 use std::io::{BufRead, BufReader};
 use std::path::Path;
@@ -59,7 +59,9 @@ impl Worker {
 
 impl Drop for Worker {
     fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
+        if super::server::stop_child(&mut self.child, std::time::Duration::from_secs(15)).is_none() {
+            let _ = self.child.kill();
+            let _ = self.child.wait();
+        }
     }
 }

@@ -1,0 +1,142 @@
+//! First-phase containers made before their submission arrives. `assay serve` keeps one per
+//! recently graded assignment created, started and holding the assignment's inputs, so a new
+//! upload's first phase starts without waiting for the engine to make a container. A warm
+//! container holds nothing of any candidate; it leaves the pool as one run takes it, so it is
+//! never used for two submissions, and that run removes it as it removes any phase container.
+//! One not taken within the pool's time to live is removed unused.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::{Duration, Instant};
+
+use bollard::Docker;
+
+use super::pipeline::{DEFAULT_SEED, Prepared, new_run_id, prepare_phase};
+use super::sandbox::labels;
+use crate::spec::Spec;
+
+/// The label naming the assignment a warm container was made for.
+pub const WARM_LABEL: &str = "assay.warm";
+
+pub struct WarmPool {
+    docker: Docker,
+    ttl: Duration,
+    slots: Mutex<HashMap<String, Slot>>,
+}
+
+enum Slot {
+    /// Being made: nobody starts a second one for the same assignment meanwhile.
+    Filling,
+    Ready {
+        container: Prepared,
+        made: Instant,
+    },
+}
+
+/// Warm containers are made for the first run's seed; the assignment, its spec and its image
+/// must be the ones they were made for.
+fn key(spec: &Spec, image_id: &str) -> String {
+    format!("{}\n{}\n{image_id}", spec.id, spec.sha256)
+}
+
+impl WarmPool {
+    /// A pool whose containers are removed when not taken within `ttl` (above zero).
+    pub fn new(docker: Docker, ttl: Duration) -> Arc<WarmPool> {
+        Arc::new(WarmPool {
+            docker,
+            ttl,
+            slots: Mutex::new(HashMap::new()),
+        })
+    }
+
+    fn slots(&self) -> MutexGuard<'_, HashMap<String, Slot>> {
+        self.slots.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Makes a warm container for the first phase of `spec` unless one is there or being made.
+    /// Phases whose inputs come from an earlier phase cannot be made ahead; nothing is kept
+    /// for them.
+    pub async fn fill(&self, spec: &Spec, image_id: &str) {
+        let key = key(spec, image_id);
+        {
+            let mut slots = self.slots();
+            if slots.contains_key(&key) {
+                return;
+            }
+            slots.insert(key.clone(), Slot::Filling);
+        }
+        let made = self.make(spec).await;
+        let mut slots = self.slots();
+        match made {
+            Some(container) => {
+                slots.insert(
+                    key,
+                    Slot::Ready {
+                        container,
+                        made: Instant::now(),
+                    },
+                );
+            }
+            None => {
+                slots.remove(&key);
+            }
+        }
+    }
+
+    async fn make(&self, spec: &Spec) -> Option<Prepared> {
+        let scratch = match crate::temp_dirs::owned("warm") {
+            Ok(scratch) => scratch,
+            Err(e) => {
+                tracing::warn!("no warm container for {}: {e:#}", spec.id);
+                return None;
+            }
+        };
+        let run_id = format!("warm-{}", new_run_id());
+        let mut labels = labels(&run_id, "");
+        labels.insert(WARM_LABEL.to_string(), spec.id.clone());
+        // The inputs are inside the container once it is made; the scratch folder can go.
+        prepare_phase(&self.docker, spec, scratch.path(), 0, &run_id, labels, DEFAULT_SEED).await
+    }
+
+    /// The warm container for the first phase of `spec` with `seed`, taken out of the pool.
+    pub fn take(&self, spec: &Spec, image_id: &str, seed: u64) -> Option<Prepared> {
+        if seed != DEFAULT_SEED {
+            return None;
+        }
+        let key = key(spec, image_id);
+        let mut slots = self.slots();
+        match slots.get(&key) {
+            Some(Slot::Ready { made, .. }) if made.elapsed() < self.ttl => {}
+            _ => return None,
+        }
+        match slots.remove(&key) {
+            Some(Slot::Ready { container, .. }) => Some(container),
+            _ => None,
+        }
+    }
+
+    /// Removes the containers not taken within the time to live, until the process ends.
+    pub async fn expire(self: Arc<Self>) {
+        let every = (self.ttl / 4).clamp(Duration::from_millis(100), Duration::from_secs(30));
+        loop {
+            tokio::time::sleep(every).await;
+            let old: Vec<Prepared> = {
+                let mut slots = self.slots();
+                let keys: Vec<String> = slots
+                    .iter()
+                    .filter(|(_, slot)| matches!(slot, Slot::Ready { made, .. } if made.elapsed() >= self.ttl))
+                    .map(|(key, _)| key.clone())
+                    .collect();
+                keys.iter()
+                    .filter_map(|key| match slots.remove(key) {
+                        Some(Slot::Ready { container, .. }) => Some(container),
+                        _ => None,
+                    })
+                    .collect()
+            };
+            for container in old {
+                crate::docker::remove_container(&self.docker, &container.id).await;
+            }
+        }
+    }
+}
