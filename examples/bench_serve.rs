@@ -8,6 +8,9 @@
 //!    `assay grade -j N` of the same 100 with the same N.
 //! 4. The reviewers' round page of 2,000 graded submissions (some reviewed), against the
 //!    JSON list of the same 2,000 (`/api/v1/submissions?limit=...` pages), median of 30.
+//! 5. Upload to the first phase's command starting (the engine's `exec_start` event) on an
+//!    idle server, with a warm first phase against none (`--warm-ttl 0`), median of 11,
+//!    alternating.
 
 use std::io::{BufRead, BufReader, Write};
 use std::path::{Path, PathBuf};
@@ -29,12 +32,25 @@ struct Server {
 
 impl Drop for Server {
     fn drop(&mut self) {
+        // SIGTERM first: the server removes its containers (a warm one too) as it stops.
+        let _ = Command::new("kill").arg(self.child.id().to_string()).status();
+        let asked = Instant::now();
+        while asked.elapsed() < Duration::from_secs(15) {
+            if let Ok(Some(_)) = self.child.try_wait() {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
 }
 
 fn serve(data: &Path, assignment: &Path, workers: &str) -> Server {
+    serve_with(data, assignment, workers, &[])
+}
+
+fn serve_with(data: &Path, assignment: &Path, workers: &str, extra: &[&str]) -> Server {
     let mut child = Command::new(assay_binary())
         .args([
             "serve",
@@ -49,6 +65,7 @@ fn serve(data: &Path, assignment: &Path, workers: &str) -> Server {
         .arg(data)
         .arg("-a")
         .arg(assignment)
+        .args(extra)
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
         .spawn()
@@ -355,6 +372,136 @@ fn main() {
     if wanted("round") {
         round_page();
     }
+    if wanted("warm") {
+        first_phase_start();
+    }
+}
+
+/// The engine's `exec_start` events of commands holding `marker`, as (time, command), read by
+/// `docker events` in a thread of its own for as long as the child lives.
+struct ExecStarts {
+    child: Child,
+    seen: std::sync::Arc<std::sync::Mutex<Vec<(std::time::SystemTime, String)>>>,
+}
+
+impl ExecStarts {
+    fn watch(marker: &'static str) -> ExecStarts {
+        let mut child = Command::new("docker")
+            .args(["events", "--filter", "event=exec_start", "--format", "{{json .}}"])
+            .stdout(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let stdout = child.stdout.take().unwrap();
+        let seen = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+        let kept = seen.clone();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stdout).lines() {
+                let Ok(line) = line else { return };
+                let event: serde_json::Value = serde_json::from_str(&line).unwrap();
+                let action = event["Action"].as_str().unwrap_or("").to_string();
+                if action.contains(marker) {
+                    let nanos = event["timeNano"].as_u64().unwrap();
+                    let at = std::time::UNIX_EPOCH + Duration::from_nanos(nanos);
+                    kept.lock().unwrap().push((at, action));
+                }
+            }
+        });
+        ExecStarts { child, seen }
+    }
+
+    /// Milliseconds from `since` to the first matching start after it holding `command`.
+    fn after(&self, since: std::time::SystemTime, command: &str) -> f64 {
+        let asked = Instant::now();
+        loop {
+            let found = self
+                .seen
+                .lock()
+                .unwrap()
+                .iter()
+                .filter(|(at, action)| *at >= since && action.contains(command))
+                .map(|(at, _)| *at)
+                .min();
+            if let Some(at) = found {
+                return at.duration_since(since).unwrap().as_secs_f64() * 1000.0;
+            }
+            assert!(asked.elapsed() < Duration::from_secs(10), "no exec_start of {command}");
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+}
+
+impl Drop for ExecStarts {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Waits until the server process `pid` holds a warm container.
+fn wait_warm(pid: u32) {
+    let host = std::fs::read_to_string("/proc/sys/kernel/hostname").unwrap();
+    let owner = format!("label=assay.owner={}/{pid}", host.trim());
+    let asked = Instant::now();
+    loop {
+        let listed = Command::new("docker")
+            .args(["ps", "-q", "--filter", "label=assay.warm=bench", "--filter", &owner])
+            .output()
+            .unwrap();
+        if !listed.stdout.is_empty() {
+            return;
+        }
+        assert!(asked.elapsed() < Duration::from_secs(30), "no warm container appeared");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+fn first_phase_start() {
+    let work = tempfile::tempdir().unwrap();
+    let client = reqwest::blocking::Client::new();
+    let events = ExecStarts::watch("first-phase-bench");
+    // Two servers, each idle while the other grades: one keeps a warm first phase, one none.
+    let servers: Vec<(&str, Server, String)> = [("warm", "10m"), ("cold", "0")]
+        .into_iter()
+        .map(|(name, ttl)| {
+            let dir = work.path().join(name);
+            // The phase reads an input of the assignment's, as most do.
+            assignment(&dir, &format!("cat /data/x.csv; echo first-phase-bench-{name}"));
+            let toml = std::fs::read_to_string(dir.join("assignment.toml")).unwrap();
+            let toml = toml.replace("[reproducibility]", "inputs = { \"/data\" = \"hidden\" }\n\n[reproducibility]");
+            std::fs::write(dir.join("assignment.toml"), toml).unwrap();
+            std::fs::create_dir_all(dir.join("hidden")).unwrap();
+            std::fs::write(dir.join("hidden/x.csv"), "id\na\nb\n").unwrap();
+            let data = dir.join("data");
+            let token = token(&data);
+            (name, serve_with(&data, &dir, "1", &["--warm-ttl", ttl]), token)
+        })
+        .collect();
+    let archive = |k: usize| zip_of(&[("main.py".into(), format!("print({k})\n").into_bytes())]);
+    let mut times: Vec<Vec<f64>> = vec![Vec::new(); servers.len()];
+    for round in 0..12 {
+        for (index, (name, server, token)) in servers.iter().enumerate() {
+            if *name == "warm" && round > 0 {
+                wait_warm(server.child.id());
+            }
+            // Idle: nothing else of this server's is in flight.
+            std::thread::sleep(Duration::from_millis(300));
+            let since = std::time::SystemTime::now();
+            let id = upload(&client, server, token, archive(round * 2 + index));
+            let ms = events.after(since, &format!("first-phase-bench-{name}"));
+            wait_final(&client, server, token, &id);
+            // The first round of each only warms the caches (and the pool).
+            if round > 0 {
+                times[index].push(ms);
+            }
+        }
+    }
+    let (warm, warm_p95) = median_ms(times[0].clone());
+    let (cold, cold_p95) = median_ms(times[1].clone());
+    println!(
+        "upload to first phase running, idle server (median of 11): warm {warm:.0} ms (p95 {warm_p95:.0}), \
+         cold {cold:.0} ms (p95 {cold_p95:.0}): {:.1}x",
+        cold / warm
+    );
 }
 
 /// Records 2,000 graded submissions (every tenth with a submitted review) straight into the
