@@ -89,6 +89,31 @@ fn failed_exit_code() {
 }
 
 #[test]
+fn a_submission_larger_than_the_workspace_is_invalid_output_and_runs_nothing() {
+    require_engine();
+    sandbox_image();
+    let a = tempfile::tempdir().unwrap();
+    write(
+        a.path(),
+        "assignment.toml",
+        "[assignment]\nid = \"t\"\ntitle = \"Test\"\n\n[sandbox]\nworkspace_size = \"1MiB\"\n\n\
+         [[phase]]\nname = \"main\"\nrun = \"echo the command ran\"\n",
+    );
+    let big: String = (0..3 * 1024 * 1024 / 64).map(|i| format!("{i:063}\n")).collect();
+    let s = submission(&[("big.txt", &big)]);
+    let (code, report, log) = grade(a.path(), s.path());
+    assert_eq!(code, 1, "{log}");
+    let main = phase(&report, "main");
+    assert_eq!(main.verdict.as_str(), "invalid_output", "{log}");
+    let message = main.message.clone().unwrap_or_default();
+    assert!(
+        message.contains("could not be unpacked into this phase") && message.contains("big.txt"),
+        "{message}"
+    );
+    assert_eq!(main.stdout_tail, "", "the command never ran");
+}
+
+#[test]
 fn timed_out_close_to_the_limit() {
     require_engine();
     sandbox_image();

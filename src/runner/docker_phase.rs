@@ -18,6 +18,8 @@ use super::phase::{GRACE, PhaseRequest, PhaseRun};
 use super::sandbox::{Area, CANDIDATE_USER, GRADER_HOME, GRADER_USER, Owner, container_body, trusted_env};
 use super::transfer::OutputError;
 use super::verdict::{Ending, Measured, outcome};
+use super::workspace_gate;
+use super::workspace_gate::{Gate, Gated};
 use crate::model::{PhaseOutcome, PhaseVerdict};
 
 /// Process slots added for the finish step when the candidate's processes took every one.
@@ -151,31 +153,24 @@ async fn inside(
     sink: &mut dyn Sink,
 ) -> anyhow::Result<PhaseRun> {
     let phase = request.phase;
-    let workspace = exec::run(
-        docker,
-        id,
-        &["/bin/tar", "-x", "-i", "-f", "-", "-C", "/"],
-        Some(request.upload),
-        None,
-        0,
-    )
-    .await?;
-    if workspace.exit_code != 0 {
-        // What goes in is the candidate's submission or the workspace its last phase left:
-        // if it does not fit (sizes, names, kinds), that is the candidate's output.
-        let why = format!(
-            "the workspace could not be unpacked into this phase (tar exit {}): {}",
-            workspace.exit_code,
-            crate::text::quoted(&crate::text::terminal_safe(workspace.stderr.trim()), 300)
-        );
-        return Ok(PhaseRun {
-            outcome: PhaseOutcome::invalid_output(&phase.name, why),
-            collected: false,
-            removal: None,
-        });
+    // Beside a service the workspace goes in on its own first (the service starts from it);
+    // otherwise it goes in with the command, in one exec (`workspace_gate.rs`).
+    let together = phase.service.is_none();
+    if !together {
+        let workspace = exec::run(
+            docker,
+            id,
+            &["/bin/tar", "-x", "-i", "-f", "-", "-C", "/"],
+            Some(request.upload),
+            None,
+            0,
+        )
+        .await?;
+        if workspace.exit_code != 0 {
+            return Ok(workspace_refused(phase, workspace.exit_code, &workspace.stderr));
+        }
+        sink.event(&Event::PhaseStarted { phase: &phase.name });
     }
-
-    sink.event(&Event::PhaseStarted { phase: &phase.name });
     // A service is the candidate's and starts first; `run` is then the author's client, as a
     // user the service can neither signal nor write as. Both outputs count toward the cap.
     let mut service_output = match &phase.service {
@@ -194,22 +189,47 @@ async fn inside(
     } else {
         (CANDIDATE_USER, request.env.clone())
     };
-    let command = vec!["/bin/sh".to_string(), "-c".to_string(), phase.run.clone()];
-    let (exec_id, started) = exec::start_as(docker, id, user, command, env, false).await?;
-    let StartExecResults::Attached { mut output, .. } = started else {
+    let command = match together {
+        true => workspace_gate::command(&phase.run),
+        false => vec!["/bin/sh".to_string(), "-c".to_string(), phase.run.clone()],
+    };
+    let (exec_id, started) = exec::start_as(docker, id, user, command, env, together).await?;
+    let StartExecResults::Attached { mut output, mut input } = started else {
         bail!("the engine did not attach to the phase");
     };
-    let started_at = Instant::now();
-    let deadline = tokio::time::Instant::now() + phase.timeout;
+    let feeding = together.then(|| {
+        let upload = request.upload.to_path_buf();
+        tokio::spawn(async move { exec::send_file(&upload, &mut input).await })
+    });
+    // Until the workspace is in, nothing is the candidate's and no clock runs.
+    let mut gate = together.then(Gate::default);
+    let mut started_at = Instant::now();
+    let mut deadline = (!together).then(|| tokio::time::Instant::now() + phase.timeout);
     let mut capture = Capture::new(request.sandbox.output_limit_bytes);
     let mut ending = Ending::Exited;
-    let mut keep = |capture: &mut Capture, item: LogOutput| {
+    // Takes one chunk of output; true when the candidate's command has just started.
+    let mut keep = |capture: &mut Capture, gate: &mut Option<Gate>, item: LogOutput| -> anyhow::Result<bool> {
         let (stream, message) = match item {
             LogOutput::StdOut { message } => (Stream::Stdout, message),
             LogOutput::StdErr { message } => (Stream::Stderr, message),
-            _ => return,
+            _ => return Ok(false),
         };
-        let kept = capture.take(stream, &message);
+        let (bytes, opened): (std::borrow::Cow<[u8]>, bool) = match (gate.as_mut(), stream) {
+            (None, _) => (message[..].into(), false),
+            (Some(gate), Stream::Stdout) => match gate.stdout(&message).map_err(anyhow::Error::msg)? {
+                Gated::Waiting => return Ok(false),
+                Gated::Opened(rest) => (rest.into(), true),
+                Gated::Through(bytes) => (bytes, false),
+            },
+            (Some(gate), Stream::Stderr) => match gate.stderr(&message) {
+                Some(bytes) => (bytes.into(), false),
+                None => return Ok(false),
+            },
+        };
+        if opened {
+            sink.event(&Event::PhaseStarted { phase: &phase.name });
+        }
+        let kept = capture.take(stream, &bytes);
         if !kept.is_empty() {
             sink.event(&Event::Output {
                 phase: &phase.name,
@@ -217,12 +237,18 @@ async fn inside(
                 bytes: kept,
             });
         }
+        Ok(opened)
     };
     loop {
         tokio::select! {
             item = output.next() => {
                 match item {
-                    Some(Ok(item)) => keep(&mut capture, item),
+                    Some(Ok(item)) => {
+                        if keep(&mut capture, &mut gate, item)? {
+                            started_at = Instant::now();
+                            deadline = Some(tokio::time::Instant::now() + phase.timeout);
+                        }
+                    }
                     None => break,
                     // The stream breaking is the end of the process as far as we can tell.
                     Some(Err(e)) => { tracing::debug!("phase output ended: {e}"); break }
@@ -235,12 +261,17 @@ async fn inside(
                 }
             } => {
                 match item {
-                    Some(Ok(item)) => keep(&mut capture, item),
+                    Some(Ok(item)) => { keep(&mut capture, &mut gate, item)?; }
                     // The service ended; the client finds out on its own.
                     _ => service_output = None,
                 }
             }
-            _ = tokio::time::sleep_until(deadline) => {
+            _ = async {
+                match deadline {
+                    Some(deadline) => tokio::time::sleep_until(deadline).await,
+                    None => std::future::pending().await,
+                }
+            } => {
                 ending = Ending::TimedOut;
                 // SIGTERM to every process, then a short grace to let them end.
                 let term = ["/bin/sh", "-c", "kill -TERM -1"];
@@ -250,7 +281,7 @@ async fn inside(
                 }
                 let _ = tokio::time::timeout(GRACE, async {
                     while let Some(Ok(item)) = output.next().await {
-                        keep(&mut capture, item);
+                        let _ = keep(&mut capture, &mut gate, item);
                     }
                 }).await;
                 break;
@@ -259,6 +290,19 @@ async fn inside(
         if capture.exceeded {
             ending = Ending::OutputExceeded;
             break;
+        }
+    }
+    if let Some(gate) = gate.as_ref().filter(|gate| !gate.is_open()) {
+        // The command never started: tar refused the workspace, or the harness failed.
+        if let Some(feeding) = feeding {
+            let _ = feeding.await;
+        }
+        match exec::exit_code(docker, &exec_id).await? {
+            Some(code) if code != 0 => return Ok(workspace_refused(phase, code, &gate.errors())),
+            _ => bail!(
+                "the workspace step of phase {} ended before the command started",
+                phase.name
+            ),
         }
     }
     let wall = match ending {
@@ -327,6 +371,21 @@ async fn inside(
         collected: true,
         removal: None,
     })
+}
+
+/// The phase's outcome when its workspace cannot be unpacked into it. What goes in is the
+/// candidate's submission or the workspace its last phase left: if it does not fit (sizes,
+/// names, kinds), that is the candidate's output.
+fn workspace_refused(phase: &crate::spec::Phase, tar_exit: i64, stderr: &str) -> PhaseRun {
+    let why = format!(
+        "the workspace could not be unpacked into this phase (tar exit {tar_exit}): {}",
+        crate::text::quoted(&crate::text::terminal_safe(stderr.trim()), 300)
+    );
+    PhaseRun {
+        outcome: PhaseOutcome::invalid_output(&phase.name, why),
+        collected: false,
+        removal: None,
+    }
 }
 
 /// What a phase leaves to copy out: the workspace when a later phase starts from it, and its

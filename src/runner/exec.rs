@@ -2,6 +2,7 @@
 //! cgroup): each an exec whose streams are bounded.
 
 use std::path::Path;
+use std::pin::Pin;
 use std::time::Duration;
 
 use anyhow::{Context, bail};
@@ -9,7 +10,7 @@ use bollard::Docker;
 use bollard::container::LogOutput;
 use bollard::exec::{CreateExecOptions, StartExecResults};
 use futures_util::StreamExt;
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::io::{AsyncReadExt, AsyncWrite, AsyncWriteExt};
 
 use super::sandbox::{CANDIDATE_USER, GRADER_HOME, GRADER_USER};
 
@@ -60,6 +61,21 @@ pub async fn start_as(
     Ok((created.id, started))
 }
 
+/// Writes the file at `path` to an exec's stdin, then closes it.
+pub async fn send_file(path: &Path, input: &mut Pin<Box<dyn AsyncWrite + Send>>) -> anyhow::Result<()> {
+    let mut file = tokio::fs::File::open(path).await?;
+    let mut buffer = vec![0u8; 256 * 1024];
+    loop {
+        let n = file.read(&mut buffer).await?;
+        if n == 0 {
+            break;
+        }
+        input.write_all(&buffer[..n]).await?;
+    }
+    input.shutdown().await?;
+    Ok(())
+}
+
 /// The exit code of a finished exec; waits briefly for the engine to record it.
 pub async fn exit_code(docker: &Docker, exec_id: &str) -> anyhow::Result<Option<i64>> {
     for _ in 0..100 {
@@ -102,19 +118,10 @@ pub async fn run_as(
         bail!("the engine did not attach to the exec");
     };
     let feeder = async {
-        if let Some(path) = stdin_file {
-            let mut file = tokio::fs::File::open(path).await?;
-            let mut buffer = vec![0u8; 256 * 1024];
-            loop {
-                let n = file.read(&mut buffer).await?;
-                if n == 0 {
-                    break;
-                }
-                input.write_all(&buffer[..n]).await?;
-            }
+        match stdin_file {
+            Some(path) => send_file(path, &mut input).await,
+            None => Ok(input.shutdown().await?),
         }
-        input.shutdown().await?;
-        anyhow::Ok(())
     };
     let reader = async {
         let mut sink = match stdout_file {

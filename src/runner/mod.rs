@@ -11,6 +11,7 @@ mod sandbox;
 mod transfer;
 mod verdict;
 mod warm;
+mod workspace_gate;
 
 pub use events::{Event, Fanout, RunInfo, RunKind, Sink, Stream};
 pub use pipeline::{Backend, DEFAULT_SEED, Prepared, RunRecord, ScorerRun, new_run_id, run_submission};
