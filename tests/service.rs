@@ -811,8 +811,7 @@ fn a_harness_failure_is_retried_then_reported_as_ours() {
 
 /// The warm containers of one server process for assignment `t`: full ids.
 fn warm_containers(server: &Server) -> Vec<String> {
-    let host = std::fs::read_to_string("/proc/sys/kernel/hostname").unwrap();
-    let owner = format!("label=assay.owner={}/{}", host.trim(), server.pid());
+    let owner = server.owner_filter();
     let listed = std::process::Command::new("docker")
         .args([
             "ps",
@@ -922,10 +921,8 @@ fn a_warm_first_phase_is_taken_by_one_submission_replaced_and_removed_in_time() 
         .stop(Duration::from_secs(30))
         .expect("the server stops on SIGTERM");
     assert!(status.success(), "{status:?}");
-    let host = std::fs::read_to_string("/proc/sys/kernel/hostname").unwrap();
-    let owner = format!("label=assay.owner={}/{}", host.trim(), server.pid());
     assert_eq!(
-        list_containers(&owner, "{{.ID}} {{.Names}}"),
+        list_containers(&server.owner_filter(), "{{.ID}} {{.Names}}"),
         "",
         "the server left containers"
     );

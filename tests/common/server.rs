@@ -60,9 +60,10 @@ impl Server {
         let _ = self.child.wait();
     }
 
-    /// The server's process id (its containers' owner label is `HOST/PID`).
-    pub fn pid(&self) -> u32 {
-        self.child.id()
+    /// The `docker ps` filter of the containers this server process made (owner `HOST/PID`).
+    pub fn owner_filter(&self) -> String {
+        let host = std::fs::read_to_string("/proc/sys/kernel/hostname").unwrap();
+        format!("label=assay.owner={}/{}", host.trim(), self.child.id())
     }
 
     /// Asks the server to stop (SIGTERM) and waits up to `limit`; `None` if it did not end.
