@@ -140,3 +140,61 @@ impl WarmPool {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn spec_running(run: &str) -> (tempfile::TempDir, Spec) {
+        let dir = tempfile::tempdir().unwrap();
+        let toml = format!("[assignment]\nid = \"t\"\ntitle = \"T\"\n\n[[phase]]\nname = \"main\"\nrun = \"{run}\"\n");
+        std::fs::write(dir.path().join("assignment.toml"), toml).unwrap();
+        let spec = crate::spec::load_valid(dir.path()).unwrap();
+        (dir, spec)
+    }
+
+    /// A pool holding a (pretend) warm container for `spec`, made `age` ago.
+    fn holding(spec: &Spec, age: Duration) -> Arc<WarmPool> {
+        let docker = Docker::connect_with_local_defaults().unwrap();
+        let pool = WarmPool::new(docker, Duration::from_secs(60));
+        let container = Prepared {
+            id: "c1".into(),
+            areas: Vec::new(),
+        };
+        let made = Instant::now() - age;
+        pool.slots().insert(key(spec, "img"), Slot::Ready { container, made });
+        pool
+    }
+
+    #[test]
+    fn a_warm_container_is_taken_once() {
+        let (_dir, spec) = spec_running("true");
+        let pool = holding(&spec, Duration::ZERO);
+        assert_eq!(
+            pool.take(&spec, "img", DEFAULT_SEED).map(|c| c.id),
+            Some("c1".to_string())
+        );
+        assert!(pool.take(&spec, "img", DEFAULT_SEED).is_none());
+    }
+
+    #[test]
+    fn only_the_run_it_was_made_for_takes_it() {
+        let (_dir, spec) = spec_running("true");
+        let (_other_dir, changed) = spec_running("false");
+        let pool = holding(&spec, Duration::ZERO);
+        assert!(pool.take(&spec, "img", DEFAULT_SEED + 1).is_none(), "another seed");
+        assert!(pool.take(&spec, "other-image", DEFAULT_SEED).is_none(), "another image");
+        assert!(pool.take(&changed, "img", DEFAULT_SEED).is_none(), "another spec");
+        assert!(
+            pool.take(&spec, "img", DEFAULT_SEED).is_some(),
+            "still there for its own"
+        );
+    }
+
+    #[test]
+    fn one_past_its_time_is_not_taken() {
+        let (_dir, spec) = spec_running("true");
+        let pool = holding(&spec, Duration::from_secs(61));
+        assert!(pool.take(&spec, "img", DEFAULT_SEED).is_none());
+    }
+}
