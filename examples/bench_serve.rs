@@ -399,17 +399,17 @@ fn command_started(
     at.duration_since(since).unwrap().as_secs_f64() * 1000.0
 }
 
-/// Waits until the server process `pid` holds a warm container.
-fn wait_warm(pid: u32) {
-    let host = std::fs::read_to_string("/proc/sys/kernel/hostname").unwrap();
-    let owner = format!("label=assay.owner={}/{pid}", host.trim());
+/// Waits until the server says a warm container is ready (made, started, holding its inputs).
+fn wait_warm(client: &reqwest::blocking::Client, server: &Server) {
     let asked = Instant::now();
     loop {
-        let listed = Command::new("docker")
-            .args(["ps", "-q", "--filter", "label=assay.warm=bench", "--filter", &owner])
-            .output()
+        let text = client
+            .get(format!("{}/metrics", server.url))
+            .send()
+            .unwrap()
+            .text()
             .unwrap();
-        if !listed.stdout.is_empty() {
+        if text.lines().any(|line| line == "assay_warm_containers 1") {
             return;
         }
         assert!(asked.elapsed() < Duration::from_secs(30), "no warm container appeared");
@@ -445,7 +445,7 @@ fn first_phase_start() {
     for round in 0..12 {
         for (index, (name, server, token)) in servers.iter().enumerate() {
             if *name == "warm" && round > 0 {
-                wait_warm(server.child.id());
+                wait_warm(&client, server);
             }
             // Idle: nothing else of this server's is in flight.
             std::thread::sleep(Duration::from_millis(300));

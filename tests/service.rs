@@ -843,6 +843,30 @@ fn wait_warm(server: &Server, wanted: impl Fn(&[String]) -> bool, limit: Duratio
     }
 }
 
+/// The server's `/metrics` line `name VALUE`, as text.
+fn metric(server: &Server, name: &str) -> String {
+    let text = client().get(server.url("/metrics")).send().unwrap().text().unwrap();
+    let prefix = format!("{name} ");
+    text.lines()
+        .find_map(|line| line.strip_prefix(&prefix))
+        .unwrap_or_else(|| panic!("no {name} in {text}"))
+        .to_string()
+}
+
+/// Waits up to 30 s until the server says `ready` warm containers wait (made, started and
+/// holding their inputs: a container listed by the engine may still be on its way).
+fn wait_ready(server: &Server, ready: usize) {
+    let started = std::time::Instant::now();
+    while metric(server, "assay_warm_containers") != ready.to_string() {
+        assert!(
+            started.elapsed() < Duration::from_secs(30),
+            "not {ready} warm container(s) ready: {:?}",
+            warm_containers(server)
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
 #[test]
 fn a_warm_first_phase_is_taken_by_one_submission_replaced_and_removed_in_time() {
     require_engine();
@@ -877,7 +901,8 @@ fn a_warm_first_phase_is_taken_by_one_submission_replaced_and_removed_in_time() 
     };
     let first = grade("first");
     assert!(phase(&first, "main").stdout_tail.contains("first\nid\na\nb"));
-    let warm = wait_warm(&server, |w| w.len() == 1, Duration::from_secs(30));
+    wait_ready(&server, 1);
+    let warm = warm_containers(&server);
     assert_eq!(warm.len(), 1, "one warm container after a grade: {warm:?}");
     let running = list_containers(&format!("id={}", warm[0]), "{{.State}}");
     assert_eq!(running.trim(), "running");
@@ -894,7 +919,9 @@ fn a_warm_first_phase_is_taken_by_one_submission_replaced_and_removed_in_time() 
         list_containers(&format!("id={}", warm[0]), "{{.ID}}").trim().is_empty(),
         "a used warm container is removed with its run"
     );
-    let refilled = wait_warm(&server, |w| w.len() == 1 && w[0] != warm[0], Duration::from_secs(30));
+    assert_eq!(metric(&server, "assay_warm_taken_total"), "1");
+    wait_ready(&server, 1);
+    let refilled = warm_containers(&server);
     assert!(
         refilled.len() == 1 && refilled[0] != warm[0],
         "a new warm container replaces the used one: {refilled:?}"
@@ -906,8 +933,11 @@ fn a_warm_first_phase_is_taken_by_one_submission_replaced_and_removed_in_time() 
     );
 
     // Not taken within its time: removed, and no other made in its place.
-    let unused = wait_warm(&server, |w| w.len() == 1, Duration::from_secs(30));
+    assert_eq!(metric(&server, "assay_warm_taken_total"), "2");
+    wait_ready(&server, 1);
+    let unused = warm_containers(&server);
     assert_eq!(unused.len(), 1, "{unused:?}");
+    wait_ready(&server, 0);
     let gone = wait_warm(&server, |w| w.is_empty(), Duration::from_secs(20));
     assert!(gone.is_empty(), "a warm container past its time is removed: {gone:?}");
     std::thread::sleep(Duration::from_secs(2));
@@ -915,8 +945,8 @@ fn a_warm_first_phase_is_taken_by_one_submission_replaced_and_removed_in_time() 
 
     // A server asked to stop removes its warm container.
     grade("fourth");
-    let before_stop = wait_warm(&server, |w| w.len() == 1, Duration::from_secs(30));
-    assert_eq!(before_stop.len(), 1);
+    wait_ready(&server, 1);
+    assert_eq!(warm_containers(&server).len(), 1);
     let status = server
         .stop(Duration::from_secs(30))
         .expect("the server stops on SIGTERM");
@@ -942,4 +972,6 @@ fn no_warm_container_is_kept_when_the_time_is_zero() {
     assert_eq!(done["verdict"], "passed", "{done}");
     std::thread::sleep(Duration::from_secs(2));
     assert!(warm_containers(&server).is_empty());
+    let metrics = client().get(server.url("/metrics")).send().unwrap().text().unwrap();
+    assert!(!metrics.contains("assay_warm"), "{metrics}");
 }

@@ -6,6 +6,7 @@
 //! One not taken within the pool's time to live is removed unused.
 
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
@@ -22,6 +23,8 @@ pub struct WarmPool {
     docker: Docker,
     ttl: Duration,
     slots: Mutex<HashMap<String, Slot>>,
+    /// Warm containers taken by a run since the pool was made.
+    taken: AtomicU64,
 }
 
 enum Slot {
@@ -46,6 +49,7 @@ impl WarmPool {
             docker,
             ttl,
             slots: Mutex::new(HashMap::new()),
+            taken: AtomicU64::new(0),
         })
     }
 
@@ -110,9 +114,22 @@ impl WarmPool {
             _ => return None,
         }
         match slots.remove(&key) {
-            Some(Slot::Ready { container, .. }) => Some(container),
+            Some(Slot::Ready { container, .. }) => {
+                self.taken.fetch_add(1, Ordering::Relaxed);
+                Some(container)
+            }
             _ => None,
         }
+    }
+
+    /// Warm containers ready now, and how many runs took one so far (for `/metrics`).
+    pub fn counts(&self) -> (usize, u64) {
+        let ready = self
+            .slots()
+            .values()
+            .filter(|slot| matches!(slot, Slot::Ready { .. }))
+            .count();
+        (ready, self.taken.load(Ordering::Relaxed))
     }
 
     /// Removes the containers not taken within the time to live, until the process ends.
@@ -170,11 +187,13 @@ mod tests {
     fn a_warm_container_is_taken_once() {
         let (_dir, spec) = spec_running("true");
         let pool = holding(&spec, Duration::ZERO);
+        assert_eq!(pool.counts(), (1, 0));
         assert_eq!(
             pool.take(&spec, "img", DEFAULT_SEED).map(|c| c.id),
             Some("c1".to_string())
         );
         assert!(pool.take(&spec, "img", DEFAULT_SEED).is_none());
+        assert_eq!(pool.counts(), (0, 1));
     }
 
     #[test]

@@ -43,8 +43,9 @@ impl Metrics {
         counts.grades += 1;
     }
 
-    /// The exposition text; `by_status` is the database's count of submissions per status.
-    pub fn render(&self, by_status: &[(&str, i64)]) -> String {
+    /// The exposition text; `by_status` is the database's count of submissions per status,
+    /// `warm` the warm pool's containers ready and taken (when the process keeps one).
+    pub fn render(&self, by_status: &[(&str, i64)], warm: Option<(usize, u64)>) -> String {
         let counts = self.inner.lock().unwrap_or_else(|e| e.into_inner());
         let mut text =
             String::from("# HELP assay_submissions Submissions by status.\n# TYPE assay_submissions gauge\n");
@@ -66,6 +67,18 @@ impl Metrics {
         ));
         text.push_str(&format!("assay_grade_seconds_sum {}\n", counts.seconds));
         text.push_str(&format!("assay_grade_seconds_count {}\n", counts.grades));
+        if let Some((ready, taken)) = warm {
+            text.push_str(
+                "# HELP assay_warm_containers First-phase containers made ahead, waiting for a submission.\n",
+            );
+            text.push_str(&format!(
+                "# TYPE assay_warm_containers gauge\nassay_warm_containers {ready}\n"
+            ));
+            text.push_str("# HELP assay_warm_taken_total Runs whose first phase started in a warm container.\n");
+            text.push_str(&format!(
+                "# TYPE assay_warm_taken_total counter\nassay_warm_taken_total {taken}\n"
+            ));
+        }
         text
     }
 }
@@ -79,7 +92,11 @@ mod tests {
         let metrics = Metrics::default();
         metrics.graded(RunVerdict::Passed, 1.5);
         metrics.graded(RunVerdict::Failed, 40.0);
-        let text = metrics.render(&[("queued", 3)]);
+        let text = metrics.render(&[("queued", 3)], None);
+        assert!(!text.contains("assay_warm"), "{text}");
+        let warm = metrics.render(&[], Some((1, 4)));
+        assert!(warm.contains("\nassay_warm_containers 1\n"), "{warm}");
+        assert!(warm.contains("\nassay_warm_taken_total 4\n"), "{warm}");
         assert!(text.contains("assay_submissions{status=\"queued\"} 3\n"), "{text}");
         assert!(text.contains("assay_grades_total{verdict=\"passed\"} 1\n"), "{text}");
         assert!(text.contains("assay_grade_seconds_bucket{le=\"1\"} 0\n"), "{text}");

@@ -100,7 +100,9 @@ async fn metrics(State(service): State<Arc<Service>>) -> Response {
             let counts: Vec<(&str, i64)> = counts.iter().map(|(s, n)| (s.as_str(), *n)).collect();
             (
                 [(header::CONTENT_TYPE, "text/plain; version=0.0.4")],
-                service.metrics.render(&counts),
+                service
+                    .metrics
+                    .render(&counts, service.warm.as_ref().map(|pool| pool.counts())),
             )
                 .into_response()
         }
