@@ -975,3 +975,35 @@ fn no_warm_container_is_kept_when_the_time_is_zero() {
     let metrics = client().get(server.url("/metrics")).send().unwrap().text().unwrap();
     assert!(!metrics.contains("assay_warm"), "{metrics}");
 }
+
+#[test]
+fn a_server_stopped_mid_grade_removes_its_containers_and_grades_again_after_a_restart() {
+    require_engine();
+    sandbox_image();
+    let assignment = service_assignment(4);
+    let data = tempfile::tempdir().unwrap();
+    let admin = token(data.path(), "admin");
+    let mut server = Server::start(data.path(), &[assignment.path()], &["--workers", "1"]);
+    let (status, body) = upload(&server, &admin, "t", "Ola", zip_of(&[("main.txt", "stopped")]));
+    assert_eq!(status, 202, "{body}");
+    let id = body["id"].as_str().unwrap().to_string();
+    let started = std::time::Instant::now();
+    while list_containers(&server.owner_filter(), "{{.ID}}").trim().is_empty() {
+        assert!(started.elapsed() < Duration::from_secs(60), "the grade never started");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    std::thread::sleep(Duration::from_millis(500));
+    let status = server
+        .stop(Duration::from_secs(30))
+        .expect("the server stops on SIGTERM");
+    assert!(status.success(), "{status:?}");
+    assert_eq!(
+        list_containers(&server.owner_filter(), "{{.ID}} {{.Names}}"),
+        "",
+        "the stopped server left containers"
+    );
+    let server = Server::start(data.path(), &[assignment.path()], &["--workers", "1"]);
+    let done = wait_final(&server, &admin, &id, Duration::from_secs(120));
+    assert_eq!(done["status"], "graded", "{done}");
+    assert_eq!(done["verdict"], "passed", "the stop is not the candidate's: {done}");
+}

@@ -115,6 +115,9 @@ pub struct Service {
     pub load: std::sync::atomic::AtomicUsize,
     /// A first-phase container per recently graded assignment, made before its submission.
     pub warm: Option<Arc<crate::runner::WarmPool>>,
+    /// Set as the process stops: its grades are cut short by the removal of their containers,
+    /// and what they end with is not recorded (they are queued again instead).
+    pub stopping: std::sync::atomic::AtomicBool,
     /// On SQLite, records the uploads that arrive together in one commit.
     uploads_writer: Option<group_commit::Writer>,
     rate_limit: rate_limit::RateLimit,
@@ -241,6 +244,7 @@ async fn prepare(options: &Options, public_url: String) -> anyhow::Result<(Arc<S
         lease: options.lease,
         load: Default::default(),
         warm,
+        stopping: Default::default(),
         metrics: Default::default(),
     });
     Ok((service, workers))
@@ -320,6 +324,7 @@ async fn stop_signal() {
 /// PostgreSQL), so a stopped server leaves nothing running.
 async fn stop(service: &Service) {
     tracing::info!("stopping: removing this process's containers");
+    service.stopping.store(true, std::sync::atomic::Ordering::SeqCst);
     if let Backend::Docker(docker) = &service.backend {
         let owner = crate::gc::Scope::Owner(crate::gc::owner_label());
         if let Err(error) = crate::gc::sweep(docker, &owner).await {

@@ -24,6 +24,9 @@ pub fn retry_wait(attempts: i64) -> Duration {
 /// Runs one grading loop until the process ends.
 pub async fn run(service: Arc<Service>) {
     loop {
+        if service.stopping.load(Ordering::SeqCst) {
+            return;
+        }
         let claimed = service.db.claim_next(&service.worker_id, service.lease).await;
         match claimed {
             Ok(Some(submission)) => {
@@ -32,6 +35,10 @@ pub async fn run(service: Arc<Service>) {
                 let graded = grade(&service, &submission).await;
                 renewing.abort();
                 service.load.fetch_sub(1, Ordering::SeqCst);
+                if service.stopping.load(Ordering::SeqCst) {
+                    // Cut short by the stop: queued again by the next start or the lease's end.
+                    return;
+                }
                 warm_up(&service, &submission.assignment);
                 if let Err(error) = graded {
                     tracing::error!("grading submission {}: {error:#}", submission.id);
@@ -158,6 +165,10 @@ async fn grade(service: &Service, submission: &Submission) -> anyhow::Result<()>
     grader.name = crate::service::uploads::original_name(&submission.id, &upload);
     let started = std::time::Instant::now();
     let graded = grader.grade(&upload).await?;
+    if service.stopping.load(Ordering::SeqCst) {
+        // The stop removed this grade's containers: its verdict is not the candidate's.
+        return Ok(());
+    }
     let report = &graded.report;
     let status = match report.verdict {
         RunVerdict::Passed | RunVerdict::Failed => Status::Graded,
