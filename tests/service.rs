@@ -680,7 +680,20 @@ fn an_invite_takes_one_upload_then_shows_the_status_and_feedback() {
     };
     let first = send("invited work");
     assert_eq!(first.status().as_u16(), 303, "{}", first.text().unwrap());
-    let second = send("a second try");
+    // Large enough that the browser is still sending when the answer is ready: it must get
+    // the page, not a connection cut off.
+    let mut state = 1u64;
+    let large: String = (0..600_000)
+        .map(|_| {
+            state = state
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            format!("{:x}", state >> 60)
+        })
+        .collect::<Vec<_>>()
+        .concat()
+        .repeat(8);
+    let second = send(&large);
     assert_eq!(second.status().as_u16(), 409);
     assert!(second.text().unwrap().contains("used already"));
     // The submission carries the invite's candidate and external id, and is graded.

@@ -246,19 +246,33 @@ async fn submitted(service: &Service, invite: &Invite) -> Response {
 
 /// The candidate's upload through their link; then back to the page, which shows the status.
 pub async fn upload(State(service): State<Arc<Service>>, Path(token): Path<String>, request: Request) -> Response {
-    let invite = match invite_of(&service, &token).await {
-        Ok(invite) => invite,
-        Err(response) => return response,
+    let refused = match invite_of(&service, &token).await {
+        Err(response) => response,
+        Ok(invite) if invite.used_at.is_some() => {
+            refusal(StatusCode::CONFLICT, "This link was used already; it takes one upload.")
+        }
+        Ok(invite) if invite.cancelled_at.is_some() => refusal(StatusCode::GONE, "This link was withdrawn."),
+        Ok(invite) if invite.expired() => refusal(StatusCode::GONE, "This link has expired; ask for a new one."),
+        Ok(invite) => return upload_to(service, token, invite, request).await,
     };
-    if invite.used_at.is_some() {
-        return refusal(StatusCode::CONFLICT, "This link was used already; it takes one upload.");
-    }
-    if invite.cancelled_at.is_some() {
-        return refusal(StatusCode::GONE, "This link was withdrawn.");
-    }
-    if invite.expired() {
-        return refusal(StatusCode::GONE, "This link has expired; ask for a new one.");
-    }
+    // The browser is still sending the file: read it to the end (up to the upload cap) so it
+    // gets this page, not a connection cut off mid-send.
+    let mut body = request.into_body().into_data_stream();
+    let drain = async {
+        let mut read = 0u64;
+        while read <= service.max_upload {
+            match futures_util::StreamExt::next(&mut body).await {
+                Some(Ok(chunk)) => read += chunk.len() as u64,
+                _ => break,
+            }
+        }
+    };
+    let _ = tokio::time::timeout(Duration::from_secs(60), drain).await;
+    refused
+}
+
+/// The upload through a link that takes one.
+async fn upload_to(service: Arc<Service>, token: String, invite: Invite, request: Request) -> Response {
     let form = match Multipart::from_request(request, &service).await {
         Ok(form) => form,
         Err(_) => return refusal(StatusCode::BAD_REQUEST, "Send your work with the form on this page."),
