@@ -359,7 +359,7 @@ mod tests {
         }
         let table = read(text.as_bytes(), "id", &["label"], Wanted::Text).unwrap();
         assert_eq!(table.keys.len(), rows);
-        for i in [0, 123_456, 699_999, 700_000, 1_234_567, rows - 1] {
+        for i in 0..rows {
             assert_eq!(table.keys.get(i), format!("r{i}"));
             assert_eq!(table.columns[0].text().get(i), (i % 7).to_string());
             assert_eq!(table.lines[i], i + 2);
