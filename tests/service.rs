@@ -960,15 +960,7 @@ fn a_warm_first_phase_is_taken_by_one_submission_replaced_and_removed_in_time() 
     grade("fourth");
     wait_ready(&server, 1);
     assert_eq!(warm_containers(&server).len(), 1);
-    let status = server
-        .stop(Duration::from_secs(30))
-        .expect("the server stops on SIGTERM");
-    assert!(status.success(), "{status:?}");
-    assert_eq!(
-        list_containers(&server.owner_filter(), "{{.ID}} {{.Names}}"),
-        "",
-        "the server left containers"
-    );
+    server.stop_leaving_nothing();
 }
 
 #[test]
@@ -1006,15 +998,7 @@ fn a_server_stopped_mid_grade_removes_its_containers_and_grades_again_after_a_re
         std::thread::sleep(Duration::from_millis(100));
     }
     std::thread::sleep(Duration::from_millis(500));
-    let status = server
-        .stop(Duration::from_secs(30))
-        .expect("the server stops on SIGTERM");
-    assert!(status.success(), "{status:?}");
-    assert_eq!(
-        list_containers(&server.owner_filter(), "{{.ID}} {{.Names}}"),
-        "",
-        "the stopped server left containers"
-    );
+    server.stop_leaving_nothing();
     let server = Server::start(data.path(), &[assignment.path()], &["--workers", "1"]);
     let done = wait_final(&server, &admin, &id, Duration::from_secs(120));
     assert_eq!(done["status"], "graded", "{done}");

@@ -66,6 +66,14 @@ impl Server {
         format!("label=assay.owner={}/{}", host.trim(), self.child.id())
     }
 
+    /// Stops the server with SIGTERM and checks that it ended well and left no container.
+    pub fn stop_leaving_nothing(&mut self) {
+        let status = self.stop(Duration::from_secs(30)).expect("the server stops on SIGTERM");
+        assert!(status.success(), "{status:?}");
+        let left = super::list_containers(&self.owner_filter(), "{{.ID}} {{.Names}}");
+        assert_eq!(left, "", "the stopped server left containers");
+    }
+
     /// Asks the server to stop (SIGTERM) and waits up to `limit`; `None` if it did not end.
     pub fn stop(&mut self, limit: Duration) -> Option<std::process::ExitStatus> {
         stop_child(&mut self.child, limit)
