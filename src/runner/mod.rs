@@ -15,4 +15,4 @@ mod workspace_gate;
 
 pub use events::{Event, Fanout, RunInfo, RunKind, Sink, Stream};
 pub use pipeline::{Backend, DEFAULT_SEED, Prepared, RunRecord, ScorerRun, new_run_id, run_submission};
-pub use warm::{WARM_LABEL, WarmPool};
+pub use warm::WarmPool;

@@ -17,7 +17,7 @@ use super::sandbox::labels;
 use crate::spec::Spec;
 
 /// The label naming the assignment a warm container was made for.
-pub const WARM_LABEL: &str = "assay.warm";
+const WARM_LABEL: &str = "assay.warm";
 
 pub struct WarmPool {
     docker: Docker,
@@ -109,17 +109,14 @@ impl WarmPool {
         }
         let key = key(spec, image_id);
         let mut slots = self.slots();
-        match slots.get(&key) {
-            Some(Slot::Ready { made, .. }) if made.elapsed() < self.ttl => {}
-            _ => return None,
+        if !matches!(slots.get(&key), Some(Slot::Ready { made, .. }) if made.elapsed() < self.ttl) {
+            return None;
         }
-        match slots.remove(&key) {
-            Some(Slot::Ready { container, .. }) => {
-                self.taken.fetch_add(1, Ordering::Relaxed);
-                Some(container)
-            }
-            _ => None,
-        }
+        let Some(Slot::Ready { container, .. }) = slots.remove(&key) else {
+            return None;
+        };
+        self.taken.fetch_add(1, Ordering::Relaxed);
+        Some(container)
     }
 
     /// Warm containers ready now, and how many runs took one so far (for `/metrics`).
@@ -137,20 +134,14 @@ impl WarmPool {
         let every = (self.ttl / 4).clamp(Duration::from_millis(100), Duration::from_secs(30));
         loop {
             tokio::time::sleep(every).await;
-            let old: Vec<Prepared> = {
-                let mut slots = self.slots();
-                let keys: Vec<String> = slots
-                    .iter()
-                    .filter(|(_, slot)| matches!(slot, Slot::Ready { made, .. } if made.elapsed() >= self.ttl))
-                    .map(|(key, _)| key.clone())
-                    .collect();
-                keys.iter()
-                    .filter_map(|key| match slots.remove(key) {
-                        Some(Slot::Ready { container, .. }) => Some(container),
-                        _ => None,
-                    })
-                    .collect()
-            };
+            let old: Vec<Prepared> = self
+                .slots()
+                .extract_if(|_, slot| matches!(slot, Slot::Ready { made, .. } if made.elapsed() >= self.ttl))
+                .filter_map(|(_, slot)| match slot {
+                    Slot::Ready { container, .. } => Some(container),
+                    Slot::Filling => None,
+                })
+                .collect();
             for container in old {
                 crate::docker::remove_container(&self.docker, &container.id).await;
             }

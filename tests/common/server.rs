@@ -62,8 +62,7 @@ impl Server {
 
     /// The `docker ps` filter of the containers this server process made (owner `HOST/PID`).
     pub fn owner_filter(&self) -> String {
-        let host = std::fs::read_to_string("/proc/sys/kernel/hostname").unwrap();
-        format!("label=assay.owner={}/{}", host.trim(), self.child.id())
+        format!("label=assay.owner={}/{}", assay::gc::hostname(), self.child.id())
     }
 
     /// Stops the server with SIGTERM and checks that it ended well and left no container.
@@ -86,10 +85,15 @@ impl Server {
 
 impl Drop for Server {
     fn drop(&mut self) {
-        if stop_child(&mut self.child, Duration::from_secs(15)).is_none() {
-            let _ = self.child.kill();
-            let _ = self.child.wait();
-        }
+        end_child(&mut self.child);
+    }
+}
+
+/// Ends a dropped server or worker: SIGTERM (it removes its containers), SIGKILL after 15 s.
+pub fn end_child(child: &mut Child) {
+    if stop_child(child, Duration::from_secs(15)).is_none() {
+        let _ = child.kill();
+        let _ = child.wait();
     }
 }
 

@@ -59,9 +59,6 @@ impl Worker {
 
 impl Drop for Worker {
     fn drop(&mut self) {
-        if super::server::stop_child(&mut self.child, std::time::Duration::from_secs(15)).is_none() {
-            let _ = self.child.kill();
-            let _ = self.child.wait();
-        }
+        super::server::end_child(&mut self.child);
     }
 }
