@@ -37,19 +37,46 @@ pub fn encode<'a>(truth: &[&'a str], predicted: &[&'a str]) -> Encoded {
 /// one (labels of a few classes): cheaper than hashing it.
 const FEW: usize = 8;
 
+/// A value of up to 7 bytes as one integer (its bytes, then its length), so telling it from
+/// a few seen ones takes integer comparisons, not calls comparing memory. Longer values get
+/// a key no packed value has.
+fn packed(value: &str) -> u64 {
+    let bytes = value.as_bytes();
+    if bytes.len() >= 8 {
+        return u64::MAX;
+    }
+    // Byte by byte: a copy of a few bytes of unknown length would be a call.
+    let mut word = (bytes.len() as u64) << 56;
+    for (i, &byte) in bytes.iter().enumerate() {
+        word |= u64::from(byte) << (8 * i);
+    }
+    word
+}
+
 /// Encodes both columns; the work per row is one lookup of the raw text.
 pub fn encode_iter<'a>(truth: impl Iterator<Item = &'a str>, predicted: impl Iterator<Item = &'a str>) -> Encoded {
     let mut raw_index: FxHashMap<&'a str, usize> = FxHashMap::default();
     let mut raw: Vec<&'a str> = Vec::new();
+    // `packed` of each of `raw`, while there are few.
+    let mut few: Vec<u64> = Vec::new();
     let mut code = |value: &'a str| -> usize {
-        if raw.len() <= FEW
-            && let Some(found) = raw.iter().position(|&seen| seen == value)
-        {
-            return found;
+        if raw.len() <= FEW {
+            let key = packed(value);
+            let found = if key == u64::MAX {
+                raw.iter().position(|&seen| seen == value)
+            } else {
+                few.iter().position(|&seen| seen == key)
+            };
+            if let Some(found) = found {
+                return found;
+            }
         }
         let next = raw.len();
         *raw_index.entry(value).or_insert_with(|| {
             raw.push(value);
+            if few.len() <= FEW {
+                few.push(packed(value));
+            }
             next
         })
     };
@@ -162,5 +189,10 @@ mod tests {
         assert_eq!(e.classes.len(), 20);
         assert_eq!(e.truth[..20], e.truth[20..]);
         assert_eq!(e.predicted, [0, 1, 2, 3, 4]);
+        // Short values are told apart by their bytes and length, long ones by their text.
+        let e = encode(&["a", "a\0", "", "1234567", "12345678", "a"], &["12345678", "a\0"]);
+        assert_eq!(e.classes, ["", "1234567", "12345678", "a", "a\0"]);
+        assert_eq!(e.truth, [3, 4, 0, 1, 2, 3]);
+        assert_eq!(e.predicted, [2, 4]);
     }
 }

@@ -4,6 +4,7 @@
 mod classification;
 mod columns;
 mod labels;
+mod parallel;
 mod plain;
 mod ranking;
 mod regression;
@@ -171,15 +172,18 @@ fn probabilistic(
     key: &str,
     column: &str,
 ) -> Result<Evaluation, MetricError> {
-    // The predictions' probability columns are read while the labels are: which of them are
-    // needed is known only from the labels' classes.
+    // The predictions' probability columns are read while the labels are read and encoded:
+    // which of them are needed is known only from the labels' classes.
     let (truth_table, ahead) = std::thread::scope(|scope| {
         let ahead = scope.spawn(|| table::read_ahead(predictions, key, &metric.probability_prefix));
-        (table::read_labels(labels, key, column), ahead.join().ok())
+        let truth = table::read_labels(labels, key, column).map(|table| {
+            // The labels' classes, and each row's: the join keeps the labels' rows in their order.
+            let encoded = labels::encode_iter(table.values(), std::iter::empty());
+            (table, encoded)
+        });
+        (truth, ahead.join().ok())
     });
-    let truth_table = truth_table.map_err(MetricError::Assignment)?;
-    // The labels' classes, and each row's: the join keeps the labels' rows in their order.
-    let labels::Encoded { classes, truth, .. } = labels::encode_iter(truth_table.values(), std::iter::empty());
+    let (truth_table, labels::Encoded { classes, truth, .. }) = truth_table.map_err(MetricError::Assignment)?;
     if classes.len() < 2 {
         return Err(MetricError::Assignment(format!(
             "{} needs at least two classes in the labels",

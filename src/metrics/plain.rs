@@ -7,8 +7,6 @@
 //! path only has to be right on files it accepts, and a property test checks that it gives
 //! the full reader's table on every file it accepts.
 
-use std::io::Read;
-
 use super::columns::{Cells, Column, Table, Wanted};
 use super::scan::{MAX_FIELDS, MAX_RECORD_BYTES};
 
@@ -19,56 +17,145 @@ const MIN_PART_BYTES: usize = 1 << 20;
 const BLOCK_BYTES: usize = 8 << 20;
 const _: () = assert!(BLOCK_BYTES as u64 > MAX_RECORD_BYTES);
 
-/// Where the wanted fields are in each row.
+/// What each field of a row is read as.
 struct Layout {
-    width: usize,
-    /// The key's field, then each wanted column's.
-    at: Vec<usize>,
+    fields: Vec<Field>,
     numbers: bool,
 }
 
+#[derive(Clone, Copy, PartialEq)]
+enum Field {
+    Skipped,
+    Key,
+    /// The wanted column of this index.
+    Wanted(usize),
+}
+
+/// Bytes at an offset, read by each part on its own: a file, or bytes in memory.
+pub trait ReadAt: Sync {
+    fn read_at(&self, buffer: &mut [u8], offset: u64) -> std::io::Result<usize>;
+    fn len(&self) -> std::io::Result<u64>;
+}
+
+impl ReadAt for std::fs::File {
+    fn read_at(&self, buffer: &mut [u8], offset: u64) -> std::io::Result<usize> {
+        std::os::unix::fs::FileExt::read_at(self, buffer, offset)
+    }
+
+    fn len(&self) -> std::io::Result<u64> {
+        Ok(self.metadata()?.len())
+    }
+}
+
+impl ReadAt for [u8] {
+    fn read_at(&self, buffer: &mut [u8], offset: u64) -> std::io::Result<usize> {
+        let rest = self.get(offset as usize..).unwrap_or_default();
+        let n = buffer.len().min(rest.len());
+        buffer[..n].copy_from_slice(&rest[..n]);
+        Ok(n)
+    }
+
+    fn len(&self) -> std::io::Result<u64> {
+        Ok(<[u8]>::len(self) as u64)
+    }
+}
+
 /// The table of `key` and `columns` when `source` is a plain CSV file holding them all (and,
-/// for columns wanted as numbers, only finite numbers in them).
-pub fn read(mut source: impl Read, key: &str, columns: &[&str], wanted: Wanted) -> Option<Table> {
-    let mut buffer = vec![0u8; BLOCK_BYTES];
-    let (mut filled, mut eof) = (0, false);
-    let mut layout: Option<Layout> = None;
-    let mut table = Part::empty(columns.len(), wanted == Wanted::Numbers);
+/// for columns wanted as numbers, only finite numbers in them). The rows after the header
+/// are cut into one range of whole lines per core, each read on its own thread a block at a
+/// time into its own part, and the parts joined in order once at the end.
+pub fn read(source: &(impl ReadAt + ?Sized), key: &str, columns: &[&str], wanted: Wanted) -> Option<Table> {
+    let length = source.len().ok()?;
+    let first_line = read_until_line_end(source, 0, length)?;
+    // A file of no more than a header without a line end: the full reader's.
+    let header = first_line.strip_suffix(b"\n")?;
+    if !is_plain(header) {
+        return None;
+    }
+    let layout = read_header(header, key, columns, wanted)?;
+    let mut ranges = vec![first_line.len() as u64];
+    let body = length - ranges[0];
+    let count = part_count(body as usize);
+    for i in 1..count as u64 {
+        let target = (ranges[0] + body * i / count as u64).max(ranges[ranges.len() - 1]);
+        let rest = read_until_line_end(source, target, length)?;
+        ranges.push((target + rest.len() as u64).min(length));
+    }
+    ranges.push(length);
+    let layout = &layout;
+    let mut parts = std::thread::scope(|scope| {
+        let others: Vec<_> = ranges[1..]
+            .windows(2)
+            .map(|range| scope.spawn(move || read_range(source, range[0], range[1], layout)))
+            .collect();
+        let mut parts = vec![read_range(source, ranges[0], ranges[1], layout)];
+        parts.extend(others.into_iter().map(|t| t.join().ok().flatten()));
+        parts.into_iter().collect::<Option<Vec<Part>>>()
+    })?
+    .into_iter();
+    let mut table = parts.next()?;
+    for part in parts {
+        table.append(part);
+    }
+    table.into_table()
+}
+
+/// The bytes from `from` through the next line end (to `length` when none comes first);
+/// `None` when a line is longer than a record may be, or the source cannot be read.
+fn read_until_line_end(source: &(impl ReadAt + ?Sized), from: u64, length: u64) -> Option<Vec<u8>> {
+    let mut line = vec![0u8; (length - from).min(MAX_RECORD_BYTES + 1) as usize];
+    let mut filled = 0;
+    while filled < line.len() {
+        match source.read_at(&mut line[filled..], from + filled as u64).ok()? {
+            0 => break,
+            n => filled += n,
+        }
+    }
+    line.truncate(filled);
+    match memchr::memchr(b'\n', &line) {
+        Some(end) => line.truncate(end + 1),
+        // Only the end of the file may end a line without a line end.
+        None if from + filled as u64 == length && filled as u64 <= MAX_RECORD_BYTES => {}
+        None => return None,
+    }
+    Some(line)
+}
+
+/// ASCII without quotes or carriage returns: what this path reads.
+fn is_plain(bytes: &[u8]) -> bool {
+    bytes.is_ascii() && memchr::memchr2(b'"', b'\r', bytes).is_none()
+}
+
+/// The rows of the whole lines from `from` to `to`, read a block at a time.
+fn read_range(source: &(impl ReadAt + ?Sized), from: u64, to: u64, layout: &Layout) -> Option<Part> {
+    let mut part = Part::with_room((to - from) as usize, layout);
+    let mut buffer = vec![0u8; BLOCK_BYTES.min((to - from) as usize)];
+    let (mut filled, mut offset) = (0, from);
     loop {
-        while filled < buffer.len() && !eof {
-            match source.read(&mut buffer[filled..]).ok()? {
-                0 => eof = true,
-                n => filled += n,
+        while filled < buffer.len() && offset < to {
+            let want = (buffer.len() - filled).min((to - offset) as usize);
+            match source.read_at(&mut buffer[filled..filled + want], offset).ok()? {
+                0 => return None,
+                n => (filled, offset) = (filled + n, offset + n as u64),
             }
         }
-        let complete = if eof {
+        let end = offset == to;
+        let complete = if end {
             filled
         } else {
             memchr::memrchr(b'\n', &buffer[..filled])? + 1
         };
-        let mut chunk = &buffer[..complete];
-        if !chunk.is_ascii() || memchr::memchr2(b'"', b'\r', chunk).is_some() {
+        let chunk = &buffer[..complete];
+        if !is_plain(chunk) {
             return None;
         }
-        let layout = match &layout {
-            Some(layout) => layout,
-            None => {
-                let end = memchr::memchr(b'\n', chunk)?;
-                let header = read_header(&chunk[..end], key, columns, wanted)?;
-                chunk = &chunk[end + 1..];
-                layout.insert(header)
-            }
-        };
-        for part in read_parts(chunk, layout)? {
-            table.append(part);
-        }
-        if eof {
-            break;
+        part.read_lines(chunk, layout)?;
+        if end {
+            return Some(part);
         }
         buffer.copy_within(complete..filled, 0);
         filled -= complete;
     }
-    table.into_table()
 }
 
 fn read_header(line: &[u8], key: &str, columns: &[&str], wanted: Wanted) -> Option<Layout> {
@@ -77,54 +164,26 @@ fn read_header(line: &[u8], key: &str, columns: &[&str], wanted: Wanted) -> Opti
         return None;
     }
     let find = |name: &str| header.iter().position(|h| h.trim_ascii() == name.as_bytes());
-    let mut at = vec![find(key)?];
-    for column in columns {
-        at.push(find(column)?);
+    let mut fields = vec![Field::Skipped; header.len()];
+    fields[find(key)?] = Field::Key;
+    for (c, column) in columns.iter().enumerate() {
+        let at = find(column)?;
+        // A field read twice (the key as a column, a column asked for twice) is left to the
+        // full reader: no prediction file needs it.
+        if fields[at] != Field::Skipped {
+            return None;
+        }
+        fields[at] = Field::Wanted(c);
     }
     Some(Layout {
-        width: header.len(),
-        at,
+        fields,
         numbers: wanted == Wanted::Numbers,
-    })
-}
-
-/// The rows of whole lines, read in parts side by side.
-fn read_parts(lines: &[u8], layout: &Layout) -> Option<Vec<Part>> {
-    let pieces = split(lines, part_count(lines.len()));
-    if pieces.len() == 1 {
-        return Some(vec![Part::read(pieces[0], layout)?]);
-    }
-    std::thread::scope(|scope| {
-        let others: Vec<_> = pieces[1..]
-            .iter()
-            .map(|&piece| scope.spawn(move || Part::read(piece, layout)))
-            .collect();
-        let mut parts = vec![Part::read(pieces[0], layout)];
-        parts.extend(others.into_iter().map(|t| t.join().ok().flatten()));
-        parts.into_iter().collect()
     })
 }
 
 fn part_count(bytes: usize) -> usize {
     let cores = std::thread::available_parallelism().map_or(1, usize::from);
     cores.min(bytes / MIN_PART_BYTES).max(1)
-}
-
-/// `body` cut into `n` pieces of whole lines (a piece may be empty).
-fn split(body: &[u8], n: usize) -> Vec<&[u8]> {
-    let mut parts = Vec::with_capacity(n);
-    let mut start = 0;
-    for i in 1..n {
-        let target = (body.len() * i / n).max(start);
-        let end = match memchr::memchr(b'\n', &body[target..]) {
-            Some(at) => target + at + 1,
-            None => body.len(),
-        };
-        parts.push(&body[start..end]);
-        start = end;
-    }
-    parts.push(&body[start..]);
-    parts
 }
 
 /// The wanted fields of one piece's rows: the keys, then the columns asked for.
@@ -166,97 +225,100 @@ impl Values {
     }
 }
 
-/// A finite number, read straight from the bytes. `fast_float2` rounds as `str::parse` (the
-/// full reader's rule) does, correctly; where it refuses, so does this path, and the full
-/// reader decides.
-fn number(value: &[u8]) -> Option<f64> {
-    fast_float2::parse::<f64, _>(value).ok().filter(|n| n.is_finite())
+/// Blanks a field may start or end with (`trim_ascii`'s, less the line ends plain files
+/// never hold inside a field).
+fn is_blank(byte: u8) -> bool {
+    matches!(byte, b' ' | b'\t' | b'\x0C')
+}
+
+/// The finite number starting at `at` (after blanks), and where it ends (after blanks): the
+/// caller checks that a delimiter follows. `fast_float2` rounds as `str::parse` (the full
+/// reader's rule) does, correctly; where it refuses, so does this path, and the full reader
+/// decides.
+fn number_at(piece: &[u8], at: usize) -> Option<(f64, usize)> {
+    let blanks = |from: usize| from + piece[from..].iter().take_while(|&&b| is_blank(b)).count();
+    let start = blanks(at);
+    let (value, used) = fast_float2::parse_partial::<f64, _>(&piece[start..]).ok()?;
+    value.is_finite().then(|| (value, blanks(start + used)))
 }
 
 impl Part {
-    fn read(piece: &[u8], layout: &Layout) -> Option<Part> {
-        let (width, numbers) = (layout.width, layout.numbers);
-        // Room for about one row per this many bytes, reserved, touched only as filled.
-        let rows_guess = piece.len() / 8 + 1;
-        let wanted = layout.at.len() - 1;
+    /// An empty part with room for the rows of `bytes` of lines, reserved, touched only as
+    /// filled.
+    fn with_room(bytes: usize, layout: &Layout) -> Part {
+        // Room for about one row per this many bytes.
+        let rows_guess = bytes / 8 + 1;
+        let wanted = layout.fields.iter().filter(|f| matches!(f, Field::Wanted(_))).count();
         let mut part = Part {
             rows: 0,
-            keys: Values::with_capacity(piece.len(), rows_guess),
+            keys: Values::with_capacity(bytes, rows_guess),
             texts: Vec::new(),
             numbers: Vec::new(),
         };
-        if numbers {
+        if layout.numbers {
             part.numbers = (0..wanted).map(|_| Vec::with_capacity(rows_guess)).collect();
         } else {
-            part.texts = (0..wanted)
-                .map(|_| Values::with_capacity(piece.len(), rows_guess))
-                .collect();
+            part.texts = (0..wanted).map(|_| Values::with_capacity(bytes, rows_guess)).collect();
         }
-        // Field bounds of the row being read, as offsets into the piece. One pass finds both
-        // the commas and the line ends.
-        let mut fields: Vec<(usize, usize)> = vec![(0, 0); width];
-        let (mut count, mut start, mut line_start) = (0, 0, 0);
-        for at_byte in memchr::memchr2_iter(b',', b'\n', piece) {
-            *fields.get_mut(count)? = (start, at_byte);
-            count += 1;
-            start = at_byte + 1;
-            if piece[at_byte] == b'\n' {
-                part.row(piece, &fields[..count], line_start, at_byte, layout)?;
-                (count, line_start) = (0, start);
-            }
-        }
-        if start < piece.len() || count > 0 {
-            // The last line, without a line end.
-            *fields.get_mut(count)? = (start, piece.len());
-            part.row(piece, &fields[..count + 1], line_start, piece.len(), layout)?;
-        }
-        Some(part)
+        part
     }
 
-    /// Takes one row's wanted fields; `None` when the row is not plain.
-    fn row(&mut self, piece: &[u8], fields: &[(usize, usize)], from: usize, to: usize, layout: &Layout) -> Option<()> {
-        // A blank line, an overlong one or one of another width: the full reader's rules (and
-        // messages) apply.
-        if from == to || (to - from) as u64 > MAX_RECORD_BYTES || fields.len() != layout.width {
-            return None;
+    /// Adds the rows of whole lines; `None` when one is not plain.
+    fn read_lines(&mut self, lines: &[u8], layout: &Layout) -> Option<()> {
+        let mut at = 0;
+        while at < lines.len() {
+            at = self.row(lines, at, layout)?;
         }
-        let field = |i: usize| {
-            let (from, to) = fields[layout.at[i]];
-            piece[from..to].trim_ascii()
-        };
-        self.keys.push(field(0));
-        if layout.numbers {
-            for (c, column) in self.numbers.iter_mut().enumerate() {
-                column.push(number(field(c + 1))?);
-            }
-        } else {
-            for (c, column) in self.texts.iter_mut().enumerate() {
-                column.push(field(c + 1));
-            }
-        }
-        self.rows += 1;
         Some(())
     }
 
-    fn empty(columns: usize, numbers: bool) -> Part {
-        Part {
-            rows: 0,
-            keys: Values::default(),
-            texts: if numbers {
-                Vec::new()
-            } else {
-                (0..columns).map(|_| Values::default()).collect()
-            },
-            numbers: if numbers {
-                (0..columns).map(|_| Vec::new()).collect()
-            } else {
-                Vec::new()
-            },
+    /// Takes the wanted fields of the row starting at `start`, and says where the next row
+    /// starts; `None` when the row is not plain. Fields are read in order: a number is parsed
+    /// where it starts and the parse finds its end, other fields end at the next comma.
+    fn row(&mut self, piece: &[u8], start: usize, layout: &Layout) -> Option<usize> {
+        let mut at = start;
+        let last = layout.fields.len() - 1;
+        for (i, &field) in layout.fields.iter().enumerate() {
+            let end = match field {
+                Field::Wanted(c) if layout.numbers => {
+                    let (value, end) = number_at(piece, at)?;
+                    self.numbers[c].push(value);
+                    end
+                }
+                _ => {
+                    let end = memchr::memchr2(b',', b'\n', &piece[at..]).map_or(piece.len(), |e| at + e);
+                    let value = piece[at..end].trim_ascii();
+                    match field {
+                        Field::Key => self.keys.push(value),
+                        Field::Wanted(c) => self.texts[c].push(value),
+                        Field::Skipped => {}
+                    }
+                    end
+                }
+            };
+            // Every field but the last ends at a comma, the last at the line's end; anything
+            // else (a row of another width, a number followed by more) is the full reader's.
+            let ends_rightly = match piece.get(end) {
+                Some(b',') => i < last,
+                Some(b'\n') | None => i == last,
+                Some(_) => false,
+            };
+            if !ends_rightly {
+                return None;
+            }
+            at = end + 1;
         }
+        // `at` is past the line end (or one past the piece's end, for a last line without one).
+        let line = at - 1 - start;
+        // A blank line or an overlong one: the full reader's rules (and messages) apply.
+        if line == 0 || line as u64 > MAX_RECORD_BYTES {
+            return None;
+        }
+        self.rows += 1;
+        Some(at.min(piece.len()))
     }
 
-    /// Adds the rows of the part read next. The columns grow as the file is read (a large
-    /// vector grows in place), and each block's parts are freed for the next block's to use.
+    /// Adds the rows of the part read next.
     fn append(&mut self, other: Part) {
         self.rows += other.rows;
         self.keys.append(&other.keys);
@@ -320,6 +382,17 @@ mod tests {
         );
     }
 
+    /// The number of a whole field, as a row of one field reads it.
+    fn number(text: &[u8]) -> Option<f64> {
+        let layout = Layout {
+            fields: vec![Field::Wanted(0)],
+            numbers: true,
+        };
+        let mut part = Part::with_room(0, &layout);
+        part.read_lines(&[text, b"\n"].concat(), &layout)?;
+        Some(part.numbers[0][0])
+    }
+
     #[test]
     fn numbers_are_parsed_as_the_full_reader_parses_them() {
         let table = read(&b"id,p\na, 0.5\nb,-1e3\nc,7\n"[..], "id", &["p"], Wanted::Numbers).unwrap();
@@ -327,6 +400,12 @@ mod tests {
         for bad in ["nan", "inf", "", "1,5", "0x10", "1e999"] {
             let text = format!("id,p\na,{bad}\n");
             assert!(read(text.as_bytes(), "id", &["p"], Wanted::Numbers).is_none(), "{bad}");
+        }
+        for wide in ["id,p\na,1,b,2\n", "id,p\na,1 2\n", "id,p\na,1\tb\n"] {
+            assert!(
+                read(wide.as_bytes(), "id", &["p"], Wanted::Numbers).is_none(),
+                "{wide:?}"
+            );
         }
     }
 
@@ -337,6 +416,8 @@ mod tests {
             "id,label\r\na,1\r\n",
             "id,label\na,1\n\nb,2\n",
             "id,label\na,1,2\n",
+            // Twice the header's width: one line, not two rows.
+            "id,label\na,1,b,2\n",
             "id,label\na\n",
             "id,label\na,\u{e9}\n",
             "id,other\na,1\n",
@@ -369,9 +450,17 @@ mod tests {
             panic!("not numbers")
         };
         assert!(values.iter().enumerate().all(|(i, &v)| v == (i % 7) as f64));
-        let pieces = split(text.as_bytes(), 3);
-        assert_eq!(pieces.concat(), text.as_bytes());
-        assert!(pieces.iter().all(|p| p.is_empty() || p.ends_with(b"\n")));
+        // Without a line end at the end, and with a long line where the ranges are cut.
+        text.push_str(&format!("r{rows},{}", "7".repeat(1 << 19)));
+        let middle = text.len() / 2;
+        text.insert_str(
+            text[middle..].find('\n').unwrap() + middle + 1,
+            &format!("long,{}\n", "1".repeat(900_000)),
+        );
+        let table = read(text.as_bytes(), "id", &["label"], Wanted::Text).unwrap();
+        assert_eq!(table.keys.len(), rows + 2);
+        assert_eq!(table.columns[0].text().get(rows + 1).len(), 1 << 19);
+        assert!((0..rows + 2).filter(|&i| table.keys.get(i) == "long").count() == 1);
     }
 
     proptest::proptest! {

@@ -19,8 +19,10 @@ pub fn roc_auc(positive: &[bool], scores: &[f64]) -> Result<f64, String> {
             negatives.push(sort_key(score));
         }
     }
-    positives.sort_unstable();
-    negatives.sort_unstable();
+    // A radix sort: the keys are integers, and a million of them sort several times faster
+    // than by comparison.
+    radsort::sort(&mut positives);
+    radsort::sort(&mut negatives);
     // Twice the number of rightly ordered pairs (a tie counts one): an exact integer.
     let mut twice_right: u128 = 0;
     let (mut below, mut i) = (0, 0);
