@@ -13,8 +13,9 @@ use super::scan::{MAX_FIELDS, MAX_RECORD_BYTES};
 /// Parts smaller than this are not worth a thread.
 const MIN_PART_BYTES: usize = 1 << 20;
 /// The block read at a time: larger than any line may be, so a full block without a line
-/// end holds an overlong line.
-const BLOCK_BYTES: usize = 8 << 20;
+/// end holds an overlong line; and small, so its bytes are still in the cache when they are
+/// parsed (8 MiB took 12% more time on 5-class log loss).
+const BLOCK_BYTES: usize = 2 << 20;
 const _: () = assert!(BLOCK_BYTES as u64 > MAX_RECORD_BYTES);
 
 /// What each field of a row is read as.
