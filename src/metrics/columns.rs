@@ -34,10 +34,58 @@ impl Column {
     }
 }
 
+/// The line of the file each row starts on (the header is line 1).
+#[derive(Debug, Clone)]
+pub enum Lines {
+    /// Row `i` starts on line `i + 2`: a plain file, a row per line after the header. Not
+    /// listed, so a million rows cost no memory.
+    Consecutive(usize),
+    /// Each row's line, as read.
+    Listed(Vec<usize>),
+}
+
+impl Lines {
+    pub fn len(&self) -> usize {
+        match self {
+            Lines::Consecutive(rows) => *rows,
+            Lines::Listed(lines) => lines.len(),
+        }
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// The line of row `i`.
+    pub fn get(&self, i: usize) -> usize {
+        match self {
+            Lines::Consecutive(_) => i + 2,
+            Lines::Listed(lines) => lines[i],
+        }
+    }
+
+    pub fn iter(&self) -> impl Iterator<Item = usize> + '_ {
+        (0..self.len()).map(|i| self.get(i))
+    }
+}
+
+/// Two ways of saying the same lines are equal.
+impl PartialEq for Lines {
+    fn eq(&self, other: &Lines) -> bool {
+        self.len() == other.len() && self.iter().eq(other.iter())
+    }
+}
+
+impl<const N: usize> PartialEq<[usize; N]> for Lines {
+    fn eq(&self, other: &[usize; N]) -> bool {
+        self.len() == N && self.iter().eq(other.iter().copied())
+    }
+}
+
 /// The wanted columns of a CSV file, column by column.
 #[derive(Debug, PartialEq)]
 pub(super) struct Table {
-    pub(super) lines: Vec<usize>,
+    pub(super) lines: Lines,
     pub(super) keys: Column,
     pub(super) columns: Vec<Cells>,
 }
@@ -84,4 +132,20 @@ pub enum Wanted {
 /// An empty cell or NaN is no value, in the labels and in the predictions alike.
 fn is_missing(value: &str) -> bool {
     value.is_empty() || value.eq_ignore_ascii_case("nan")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Lines;
+
+    #[test]
+    fn counted_and_listed_lines_are_the_same_lines() {
+        let counted = Lines::Consecutive(3);
+        assert_eq!(counted, Lines::Listed(vec![2, 3, 4]));
+        assert_ne!(counted, Lines::Listed(vec![2, 3, 5]));
+        assert_ne!(counted, Lines::Consecutive(2));
+        assert_eq!(counted, [2, 3, 4]);
+        assert_eq!((counted.len(), counted.get(2)), (3, 4));
+        assert!(Lines::Consecutive(0).is_empty());
+    }
 }

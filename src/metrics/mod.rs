@@ -254,7 +254,7 @@ fn probabilistic(
             if (total - 1.0).abs() > 1e-8 + 1e-5 {
                 problems.add(format!(
                     "line {}: the class probabilities sum to {total}, not 1",
-                    joined.lines[i]
+                    joined.lines.get(i)
                 ));
             }
         }

@@ -6,7 +6,7 @@ use std::path::Path;
 use rustc_hash::FxHashMap;
 
 pub use super::columns::Wanted;
-use super::columns::{Cells, Column, Table};
+use super::columns::{Cells, Column, Lines, Table};
 
 /// How many problems are spelled out before the rest are only counted.
 const SHOWN: usize = 5;
@@ -21,7 +21,7 @@ pub struct Joined {
     /// The predictions come in the labels' order: row `i` is the predictions' row `i`.
     aligned: bool,
     /// The line of each row in the predictions file, for messages.
-    pub lines: Vec<usize>,
+    pub lines: Lines,
 }
 
 impl Joined {
@@ -290,7 +290,7 @@ fn read_csv(path: &Path, side: Side, key: &str, columns: &[&str]) -> Result<(Tab
             .into_iter()
             .map(|c| Cells::Text(c.finish(&lines, &mut problems)))
             .collect(),
-        lines,
+        lines: Lines::Listed(lines),
     };
     Ok((table, problems))
 }
@@ -302,7 +302,7 @@ fn check_labels(table: &Table, key: &str, columns: &[&str], problems: &mut Probl
         return;
     }
     for (c, column) in table.columns.iter().enumerate() {
-        for (i, &line) in table.lines.iter().enumerate() {
+        for (i, line) in table.lines.iter().enumerate() {
             if column.is_missing(i) {
                 problems.add(format!("line {line}: no value in {}", quoted(columns[c])));
             }
@@ -312,7 +312,7 @@ fn check_labels(table: &Table, key: &str, columns: &[&str], problems: &mut Probl
         return;
     }
     let mut first_line: FxHashMap<&str, usize> = FxHashMap::default();
-    for (i, &line) in table.lines.iter().enumerate() {
+    for (i, line) in table.lines.iter().enumerate() {
         let id = table.keys.get(i);
         if id.is_empty() {
             problems.add(format!("line {line}: empty {}", quoted(key)));
@@ -509,14 +509,14 @@ fn join_tables(truth: Table, mut predicted: Table, key: &str, columns: &[&str]) 
             if let Some(c) = predicted.columns.iter().position(|c| c.is_missing(index)) {
                 problems.add(format!(
                     "line {}: no value in {} for id {}",
-                    predicted.lines[index],
+                    predicted.lines.get(index),
                     quoted(columns[c]),
                     quoted(predicted.keys.get(index))
                 ));
             }
         }
         // The predictions' line numbers are the join's: moved, not copied.
-        let lines = std::mem::take(&mut predicted.lines);
+        let lines = std::mem::replace(&mut predicted.lines, Lines::Listed(Vec::new()));
         return problems.into_result(Joined {
             truth,
             predicted,
@@ -528,7 +528,7 @@ fn join_tables(truth: Table, mut predicted: Table, key: &str, columns: &[&str]) 
     let mut by_id: FxHashMap<&str, usize> = FxHashMap::default();
     by_id.reserve(rows);
     for index in 0..rows {
-        let (line, id) = (predicted.lines[index], predicted.keys.get(index));
+        let (line, id) = (predicted.lines.get(index), predicted.keys.get(index));
         if id.is_empty() {
             problems.add(format!("line {line}: empty {}", quoted(key)));
             continue;
@@ -544,7 +544,7 @@ fn join_tables(truth: Table, mut predicted: Table, key: &str, columns: &[&str]) 
             problems.add(format!(
                 "line {line}: duplicate id {} (first at line {})",
                 quoted(id),
-                predicted.lines[first]
+                predicted.lines.get(first)
             ));
         }
     }
@@ -557,7 +557,7 @@ fn join_tables(truth: Table, mut predicted: Table, key: &str, columns: &[&str]) 
             Some(&index) => {
                 matched[index] = true;
                 order.push(index);
-                lines.push(predicted.lines[index]);
+                lines.push(predicted.lines.get(index));
             }
             None => problems.add(format!("id {} has no prediction", quoted(id))),
         }
@@ -567,7 +567,7 @@ fn join_tables(truth: Table, mut predicted: Table, key: &str, columns: &[&str]) 
         if !was_matched && !id.is_empty() && by_id.get(id) == Some(&index) {
             problems.add(format!(
                 "line {}: id {} is not in the test set",
-                predicted.lines[index],
+                predicted.lines.get(index),
                 quoted(id)
             ));
         }
@@ -578,15 +578,15 @@ fn join_tables(truth: Table, mut predicted: Table, key: &str, columns: &[&str]) 
         predicted,
         order,
         aligned: false,
-        lines,
+        lines: Lines::Listed(lines),
     })
 }
 
 /// Parses a column as finite numbers; `Err` names each row that is not one.
-pub fn numbers(values: &[&str], lines: &[usize], column: &str) -> Result<Vec<f64>, String> {
+pub fn numbers(values: &[&str], lines: &Lines, column: &str) -> Result<Vec<f64>, String> {
     let mut problems = Problems::default();
     let mut out = Vec::with_capacity(values.len());
-    for (value, line) in values.iter().zip(lines) {
+    for (value, line) in values.iter().zip(lines.iter()) {
         match value.parse::<f64>() {
             Ok(number) if number.is_finite() => out.push(number),
             _ => {
@@ -704,7 +704,7 @@ mod tests {
 
     #[test]
     fn non_numbers_are_named() {
-        let why = numbers(&["1.5", "abc", "inf"], &[2, 3, 4], "score").unwrap_err();
+        let why = numbers(&["1.5", "abc", "inf"], &Lines::Listed(vec![2, 3, 4]), "score").unwrap_err();
         assert!(
             why.contains("line 3: \"abc\" in \"score\" is not a finite number"),
             "{why}"
