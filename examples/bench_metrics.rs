@@ -122,7 +122,7 @@ fn main() -> anyhow::Result<()> {
     let dir = tempfile::tempdir()?;
     write_files(dir.path(), rows)?;
     // Both sides read files already on disk: the first metric timed must not share the machine
-    // with the writing back of 300 MB just written.
+    // with the writing back of the 185 MB just written.
     for entry in std::fs::read_dir(dir.path())? {
         std::fs::File::open(entry?.path())?.sync_all()?;
     }

@@ -1,14 +1,19 @@
 //! Work on the rows of a large input, split among the cores.
 
 /// Below this many rows a thread costs more than it saves.
-const MIN_ROWS_PER_THREAD: usize = 100_000;
+pub const MIN_ROWS_PER_THREAD: usize = 100_000;
+
+/// How many threads `amount` of work is worth: one per core, but none with less than
+/// `least_per_thread` of it.
+pub fn threads(amount: usize, least_per_thread: usize) -> usize {
+    let cores = std::thread::available_parallelism().map_or(1, usize::from);
+    cores.min(amount / least_per_thread).max(1)
+}
 
 /// Fills `out` side by side: `work(first, share)` is called on consecutive shares of it, one
-/// per core, with the index of the share's first row. Small inputs stay on this thread.
+/// per thread, with the index of the share's first row. Small inputs stay on this thread.
 pub fn fill<T: Send>(out: &mut [T], work: impl Fn(usize, &mut [T]) + Sync) {
-    let cores = std::thread::available_parallelism().map_or(1, usize::from);
-    let threads = cores.min(out.len() / MIN_ROWS_PER_THREAD).max(1);
-    let share = out.len().div_ceil(threads).max(1);
+    let share = out.len().div_ceil(threads(out.len(), MIN_ROWS_PER_THREAD)).max(1);
     let work = &work;
     std::thread::scope(|scope| {
         let mut shares = out.chunks_mut(share).enumerate();
