@@ -1,8 +1,10 @@
 //! Benchmark: every built-in metric on 1,000,000 rows, assay against pandas.read_csv +
 //! scikit-learn on the same files in the same run (scikit-learn runs in the python-ml sandbox
-//! image). Prints both times, the ratio and the largest absolute difference.
+//! image). Each side computes each metric RUNS times in a row and its median time is shown, so
+//! one slow moment of a noisy machine does not decide a ratio. Prints both medians, the ratio
+//! and the largest absolute difference.
 //!
-//!     cargo run --release --example bench_metrics [ROWS]
+//!     cargo run --release --example bench_metrics [ROWS] [RUNS]
 
 use std::io::Write;
 use std::path::Path;
@@ -35,9 +37,8 @@ const SKLEARN: &str = r#"
 import json, sys, time
 import numpy as np, pandas as pd
 from sklearn import metrics
-cases = json.loads(sys.argv[1])
-out = []
-for stem, kind, average in cases:
+cases, runs = json.loads(sys.argv[1]), int(sys.argv[2])
+def timed(stem, kind, average):
     start = time.perf_counter()
     labels = pd.read_csv(f"/b/{stem}.labels.csv")
     predictions = pd.read_csv(f"/b/{stem}.predictions.csv")
@@ -57,7 +58,11 @@ for stem, kind, average in cases:
     elif kind == "rmse": v = metrics.mean_squared_error(y, p, squared=False)
     elif kind == "mae": v = metrics.mean_absolute_error(y, p)
     elif kind == "r2": v = metrics.r2_score(y, p)
-    out.append([time.perf_counter() - start, float(v)])
+    return [time.perf_counter() - start, float(v)]
+out = []
+for case in cases:
+    results = sorted(timed(*case) for _ in range(runs))
+    out.append(results[len(results) // 2])
 print(json.dumps(out))
 "#;
 
@@ -113,12 +118,20 @@ fn write_files(dir: &Path, rows: usize) -> std::io::Result<()> {
     Ok(())
 }
 
+/// The (time, value) of median time; the value is the same in every run.
+fn median(mut results: Vec<(f64, f64)>) -> (f64, f64) {
+    results.sort_by(|a, b| a.0.total_cmp(&b.0));
+    results[results.len() / 2]
+}
+
 fn main() -> anyhow::Result<()> {
     let rows: usize = std::env::args()
         .nth(1)
         .map(|r| r.parse())
         .transpose()?
         .unwrap_or(1_000_000);
+    let runs: usize = std::env::args().nth(2).map(|r| r.parse()).transpose()?.unwrap_or(5);
+    anyhow::ensure!(runs > 0, "RUNS must be at least 1");
     let dir = tempfile::tempdir()?;
     write_files(dir.path(), rows)?;
     // Both sides read files already on disk: the first metric timed must not share the machine
@@ -132,17 +145,21 @@ fn main() -> anyhow::Result<()> {
         let kind = MetricKind::parse(kind).unwrap();
         let average = Average::ALL.iter().find(|(n, _)| n == average).unwrap().1;
         let metric = Metric::standalone(kind, average, None, "proba_");
-        let start = Instant::now();
-        let value = evaluate(
-            &metric,
-            &dir.path().join(format!("{stem}.predictions.csv")),
-            &dir.path().join(format!("{stem}.labels.csv")),
-            "id",
-            "label",
-        )
-        .map_err(|e| anyhow::anyhow!("{e}"))?
-        .value;
-        ours.push((start.elapsed().as_secs_f64(), value));
+        let mut results = Vec::with_capacity(runs);
+        for _ in 0..runs {
+            let start = Instant::now();
+            let value = evaluate(
+                &metric,
+                &dir.path().join(format!("{stem}.predictions.csv")),
+                &dir.path().join(format!("{stem}.labels.csv")),
+                "id",
+                "label",
+            )
+            .map_err(|e| anyhow::anyhow!("{e}"))?
+            .value;
+            results.push((start.elapsed().as_secs_f64(), value));
+        }
+        ours.push(median(results));
     }
 
     let cases = serde_json::to_string(&CASES)?;
@@ -153,7 +170,7 @@ fn main() -> anyhow::Result<()> {
         .arg(format!("assay.owner={}", assay::gc::owner_label()))
         .arg("-v")
         .arg(format!("{}:/b:ro", dir.path().display()))
-        .args(["assay/python-ml", "python3", "-c", SKLEARN, &cases])
+        .args(["assay/python-ml", "python3", "-c", SKLEARN, &cases, &runs.to_string()])
         .output()?;
     anyhow::ensure!(
         output.status.success(),
@@ -162,7 +179,7 @@ fn main() -> anyhow::Result<()> {
     );
     let theirs: Vec<(f64, f64)> = serde_json::from_slice(&output.stdout)?;
 
-    println!("{rows} rows; times include reading and joining both CSV files");
+    println!("{rows} rows; median of {runs} runs per side; times include reading and joining both CSV files");
     println!(
         "{:<28} {:>10} {:>14} {:>8} {:>12}",
         "metric", "assay s", "sklearn s", "ratio", "|diff|"
