@@ -118,10 +118,15 @@ fn write_files(dir: &Path, rows: usize) -> std::io::Result<()> {
     Ok(())
 }
 
-/// The (time, value) of median time; the value is the same in every run.
-fn median(mut results: Vec<(f64, f64)>) -> (f64, f64) {
+/// The (time, value) of median time; every run must give the same value, to the bit.
+fn median(mut results: Vec<(f64, f64)>) -> anyhow::Result<(f64, f64)> {
+    let first = results[0].1;
+    anyhow::ensure!(
+        results.iter().all(|r| r.1.to_bits() == first.to_bits()),
+        "runs of one metric gave different values: {results:?}"
+    );
     results.sort_by(|a, b| a.0.total_cmp(&b.0));
-    results[results.len() / 2]
+    Ok(results[results.len() / 2])
 }
 
 fn main() -> anyhow::Result<()> {
@@ -159,7 +164,7 @@ fn main() -> anyhow::Result<()> {
             .value;
             results.push((start.elapsed().as_secs_f64(), value));
         }
-        ours.push(median(results));
+        ours.push(median(results)?);
     }
 
     let cases = serde_json::to_string(&CASES)?;

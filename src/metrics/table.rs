@@ -327,9 +327,9 @@ fn check_labels(table: &Table, key: &str, columns: &[&str], problems: &mut Probl
 
 /// True when every id is there and none repeats. The ids' hashes are radix sorted and
 /// compared with their neighbours: the sort streams through memory, where inserting a
-/// million into a hash set probed it at random (10% of an accuracy's CPU). Two ids of one hash (a repeat, almost
-/// always) send the caller to the exact check. Each core then takes its share of the
-/// hashes, so the shares are sorted side by side.
+/// million into a hash set probed it at random (10% of an accuracy's CPU). Two ids of one
+/// hash (a repeat, almost always) send the caller to the exact check. Each core then takes
+/// its share of the hashes, so the shares are sorted side by side.
 fn ids_are_distinct_and_present(keys: &Column) -> bool {
     use std::hash::BuildHasher;
     let rows = keys.len();
